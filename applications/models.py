@@ -1,0 +1,212 @@
+"""Workers, their applications and papers, and the append-only trail of every step.
+
+The status field changes only through ``applications.workflow.application_transition``.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from qiuxue.masking import mask_phone
+from quotas.models import Batch, DocumentKind, EducationLevel, Program, Union
+
+
+class Worker(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="worker")
+    name = models.CharField(_("姓名"), max_length=40)
+    # ID number: Fernet ciphertext + HMAC index (unique: one real person, one account).
+    id_number_encrypted = models.TextField(editable=False)
+    id_number_hmac = models.CharField(max_length=64, unique=True, editable=False)
+    id_number_masked = models.CharField(_("身份证号"), max_length=24, editable=False)
+    birth_date = models.DateField(_("出生日期"))
+    phone = models.CharField(_("手机号"), max_length=11, unique=True)
+    email = models.EmailField(_("电子邮箱"), blank=True)
+    employer = models.CharField(_("工作单位"), max_length=120)
+    union = models.ForeignKey(Union, on_delete=models.PROTECT, related_name="workers", verbose_name=_("所在工会"))
+    position = models.CharField(_("岗位"), max_length=60, blank=True)
+    is_frontline = models.BooleanField(_("一线职工（车间/工段/科室主任或科级及以下）"), default=False)
+    is_migrant = models.BooleanField(_("农民工"), default=False)
+    is_public_sector = models.BooleanField(_("机关事业单位职工"), default=False)
+    is_model_worker = models.BooleanField(_("劳模工匠"), default=False)
+    is_new_form_worker = models.BooleanField(_("新就业形态劳动者"), default=False)
+    categories = models.JSONField(_("人员类别"), default=list, blank=True)
+    bank_name = models.CharField(_("开户银行"), max_length=60)
+    bank_card_encrypted = models.TextField(editable=False)
+    # Not unique: one card used by several people is a fraud flag for reviewers, not a crash.
+    bank_card_hmac = models.CharField(max_length=64, db_index=True, editable=False)
+    bank_card_masked = models.CharField(_("银行卡号"), max_length=24, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("职工")
+        verbose_name_plural = _("职工")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def phone_masked(self) -> str:
+        return mask_phone(self.phone)
+
+
+class ApplicationStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    IN_REVIEW = "in_review", _("审核中")
+    RETURNED = "returned", _("退回修改")
+    REJECTED = "rejected", _("已驳回")
+    APPROVED = "approved", _("审核通过")
+    REVOKED = "revoked", _("已取消资格")
+    WITHDRAWN = "withdrawn", _("已撤回")
+    PAID = "paid", _("已发放")
+
+
+# Statuses that still hold (or may hold) a claim on money; used for "one per person" checks.
+LIVE_STATUSES = (
+    ApplicationStatus.DRAFT,
+    ApplicationStatus.IN_REVIEW,
+    ApplicationStatus.RETURNED,
+    ApplicationStatus.APPROVED,
+    ApplicationStatus.PAID,
+)
+
+
+class SeatStatus(models.TextChoices):
+    """Only for ``at_submission`` programmes: the place is taken when the worker submits."""
+
+    NONE = "", _("—")
+    PLACED = "placed", _("已占名额")
+    WAITLISTED = "waitlisted", _("候补")
+
+
+class ApplicationQuerySet(models.QuerySet):
+    def in_subtree(self, union: Union) -> "ApplicationQuerySet":
+        return self.filter(worker__union__path__startswith=union.path)
+
+
+class Application(models.Model):
+    number = models.CharField(_("申请编号"), max_length=24, unique=True, null=True, editable=False)
+    worker = models.ForeignKey(Worker, on_delete=models.PROTECT, related_name="applications")
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="applications")
+    batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.PROTECT, related_name="applications")
+    level = models.CharField(_("学历层次"), max_length=20, choices=EducationLevel.choices)
+    school = models.CharField(_("院校"), max_length=120)
+    major = models.CharField(_("专业"), max_length=120)
+    enrolled_on = models.DateField(_("入学日期"))
+    chsi_code = models.CharField(_("学信网报告验证码"), max_length=40)
+    chsi_expires_on = models.DateField(_("学信网报告有效期至"))
+    status = models.CharField(
+        _("状态"), max_length=20, choices=ApplicationStatus.choices, default=ApplicationStatus.DRAFT
+    )
+    # First-come-first-served order. Set at first submission; kept when a returned
+    # application is resubmitted within the programme's window, reset otherwise.
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True, db_index=True)
+    last_submitted_at = models.DateTimeField(null=True, blank=True)
+    current_tier = models.ForeignKey(
+        Union, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("当前审核单位")
+    )
+    # Ordered ids of the unions that review this application, lowest first; fixed at submission.
+    review_chain = models.JSONField(default=list, editable=False)
+    returned_at = models.DateTimeField(null=True, blank=True)
+    return_fields = models.JSONField(default=list, blank=True)
+    return_reason = models.TextField(blank=True)
+    seat_status = models.CharField(_("名额"), max_length=12, choices=SeatStatus.choices, default="", blank=True)
+    seat_rank = models.PositiveIntegerField(_("候补/占位序号"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ApplicationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("申请")
+        verbose_name_plural = _("申请")
+        ordering = ["-created_at"]
+        constraints = [
+            # One live application per worker per programme: double clicks and two tabs
+            # cannot create a second one.
+            models.UniqueConstraint(
+                fields=["worker", "program"],
+                condition=~Q(status__in=["withdrawn", "rejected", "revoked"]),
+                name="application_one_live_per_program",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["program", "status", "submitted_at", "id"], name="app_fcfs_idx"),
+            models.Index(fields=["current_tier", "status"], name="app_tier_queue_idx"),
+            models.Index(fields=["program", "seat_status", "seat_rank"], name="app_seat_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or f"草稿#{self.pk}"
+
+
+class Attachment(models.Model):
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="attachments")
+    kind = models.CharField(_("材料类型"), max_length=20, choices=DocumentKind.choices)
+    # Server-chosen name under a private root; never routed by URL.
+    file = models.FileField(upload_to="attachments/%Y/%m/")
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    original_name = models.CharField(max_length=120, blank=True)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    is_current = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = _("申请材料")
+        verbose_name_plural = _("申请材料")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "kind"], condition=Q(is_current=True), name="attachment_one_current_per_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+
+class ApplicationEvent(models.Model):
+    """Append-only trail of every transition (who, which tier, when, from -> to, why).
+    Written in the same transaction as the change; shown as the timeline and the history."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    tier = models.ForeignKey(Union, null=True, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=30)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    reason = models.TextField(blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("办理记录")
+        verbose_name_plural = _("办理记录")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.application} {self.action}"
+
+
+class Notification(models.Model):
+    """In-app message to a worker; email/SMS copies are sent from it, once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    application = models.ForeignKey(Application, null=True, on_delete=models.CASCADE, related_name="notifications")
+    # One message per event at most: retries and double delivery cannot duplicate it.
+    event = models.OneToOneField(ApplicationEvent, null=True, on_delete=models.CASCADE, related_name="notification")
+    title = models.CharField(max_length=120)
+    body = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    texted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("消息")
+        verbose_name_plural = _("消息")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title

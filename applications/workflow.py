@@ -1,0 +1,139 @@
+"""The one state machine of ``Application.status``.
+
+Every change of status in every app goes through ``application_transition``: it locks the
+row, checks the (status, action) pair against ``TRANSITIONS``, writes the change and one
+``ApplicationEvent`` in the same transaction, and tells the worker after commit.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from quotas.models import Union
+
+from .models import Application, ApplicationEvent, ApplicationStatus
+
+S = ApplicationStatus
+
+
+class Action:
+    SUBMIT = "submit"
+    RESUBMIT = "resubmit"
+    APPROVE = "approve"  # to the next tier: status stays in_review
+    APPROVE_FINAL = "approve_final"  # at the top tier
+    RETURN = "return"
+    REJECT = "reject"
+    WITHDRAW = "withdraw"
+    REVOKE = "revoke"  # award revoked in publicity (upheld objection)
+    MARK_PAID = "mark_paid"
+
+
+ACTION_LABELS = {
+    Action.SUBMIT: "提交申请",
+    Action.RESUBMIT: "修改后重新提交",
+    Action.APPROVE: "审核通过，报上级审核",
+    Action.APPROVE_FINAL: "终审通过",
+    Action.RETURN: "退回修改",
+    Action.REJECT: "驳回",
+    Action.WITHDRAW: "撤回申请",
+    Action.REVOKE: "取消资格",
+    Action.MARK_PAID: "补助已发放",
+}
+
+# (from status, action) -> to status. Anything not listed is illegal.
+TRANSITIONS: dict[tuple[str, str], str] = {
+    (S.DRAFT, Action.SUBMIT): S.IN_REVIEW,
+    (S.RETURNED, Action.RESUBMIT): S.IN_REVIEW,
+    (S.IN_REVIEW, Action.APPROVE): S.IN_REVIEW,
+    (S.IN_REVIEW, Action.APPROVE_FINAL): S.APPROVED,
+    (S.IN_REVIEW, Action.RETURN): S.RETURNED,
+    (S.IN_REVIEW, Action.REJECT): S.REJECTED,
+    (S.DRAFT, Action.WITHDRAW): S.WITHDRAWN,
+    (S.IN_REVIEW, Action.WITHDRAW): S.WITHDRAWN,
+    (S.RETURNED, Action.WITHDRAW): S.WITHDRAWN,
+    (S.APPROVED, Action.WITHDRAW): S.WITHDRAWN,
+    (S.APPROVED, Action.REVOKE): S.REVOKED,
+    (S.APPROVED, Action.MARK_PAID): S.PAID,
+}
+
+
+class TransitionError(Exception):
+    """An illegal (status, action) pair, or a stale view of the application."""
+
+
+@dataclass(frozen=True)
+class TransitionResult:
+    application: Application
+    event: ApplicationEvent
+
+
+def transition_allowed(*, status: str, action: str) -> bool:
+    return (status, action) in TRANSITIONS
+
+
+def application_transition(
+    *,
+    application: Application,
+    action: str,
+    actor: AbstractBaseUser | None,
+    tier: Union | None = None,
+    reason: str = "",
+    detail: dict | None = None,
+    changes: dict | None = None,
+    expected_status: str | None = None,
+    expected_tier_id: int | None = None,
+) -> TransitionResult:
+    """Apply ``action`` to the application under a row lock.
+
+    ``changes`` are extra field values to write with the status (e.g. the next tier).
+    ``expected_status``/``expected_tier_id`` guard against acting on a stale page: two
+    reviewers clicking at once get one decision, and the second a clear refusal.
+    """
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        if expected_status is not None and locked.status != expected_status:
+            raise TransitionError(
+                _("申请 %(number)s 的状态已变为“%(status)s”，请刷新后再操作。")
+                % {"number": locked, "status": locked.get_status_display()}
+            )
+        if expected_tier_id is not None and locked.current_tier_id != expected_tier_id:
+            raise TransitionError(_("申请 %(number)s 已不在本级审核，请刷新后再操作。") % {"number": locked})
+        target = TRANSITIONS.get((locked.status, action))
+        if target is None:
+            raise TransitionError(
+                _("申请 %(number)s 当前为“%(status)s”，不能执行“%(action)s”。")
+                % {
+                    "number": locked,
+                    "status": locked.get_status_display(),
+                    "action": ACTION_LABELS.get(action, action),
+                }
+            )
+        from_status = locked.status
+        locked.status = target
+        for field, value in (changes or {}).items():
+            setattr(locked, field, value)
+        locked.updated_at = timezone.now()
+        locked.save()
+        event = ApplicationEvent.objects.create(
+            application=locked,
+            actor=actor if actor is not None and actor.is_authenticated else None,
+            tier=tier,
+            action=action,
+            from_status=from_status,
+            to_status=target,
+            reason=reason,
+            detail=detail or {},
+        )
+        _notify_after_commit(event)
+    # Keep the caller's instance in step with the database.
+    application.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
+    return TransitionResult(application=locked, event=event)
+
+
+def _notify_after_commit(event: ApplicationEvent) -> None:
+    from . import notifications  # late: notifications imports models that import this module's callers
+
+    transaction.on_commit(lambda: notifications.notification_for_event_send(event_id=event.pk))

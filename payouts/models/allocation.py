@@ -1,0 +1,81 @@
+"""Awards: who gets which money, and why. Written only by the allocation services."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from applications.models import Application
+from quotas.models import Batch, FundingSource, Program, Quota, Union
+
+
+class AwardStatus(models.TextChoices):
+    PROPOSED = "proposed", _("拟补助")
+    PUBLISHED = "published", _("公示中")
+    REVOKED = "revoked", _("已撤销")
+    PAID = "paid", _("已发放")
+    FAILED = "failed", _("发放失败")
+
+
+class AwardVia(models.TextChoices):
+    UNIT_QUOTA = "quota", _("单位名额")
+    POOL = "pool", _("全市调剂名额")
+    BATCH_SHARE = "batch", _("批次名额")
+    MATCHING = "matching", _("配套")
+    SEAT = "seat", _("提交即占名额")
+
+
+class AllocationRun(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("进行中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="allocation_runs")
+    batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    message = models.TextField(blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("分配运行")
+        verbose_name_plural = _("分配运行")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.program} #{self.pk}"
+
+
+class Award(models.Model):
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="awards")
+    source = models.ForeignKey(FundingSource, on_delete=models.PROTECT, related_name="awards")
+    batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.PROTECT, related_name="awards")
+    amount_yuan = models.PositiveIntegerField(_("金额（元）"))
+    via = models.CharField(_("名额来源"), max_length=12, choices=AwardVia.choices)
+    quota = models.ForeignKey(Quota, null=True, blank=True, on_delete=models.PROTECT, related_name="awards")
+    payer_union = models.ForeignKey(Union, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    rank = models.PositiveIntegerField(_("排位"), null=True, blank=True)
+    explanation = models.CharField(_("说明"), max_length=300, blank=True)
+    status = models.CharField(_("状态"), max_length=12, choices=AwardStatus.choices, default=AwardStatus.PROPOSED)
+    run = models.ForeignKey(AllocationRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="awards")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("补助")
+        verbose_name_plural = _("补助")
+        ordering = ["source", "rank", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "source"], condition=~Q(status="revoked"), name="award_one_live_per_source"
+            ),
+        ]
+        indexes = [models.Index(fields=["source", "status"], name="award_source_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.application} {self.source.name} {self.amount_yuan}元"

@@ -1,0 +1,62 @@
+"""Every admin in every app is scoped to the signed-in admin's union subtree.
+
+``UnionScopedAdmin.union_lookup`` names the path from the model to a ``Union``; the
+queryset is filtered to that union's subtree, object permissions are checked against it,
+and union pickers only offer unions inside it. Nobody without a ``UnionAdmin`` sees
+anything, superusers included (an operator is attached to a union like everyone else).
+"""
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from .models import AdminRole, Union
+from .selectors import union_admin_of, union_scope_of
+
+
+class UnionScopedAdmin(admin.ModelAdmin):
+    union_lookup: str = "union"
+    # Roles that may add/change/delete through this admin (view is open to every role).
+    write_roles: tuple[str, ...] = (AdminRole.MANAGER,)
+    # City-level only: programme set-up and quotas belong to the city federation.
+    write_requires_top_level: bool = False
+
+    def get_queryset(self, request: HttpRequest):
+        qs = super().get_queryset(request)
+        scope = union_scope_of(request.user)
+        if scope is None:
+            return qs.none()
+        return qs.filter(**{f"{self.union_lookup}__path__startswith": scope.path})
+
+    def _in_scope(self, request: HttpRequest, obj) -> bool:
+        if obj is None:
+            return True
+        return self.get_queryset(request).filter(pk=obj.pk).exists()
+
+    def _may_write(self, request: HttpRequest) -> bool:
+        admin_ = union_admin_of(request.user)
+        if admin_ is None or admin_.role not in self.write_roles:
+            return False
+        return not (
+            self.write_requires_top_level and admin_.union.parent_id is not None and admin_.union.level != "city"
+        )
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return union_admin_of(request.user) is not None
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return union_admin_of(request.user) is not None and self._in_scope(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self._may_write(request)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._may_write(request) and self._in_scope(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is Union:
+            scope = union_scope_of(request.user)
+            kwargs["queryset"] = Union.objects.subtree_of(scope) if scope else Union.objects.none()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

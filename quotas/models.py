@@ -1,0 +1,306 @@
+"""The rules of the game: the union tree, admins, programmes, batches, funding, quotas.
+
+No workflow here: writes live in ``services.py``, reads in ``selectors.py``.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+# Each path segment is a zero-padded node id plus a dot, so a subtree is one indexed
+# prefix query: ``path LIKE '0001.0042.%'``.
+PATH_SEGMENT_WIDTH = 6
+
+
+class UnionLevel(models.TextChoices):
+    PROVINCE = "province", _("省总工会")
+    CITY = "city", _("市总工会")
+    COUNTY = "county", _("县区总工会")
+    INDUSTRY = "industry", _("产业（系统）工会")
+    ENTERPRISE = "enterprise", _("大企业工会")
+    ORGANS = "organs", _("机关工会工委")
+    TOWNSHIP = "township", _("乡镇（街道）工会")
+    GRASSROOTS = "grassroots", _("基层工会")
+
+
+class UnionQuerySet(models.QuerySet):
+    def subtree_of(self, union: "Union") -> "UnionQuerySet":
+        return self.filter(path__startswith=union.path)
+
+    def ancestors_of(self, union: "Union") -> "UnionQuerySet":
+        return self.filter(path__in=union.ancestor_paths())
+
+
+class Union(models.Model):
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    name = models.CharField(_("名称"), max_length=120)
+    code = models.CharField(_("代码"), max_length=40, unique=True)
+    level = models.CharField(_("层级"), max_length=20, choices=UnionLevel.choices)
+    member_count = models.PositiveIntegerField(_("会员数"), default=0)
+    # Materialised path, set by quotas.services.union_create; never edited by hand.
+    path = models.CharField(max_length=255, unique=True, editable=False)
+    depth = models.PositiveSmallIntegerField(default=0, editable=False)
+
+    objects = UnionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("工会")
+        verbose_name_plural = _("工会")
+        ordering = ["path"]
+        indexes = [models.Index(fields=["path"], name="union_path_prefix_idx", opclasses=["varchar_pattern_ops"])]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="union_unique_name_per_parent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def ancestor_paths(self) -> list[str]:
+        width = PATH_SEGMENT_WIDTH + 1
+        return [self.path[: i * width] for i in range(1, len(self.path) // width + 1)]
+
+    def is_within(self, other: "Union") -> bool:
+        return self.path.startswith(other.path)
+
+
+class AdminRole(models.TextChoices):
+    REVIEWER = "reviewer", _("审核员")
+    MANAGER = "manager", _("管理员")  # may also override windows, run allocation, export
+    FINANCE = "finance", _("财务")  # may export payout lists with full numbers
+
+
+class UnionAdmin(models.Model):
+    """A staff account belongs to exactly one union and acts on its subtree only."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="union_admin")
+    union = models.ForeignKey(Union, on_delete=models.PROTECT, related_name="admins")
+    role = models.CharField(_("角色"), max_length=20, choices=AdminRole.choices, default=AdminRole.REVIEWER)
+
+    class Meta:
+        verbose_name = _("工会管理员")
+        verbose_name_plural = _("工会管理员")
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.union}"
+
+
+class EducationLevel(models.TextChoices):
+    GAO_SHENG_ZHUAN = "gsz", _("高升专")
+    ZHUAN_SHENG_BEN = "zsb", _("专升本")
+    DAZHUAN = "dazhuan", _("大专")
+    BENKE = "benke", _("本科")
+    POSTGRADUATE = "yjs", _("研究生")
+
+
+class WorkerCategory(models.TextChoices):
+    """Categories a programme may exclude (Conghua excludes the first three)."""
+
+    CIVIL_SERVANT = "civil_servant", _("公务员")
+    PUBLIC_INSTITUTION_STAFF = "shiye_bianzhi", _("事业编制人员")
+    CANGONG_STAFF = "cangong", _("参公管理人员")
+
+
+class DocumentKind(models.TextChoices):
+    APPLICATION_FORM = "form", _("盖章申请表")
+    CHSI_REPORT = "chsi", _("学信网学籍在线验证报告")
+    ID_FRONT = "id_front", _("身份证正面")
+    ID_BACK = "id_back", _("身份证反面")
+    BANK_CARD = "bank_card", _("本人银行卡")
+    RANK_CERTIFICATE = "rank_cert", _("职级证明")
+    RECOMMENDATION = "recommendation", _("助学推荐表")
+    ADMISSION_LETTER = "admission", _("录取通知书")
+
+
+class AllocationMode(models.TextChoices):
+    BATCH = "batch", _("审核后按批次分配")
+    AT_SUBMISSION = "at_submission", _("提交即占名额")
+
+
+class Program(models.Model):
+    owner_union = models.ForeignKey(Union, on_delete=models.PROTECT, related_name="programs")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    name = models.CharField(_("名称"), max_length=200)
+    slug = models.SlugField(unique=True)
+    description = models.TextField(_("说明"), blank=True)
+    eligible_levels = models.JSONField(_("可申请学历层次"), default=list)
+    excluded_categories = models.JSONField(_("不可申请人员类别"), default=list, blank=True)
+    required_documents = models.JSONField(_("必需材料"), default=list)
+    # Extra document required of public-sector staff (Jinan: 职级证明).
+    public_sector_documents = models.JSONField(_("机关事业单位人员另需材料"), default=list, blank=True)
+    review_tiers = models.JSONField(
+        _("审核层级"), default=list, help_text=_("从低到高的工会层级，例如 grassroots, county, city")
+    )
+    allocation_mode = models.CharField(
+        _("分配方式"), max_length=20, choices=AllocationMode.choices, default=AllocationMode.BATCH
+    )
+    publicity_days = models.PositiveSmallIntegerField(_("公示天数"), default=7)
+    return_keep_days = models.PositiveSmallIntegerField(_("退回修改保留排位天数"), default=7)
+    chsi_min_valid_days = models.PositiveSmallIntegerField(_("学信网报告最短有效天数"), default=180)
+    one_per_level_ever = models.BooleanField(_("同一学历层次只可申请一次"), default=True)
+    is_open = models.BooleanField(_("对职工开放"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("年度实施方案")
+        verbose_name_plural = _("年度实施方案")
+        ordering = ["-year", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Batch(models.Model):
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="batches")
+    number = models.PositiveSmallIntegerField(_("批次"))
+    name = models.CharField(_("名称"), max_length=60, blank=True)
+    apply_opens = models.DateTimeField(_("申请开始"))
+    apply_closes = models.DateTimeField(_("申请截止"))
+    review_opens = models.DateTimeField(_("审核开始"))
+    review_closes = models.DateTimeField(_("审核截止"))
+    # Jinan batch 3: "如第一、二批次补助名额已满，第三批申请不再开放".
+    skip_if_quota_filled = models.BooleanField(_("前批次名额已满则不开放"), default=False)
+
+    class Meta:
+        verbose_name = _("批次")
+        verbose_name_plural = _("批次")
+        ordering = ["program", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "number"], name="batch_unique_number"),
+            models.CheckConstraint(
+                condition=Q(apply_closes__gt=models.F("apply_opens")), name="batch_apply_window_order"
+            ),
+            models.CheckConstraint(
+                condition=Q(review_closes__gt=models.F("review_opens")), name="batch_review_window_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or f"{self.program} 第{self.number}批"
+
+
+class BatchSplit(models.TextChoices):
+    NONE = "none", _("不分批")
+    EVEN = "even", _("各批次平均分配")
+    # Jinan province money: even over three batches; if batches 1 and 2 fill the quota,
+    # the first ``first_batches_cap`` approved of batch 1 and of batch 2 get it.
+    EVEN_FIRST_TWO = "even_first_two", _("平均分配；前两批已满则各取前N名")
+
+
+class PayerRule(models.TextChoices):
+    FIXED = "fixed", _("指定单位发放")
+    APPLICANT_COUNTY = "applicant_county", _("职工所在县区总工会发放")
+
+
+class FundingSource(models.Model):
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="sources")
+    name = models.CharField(_("名称"), max_length=100)
+    payer_rule = models.CharField(_("发放方式"), max_length=20, choices=PayerRule.choices, default=PayerRule.FIXED)
+    payer_union = models.ForeignKey(Union, null=True, blank=True, on_delete=models.PROTECT, related_name="paid_sources")
+    payer_name = models.CharField(_("发放单位名称"), max_length=120, blank=True, help_text=_("非工会发放方（如高校）"))
+    amount_yuan = models.PositiveIntegerField(_("每人补助（元）"))
+    total_slots = models.PositiveIntegerField(_("补助名额"), null=True, blank=True, help_text=_("跟随配套时为空"))
+    uses_unit_quotas = models.BooleanField(_("按单位名额分配"), default=False)
+    batch_split = models.CharField(_("分批规则"), max_length=20, choices=BatchSplit.choices, default=BatchSplit.NONE)
+    first_batches_cap = models.PositiveIntegerField(_("前两批各取名额"), null=True, blank=True)
+    matching_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="matched_by", verbose_name=_("配套于")
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("补助来源")
+        verbose_name_plural = _("补助来源")
+        ordering = ["program", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "name"], name="source_unique_name"),
+            models.CheckConstraint(
+                condition=Q(matching_of__isnull=False) | Q(total_slots__isnull=False),
+                name="source_slots_unless_matching",
+            ),
+            models.CheckConstraint(
+                condition=~Q(payer_rule="fixed") | Q(payer_union__isnull=False) | ~Q(payer_name=""),
+                name="source_fixed_payer_named",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program} · {self.name}"
+
+    @property
+    def payer_display(self) -> str:
+        if self.payer_rule == PayerRule.APPLICANT_COUNTY:
+            return str(_("职工所在县区总工会"))
+        return self.payer_union.name if self.payer_union_id else self.payer_name
+
+
+class Quota(models.Model):
+    """A row of a quota table (名额分配表): a unit's slots, or the city-wide pool."""
+
+    source = models.ForeignKey(FundingSource, on_delete=models.CASCADE, related_name="quotas")
+    union = models.ForeignKey(Union, null=True, blank=True, on_delete=models.PROTECT, related_name="quotas")
+    is_pool = models.BooleanField(_("全市调剂名额"), default=False)
+    label = models.CharField(_("表中名称"), max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField(_("序号"), default=0)
+    slots = models.IntegerField(_("名额"))
+    # Unused slots of this unit go to the pool at this time (结合申请人数及时调整).
+    release_unused_at = models.DateTimeField(_("未用名额释放时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("名额")
+        verbose_name_plural = _("名额分配表")
+        ordering = ["source", "position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(slots__gte=0), name="quota_slots_not_negative"),
+            models.CheckConstraint(
+                condition=(Q(is_pool=True) & Q(union__isnull=True)) | (Q(is_pool=False) & Q(union__isnull=False)),
+                name="quota_pool_xor_union",
+            ),
+            models.UniqueConstraint(fields=["source", "union"], name="quota_one_row_per_unit"),
+            models.UniqueConstraint(fields=["source"], condition=Q(is_pool=True), name="quota_one_pool_per_source"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label or (str(_("全市调剂名额")) if self.is_pool else str(self.union))
+
+
+class CatalogueEntry(models.Model):
+    """A school and major a programme accepts (Xian'an publishes such a list)."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="catalogue")
+    school = models.CharField(_("院校"), max_length=120)
+    level = models.CharField(_("层次"), max_length=20, choices=EducationLevel.choices)
+    category = models.CharField(_("类别"), max_length=40, blank=True)
+    major = models.CharField(_("专业"), max_length=120)
+
+    class Meta:
+        verbose_name = _("院校专业目录")
+        verbose_name_plural = _("院校专业目录")
+        ordering = ["program", "school", "level", "major"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "school", "level", "major"], name="catalogue_unique_entry"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.school} {self.get_level_display()} {self.major}"
+
+
+class AuditLog(models.Model):
+    """Append-only record of sensitive acts: exports of personal data, document views,
+    quota changes, overrides. Written in the same transaction as the act it records."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    actor_union = models.ForeignKey(Union, null=True, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=60, db_index=True)
+    object_type = models.CharField(max_length=60, blank=True)
+    object_id = models.CharField(max_length=60, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("审计日志")
+        verbose_name_plural = _("审计日志")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action}"

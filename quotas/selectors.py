@@ -1,0 +1,82 @@
+"""Reads: who an admin is, and which part of the union tree they may see."""
+
+from django.contrib.auth.base_user import AbstractBaseUser
+
+from .models import AdminRole, Union, UnionAdmin, UnionLevel
+
+
+def union_admin_of(user: AbstractBaseUser | None) -> UnionAdmin | None:
+    if user is None or not user.is_authenticated:
+        return None
+    try:
+        return UnionAdmin.objects.select_related("union").get(user=user)
+    except UnionAdmin.DoesNotExist:
+        return None
+
+
+def union_scope_of(user: AbstractBaseUser | None) -> Union | None:
+    """The root of the subtree this user may see; None means nothing at all.
+
+    Superusers are not special-cased into seeing everything: a deployment's superuser is
+    an operator account, and it must be attached to a union like everyone else.
+    """
+    admin = union_admin_of(user)
+    return admin.union if admin else None
+
+
+def unions_visible_to(user: AbstractBaseUser | None):
+    scope = union_scope_of(user)
+    if scope is None:
+        return Union.objects.none()
+    return Union.objects.subtree_of(scope)
+
+
+def user_has_role(user: AbstractBaseUser | None, *roles: str) -> bool:
+    admin = union_admin_of(user)
+    return admin is not None and admin.role in roles
+
+
+def user_is_city_staff(user: AbstractBaseUser | None) -> bool:
+    """City federation (or above) managers: set up programmes, allocate, publish, export."""
+    admin = union_admin_of(user)
+    return (
+        admin is not None
+        and admin.union.level in (UnionLevel.CITY, UnionLevel.PROVINCE)
+        and admin.role in (AdminRole.MANAGER, AdminRole.FINANCE)
+    )
+
+
+def county_of(union: Union) -> Union | None:
+    """The county/district federation above (or at) a union: pays matching money."""
+    for ancestor in Union.objects.ancestors_of(union).order_by("-depth"):
+        if ancestor.level == UnionLevel.COUNTY:
+            return ancestor
+    return None
+
+
+# A programme names its review tiers by these keys, lowest first. The middle tier is
+# whichever unit sits directly under the city: a county federation, an industry union,
+# a large-enterprise union or the city-organs committee.
+TIER_LEVELS: dict[str, tuple[str, ...]] = {
+    "grassroots": (UnionLevel.GRASSROOTS,),
+    "township": (UnionLevel.TOWNSHIP,),
+    "county": (UnionLevel.COUNTY, UnionLevel.INDUSTRY, UnionLevel.ENTERPRISE, UnionLevel.ORGANS),
+    "city": (UnionLevel.CITY,),
+    "province": (UnionLevel.PROVINCE,),
+}
+
+
+def review_chain_for(*, union: Union, tiers: list[str]) -> list[Union]:
+    """The unions that review a worker of ``union``, lowest first.
+
+    A tier the worker's branch of the tree does not have (no township above a big
+    enterprise's union, say) is skipped; the programme's top tier is always present.
+    """
+    ancestors = list(Union.objects.ancestors_of(union).order_by("-depth"))
+    chain: list[Union] = []
+    for tier in tiers:
+        levels = TIER_LEVELS.get(tier, (tier,))
+        match = next((u for u in ancestors if u.level in levels), None)
+        if match is not None and match not in chain:
+            chain.append(match)
+    return chain
