@@ -1,0 +1,1 @@
+"""Admin of the payouts app, one module per concern, imported here so Django finds them."""
