@@ -168,7 +168,7 @@ SMS_BACKEND = env("SMS_BACKEND", default="applications.sms.LoggingSmsBackend")
 # --- Security -----------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 8
-X_FRAME_OPTIONS = "SAMEORIGIN"  # the admin previews attachments in a same-origin frame
+X_FRAME_OPTIONS = "DENY"  # the admin attachment preview opts in with @xframe_options_sameorigin
 SECURE_CONTENT_TYPE_NOSNIFF = True
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
