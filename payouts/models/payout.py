@@ -1,0 +1,113 @@
+"""Payout lists (发放名单): one per funding source × paying unit × batch, frozen at build.
+
+A line keeps its own copy of the encrypted ID and card numbers: the list is what was sent
+to the bank, whatever the worker changes later. A failed line is never edited back to
+life; a reissue list (``reissue_of``) carries the worker's new card.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from quotas.models import Batch, FundingSource, Program, Union
+
+from .allocation import Award
+
+
+class PayoutListStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    EXPORTED = "exported", _("已导出")
+    CLOSED = "closed", _("已结清")
+
+
+class ExportStatus(models.TextChoices):
+    IDLE = "", _("未导出")
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("生成中")
+    DONE = "done", _("已生成")
+    FAILED = "failed", _("失败")
+
+
+class PayoutList(models.Model):
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="payout_lists", verbose_name=_("项目"))
+    source = models.ForeignKey(
+        FundingSource, on_delete=models.PROTECT, related_name="payout_lists", verbose_name=_("补助来源")
+    )
+    payer_union = models.ForeignKey(
+        Union, null=True, blank=True, on_delete=models.PROTECT, related_name="payout_lists", verbose_name=_("发放工会")
+    )
+    payer_name = models.CharField(_("发放单位"), max_length=120)
+    batch = models.ForeignKey(
+        Batch, null=True, blank=True, on_delete=models.PROTECT, related_name="payout_lists", verbose_name=_("批次")
+    )
+    reissue_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reissues", verbose_name=_("补发自")
+    )
+    title = models.CharField(_("标题"), max_length=200)
+    status = models.CharField(_("状态"), max_length=10, choices=PayoutListStatus.choices, default=PayoutListStatus.DRAFT)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
+    # Private file under MEDIA_ROOT/private/payouts/ with a server-chosen name; only the
+    # permission-checked download view reads it.
+    file = models.FileField(upload_to="private/payouts/", blank=True, editable=False)
+    row_count = models.PositiveIntegerField(_("人数"), default=0)
+    total_yuan = models.PositiveBigIntegerField(_("合计金额（元）"), default=0)
+    export_status = models.CharField(
+        _("导出状态"), max_length=10, choices=ExportStatus.choices, default=ExportStatus.IDLE, blank=True
+    )
+    export_progress = models.PositiveSmallIntegerField(_("导出进度"), default=0)
+    export_message = models.CharField(max_length=300, blank=True)
+    exported_at = models.DateTimeField(_("导出时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("发放名单")
+        verbose_name_plural = _("发放名单")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(total_yuan__gte=0), name="payout_list_total_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PayoutLineStatus(models.TextChoices):
+    PENDING = "pending", _("待发放")
+    PAID = "paid", _("已发放")
+    FAILED = "failed", _("发放失败")
+
+
+class PayoutLine(models.Model):
+    payout_list = models.ForeignKey(PayoutList, on_delete=models.CASCADE, related_name="lines")
+    award = models.ForeignKey(Award, on_delete=models.PROTECT, related_name="payout_lines")
+    sequence = models.PositiveIntegerField(_("序号"))
+    name = models.CharField(_("姓名"), max_length=40)
+    id_number_encrypted = models.TextField(editable=False)
+    id_number_masked = models.CharField(_("身份证号"), max_length=24)
+    bank_name = models.CharField(_("开户银行"), max_length=60)
+    bank_card_encrypted = models.TextField(editable=False)
+    # Lets a reissue see whether the worker has changed the card since this line failed.
+    bank_card_hmac = models.CharField(max_length=64, editable=False)
+    bank_card_masked = models.CharField(_("银行卡号"), max_length=24)
+    amount_yuan = models.PositiveIntegerField(_("金额（元）"))
+    unit_name = models.CharField(_("工作单位"), max_length=120)
+    status = models.CharField(_("状态"), max_length=10, choices=PayoutLineStatus.choices, default=PayoutLineStatus.PENDING)
+    bank_message = models.CharField(_("银行反馈"), max_length=300, blank=True)
+    returned_at = models.DateTimeField(_("回盘时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("发放明细")
+        verbose_name_plural = _("发放明细")
+        ordering = ["payout_list", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["payout_list", "sequence"], name="payout_line_unique_sequence"),
+            # An award is on at most one line that is not a failure: nobody is paid twice
+            # for one source, however many lists or reissues are built.
+            models.UniqueConstraint(
+                fields=["award"], condition=~Q(status="failed"), name="payout_line_one_live_per_award"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payout_list_id}#{self.sequence} {self.name}"
