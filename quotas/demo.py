@@ -1,0 +1,407 @@
+"""Demo data for the rules of the game: the four seed programmes as real configurations.
+
+Idempotent: every object is looked up by a stable key (union code, programme slug, batch
+number, source name) and brought to the state below, so running it twice changes nothing.
+Quota tables go through the real importer, reading the real spreadsheets in ``demo_data/``.
+"""
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+
+from .catalogue import catalogue_read_csv
+from .models import (
+    AdminRole,
+    AllocationMode,
+    BatchSplit,
+    DocumentKind,
+    EducationLevel,
+    FundingSource,
+    PayerRule,
+    Program,
+    Union,
+    UnionAdmin,
+    UnionLevel,
+    WorkerCategory,
+)
+from .quota_tables import quota_table_import, quota_table_preview, quota_table_read
+from .quota_tables.matching import guess_union_level
+from .services import catalogue_import, union_admin_create, union_create
+
+DATA_DIR = Path(__file__).resolve().parent / "demo_data"
+TZ = ZoneInfo("Asia/Shanghai")
+DEMO_PASSWORD = "qiuxue-demo-2024"
+# Members per slot used to invent member counts that reproduce the published tables
+# roughly (Jinan: 3000 slots for the units ≈ 9 million members at 3000 per slot).
+MEMBERS_PER_SLOT = 3000
+
+STANDARD_DOCUMENTS = [
+    DocumentKind.APPLICATION_FORM,
+    DocumentKind.CHSI_REPORT,
+    DocumentKind.ID_FRONT,
+    DocumentKind.ID_BACK,
+    DocumentKind.BANK_CARD,
+]
+
+
+@dataclass
+class DemoResult:
+    programs: dict[str, Program] = field(default_factory=dict)
+    accounts: list[tuple[str, str, str, str]] = field(default_factory=list)  # username, password, union, role
+    password_hash: str = ""
+
+
+def _day(y: int, m: int, d: int, *, end: bool = False) -> datetime:
+    return datetime.combine(datetime(y, m, d).date(), time(23, 59, 59) if end else time(0, 0), tzinfo=TZ)
+
+
+def _union(*, code: str, name: str, level: str, parent: Union | None, members: int = 0) -> Union:
+    union = Union.objects.filter(code=code).first()
+    if union is None:
+        return union_create(name=name, code=code, level=level, parent=parent, member_count=members)
+    if (union.name, union.level, union.member_count) != (name, level, members):
+        Union.objects.filter(pk=union.pk).update(name=name, level=level, member_count=members)
+        union.refresh_from_db()
+    return union
+
+
+def _jitter(name: str, spread: int) -> int:
+    """A stable pseudo-random offset in [-spread, spread] so counts do not look invented."""
+    digest = int(hashlib.sha1(name.encode(), usedforsecurity=False).hexdigest()[:8], 16)
+    return digest % (2 * spread + 1) - spread
+
+
+def _units_from_table(*, filename: str, parent: Union, code_prefix: str) -> dict[str, Union]:
+    """One union per row of a published table (pool excluded), member counts ∝ slots."""
+    table = quota_table_read(data=(DATA_DIR / filename).read_bytes(), filename=filename)
+    units = {}
+    for row in table.rows:
+        if "调剂" in row.label:
+            continue
+        members = row.slots * MEMBERS_PER_SLOT + _jitter(row.label, MEMBERS_PER_SLOT // 3)
+        units[row.label] = _union(
+            code=f"{code_prefix}-u{row.position:02d}",
+            name=row.label,
+            level=guess_union_level(row.label),
+            parent=parent,
+            members=max(members, 50),
+        )
+    return units
+
+
+def _grassroots(parent: Union, names: list[str], *, level: str = UnionLevel.GRASSROOTS) -> list[Union]:
+    return [
+        _union(code=f"{parent.code}-g{i:02d}", name=name, level=level, parent=parent, members=200 + 37 * i)
+        for i, name in enumerate(names, start=1)
+    ]
+
+
+def _program(slug: str, **fields) -> Program:
+    program, _ = Program.objects.update_or_create(slug=slug, defaults=fields)
+    return program
+
+
+def _batch(program: Program, number: int, apply: tuple, review: tuple, **extra) -> None:
+    program.batches.update_or_create(
+        number=number,
+        defaults={
+            "name": f"第{number}批",
+            "apply_opens": _day(*apply[0]),
+            "apply_closes": _day(*apply[1], end=True),
+            "review_opens": _day(*review[0]),
+            "review_closes": _day(*review[1], end=True),
+            **extra,
+        },
+    )
+
+
+def _source(program: Program, name: str, **fields) -> FundingSource:
+    defaults = {
+        "payer_rule": PayerRule.FIXED,
+        "payer_union": None,
+        "payer_name": "",
+        "total_slots": None,
+        "uses_unit_quotas": False,
+        "batch_split": BatchSplit.NONE,
+        "first_batches_cap": None,
+        "matching_of": None,
+        **fields,
+    }
+    source, _ = FundingSource.objects.update_or_create(program=program, name=name, defaults=defaults)
+    return source
+
+
+def _import_table(source: FundingSource, filename: str) -> None:
+    table = quota_table_read(data=(DATA_DIR / filename).read_bytes(), filename=filename)
+    preview = quota_table_preview(source=source, table=table)
+    if not preview.ok:
+        raise RuntimeError("演示名额表有误：" + "；".join(str(p) for p in preview.problems))
+    quota_table_import(source=source, rows=preview.rows, actor=None, filename=filename)
+
+
+def _account(result: DemoResult, username: str, union: Union, role: str) -> None:
+    user_model = get_user_model()
+    user, _ = user_model.objects.get_or_create(username=username)
+    # Hash once for all demo accounts: PBKDF2 per account would dominate the demo's time.
+    if not result.password_hash:
+        result.password_hash = make_password(DEMO_PASSWORD)
+    user.password = result.password_hash
+    user.save(update_fields=["password"])
+    admin = UnionAdmin.objects.filter(user=user).first()
+    if admin is None:
+        union_admin_create(user=user, union=union, role=role)
+    elif (admin.union_id, admin.role) != (union.pk, role):
+        UnionAdmin.objects.filter(pk=admin.pk).update(union=union, role=role)
+    result.accounts.append((username, DEMO_PASSWORD, union.name, str(AdminRole(role).label)))
+
+
+def load_jinan_2024(result: DemoResult) -> None:
+    """Seed 001: 2024年济南市一线职工“求学圆梦行动”实施方案."""
+    province = _union(code="370000", name="山东省总工会", level=UnionLevel.PROVINCE, parent=None)
+    city = _union(code="370100", name="济南市总工会", level=UnionLevel.CITY, parent=province)
+    units = _units_from_table(filename="jinan-2024-quota-table.xlsx", parent=city, code_prefix="370100")
+    lixia = units["历下区总工会"]
+    street = _grassroots(lixia, ["泉城路街道工会", "姚家街道工会"], level=UnionLevel.TOWNSHIP)
+    lixia_grassroots = _grassroots(street[0], ["济南泉城软件有限公司工会", "历下区人民医院工会"])
+    _grassroots(street[1], ["山东齐鲁物流有限公司工会"])
+    _grassroots(units["市中区总工会"], ["济南华联商厦工会", "市中区快递行业联合工会"])
+    _grassroots(units["济南公共交通集团有限公司工会"], ["济南公交第一分公司工会", "济南公交第二分公司工会"])
+    _grassroots(units["章丘区总工会"], ["章丘鼓风机股份有限公司工会"])
+
+    program = _program(
+        "jinan-2024",
+        owner_union=city,
+        year=2024,
+        name="2024年济南市一线职工“求学圆梦行动”",
+        description=(
+            "省总工会补助1000名、市总工会补助3500名（含全市调剂名额500名），每人各1000元；"
+            "各区县总工会原则上按市总名额和标准配套。严格审核、先到先得。"
+            "省市补助由济南市职工文化事业发展中心实际发放。"
+        ),
+        eligible_levels=[
+            EducationLevel.GAO_SHENG_ZHUAN,
+            EducationLevel.DAZHUAN,
+            EducationLevel.ZHUAN_SHENG_BEN,
+            EducationLevel.BENKE,
+            EducationLevel.POSTGRADUATE,  # 新入读大专及以上学历
+        ],
+        excluded_categories=[],
+        required_documents=STANDARD_DOCUMENTS,
+        public_sector_documents=[DocumentKind.RANK_CERTIFICATE],
+        review_tiers=["grassroots", "county", "city"],
+        allocation_mode=AllocationMode.BATCH,
+        publicity_days=7,
+        one_per_level_ever=True,
+    )
+    _batch(program, 1, ((2024, 5, 8), (2024, 6, 6)), ((2024, 5, 8), (2024, 6, 14)))
+    _batch(program, 2, ((2024, 6, 17), (2024, 6, 28)), ((2024, 6, 17), (2024, 7, 12)))
+    _batch(program, 3, ((2024, 10, 15), (2024, 11, 8)), ((2024, 10, 15), (2024, 11, 18)), skip_if_quota_filled=True)
+    # The province money is paid out by the city: in practice 济南市职工文化事业发展中心
+    # (the workers' culture centre) transfers it, on the city federation's account.
+    _source(
+        program,
+        "省总工会补助",
+        payer_union=city,
+        amount_yuan=1000,
+        total_slots=1000,
+        batch_split=BatchSplit.EVEN_FIRST_TWO,
+        first_batches_cap=500,
+        position=0,
+    )
+    city_source = _source(
+        program, "市总工会补助", payer_union=city, amount_yuan=1000, total_slots=3500, uses_unit_quotas=True, position=1
+    )
+    _source(
+        program,
+        "区县总工会配套补助",
+        payer_rule=PayerRule.APPLICANT_COUNTY,
+        amount_yuan=1000,
+        matching_of=city_source,
+        position=2,
+    )
+    _import_table(city_source, "jinan-2024-quota-table.xlsx")
+    result.programs["jinan-2024"] = program
+    _account(result, "jinan_city", city, AdminRole.MANAGER)
+    _account(result, "jinan_reviewer", city, AdminRole.REVIEWER)
+    _account(result, "jinan_finance", city, AdminRole.FINANCE)
+    _account(result, "lixia_county", lixia, AdminRole.MANAGER)
+    _account(result, "shizhong_county", units["市中区总工会"], AdminRole.MANAGER)
+    _account(result, "lixia_grassroots", lixia_grassroots[0], AdminRole.REVIEWER)
+
+
+def load_linyi_2022(result: DemoResult) -> None:
+    """Seed 000: 2022年临沂市一线职工“求学圆梦行动”实施方案."""
+    province = _union(code="370000", name="山东省总工会", level=UnionLevel.PROVINCE, parent=None)
+    city = _union(code="371300", name="临沂市总工会", level=UnionLevel.CITY, parent=province)
+    units = _units_from_table(filename="linyi-2022-quota-table.xlsx", parent=city, code_prefix="371300")
+    lanshan = units["兰山区总工会"]
+    town = _grassroots(lanshan, ["兰山街道工会"], level=UnionLevel.TOWNSHIP)
+    _grassroots(town[0], ["临沂商城物流有限公司工会", "兰山区建筑业联合工会"])
+    program = _program(
+        "linyi-2022",
+        owner_union=city,
+        year=2022,
+        name="2022年临沂市一线职工“求学圆梦行动”",
+        description=(
+            "省总工会每人1000元、市总工会每人500元，共300名；县区（开发区）总工会按市总名额1:1配套每人500元。"
+            "全年常态化申请（1月1日至11月30日），两批审核。"
+        ),
+        eligible_levels=[
+            EducationLevel.GAO_SHENG_ZHUAN,
+            EducationLevel.DAZHUAN,
+            EducationLevel.ZHUAN_SHENG_BEN,
+            EducationLevel.BENKE,
+        ],
+        excluded_categories=[],
+        required_documents=STANDARD_DOCUMENTS,
+        public_sector_documents=[],
+        review_tiers=["grassroots", "township", "county", "city"],
+        allocation_mode=AllocationMode.BATCH,
+        publicity_days=7,
+        one_per_level_ever=True,
+    )
+    # Applications are open all year; an application belongs to the review round that
+    # follows it: submitted by Jun 10 → first round, after → second round.
+    _batch(program, 1, ((2022, 1, 1), (2022, 6, 10)), ((2022, 5, 5), (2022, 6, 10)))
+    _batch(program, 2, ((2022, 6, 11), (2022, 11, 30)), ((2022, 11, 1), (2022, 12, 9)))
+    city_source = _source(
+        program, "市总工会补助", payer_union=city, amount_yuan=500, total_slots=300, uses_unit_quotas=True, position=0
+    )
+    # Same 300 people: the province money follows the city's quota table.
+    _source(program, "省总工会补助", payer_union=city, amount_yuan=1000, matching_of=city_source, position=1)
+    _source(
+        program,
+        "县区总工会配套补助",
+        payer_rule=PayerRule.APPLICANT_COUNTY,
+        amount_yuan=500,
+        matching_of=city_source,
+        position=2,
+    )
+    _import_table(city_source, "linyi-2022-quota-table.xlsx")
+    result.programs["linyi-2022"] = program
+    _account(result, "linyi_city", city, AdminRole.MANAGER)
+    _account(result, "lanshan_county", lanshan, AdminRole.MANAGER)
+
+
+def load_xianan_2026(result: DemoResult) -> None:
+    """Seed 003: 咸安区“求学圆梦行动”实施方案 (2026)."""
+    province = _union(code="420000", name="湖北省总工会", level=UnionLevel.PROVINCE, parent=None)
+    city = _union(code="421200", name="咸宁市总工会", level=UnionLevel.CITY, parent=province)
+    district = _union(code="421202", name="咸安区总工会", level=UnionLevel.COUNTY, parent=city, members=52000)
+    towns = _grassroots(
+        district,
+        ["温泉街道工会", "永安街道工会", "浮山街道工会", "横沟桥镇工会", "贺胜桥镇工会", "马桥镇工会"],
+        level=UnionLevel.TOWNSHIP,
+    )
+    _grassroots(towns[0], ["咸宁市某纺织有限公司工会", "温泉街道快递物流联合工会"])
+    _grassroots(towns[3], ["横沟桥镇建材有限公司工会"])
+    direct = _grassroots(district, ["咸安区人民医院工会", "咸安经济开发区企业联合工会"])
+    program = _program(
+        "xianan-2026",
+        owner_union=district,
+        year=2026,
+        name="2026年咸安区一线职工、农民工“求学圆梦行动”",
+        description=(
+            "一次求学，双重补助：工会1000元、高校1000元。全区不超过100人，按成功提交申请的先后顺序分配，"
+            "先到先得，额满即止。劳模工匠、优秀工会干部、先进工作者、新就业形态职工优先。公示7天。"
+        ),
+        eligible_levels=[EducationLevel.GAO_SHENG_ZHUAN, EducationLevel.ZHUAN_SHENG_BEN],
+        excluded_categories=[],
+        required_documents=[
+            DocumentKind.RECOMMENDATION,
+            DocumentKind.ADMISSION_LETTER,
+            DocumentKind.CHSI_REPORT,
+            DocumentKind.ID_FRONT,
+            DocumentKind.ID_BACK,
+            DocumentKind.BANK_CARD,
+        ],
+        public_sector_documents=[],
+        # The recommendation form has two stamps: 基层工会 then 区总工会.
+        review_tiers=["grassroots", "county"],
+        allocation_mode=AllocationMode.AT_SUBMISSION,
+        publicity_days=7,
+        one_per_level_ever=True,
+    )
+    # Applications from spring; admission letters arrive in December, then the claim.
+    _batch(program, 1, ((2026, 3, 1), (2026, 12, 31)), ((2026, 3, 1), (2027, 1, 31)))
+    union_source = _source(
+        program, "区总工会助学金", payer_union=district, amount_yuan=1000, total_slots=100, position=0
+    )
+    _source(
+        program,
+        "高校助学金",
+        payer_name="录取高校（咸宁职业技术学院、荆楚理工学院、湖北第二师范学院）",
+        amount_yuan=1000,
+        matching_of=union_source,
+        position=1,
+    )
+    entries = catalogue_read_csv(data=(DATA_DIR / "xianan-2026-schools-majors.csv").read_bytes())
+    catalogue_import(program=program, entries=entries, actor=None)
+    result.programs["xianan-2026"] = program
+    _account(result, "xianan_district", district, AdminRole.MANAGER)
+    _account(result, "xianan_grassroots", direct[0], AdminRole.REVIEWER)
+
+
+def load_conghua_2023(result: DemoResult) -> None:
+    """Seed 004: 从化区职工素质提升活动——2023年学历教育项目."""
+    province = _union(code="440000", name="广东省总工会", level=UnionLevel.PROVINCE, parent=None)
+    city = _union(code="440100", name="广州市总工会", level=UnionLevel.CITY, parent=province)
+    district = _union(code="440117", name="从化区总工会", level=UnionLevel.COUNTY, parent=city, members=61000)
+    towns = _grassroots(
+        district,
+        ["街口街道工会", "江埔街道工会", "城郊街道工会", "太平镇总工会", "温泉镇总工会", "鳌头镇总工会"],
+        level=UnionLevel.TOWNSHIP,
+    )
+    _grassroots(towns[0], ["从化区某电子有限公司工会", "街口街道环卫工人联合工会"])
+    _grassroots(towns[3], ["广州明珠工业园某汽车配件有限公司工会"])
+    program = _program(
+        "conghua-2023",
+        owner_union=district,
+        year=2023,
+        name="从化区职工素质提升活动——2023年学历教育",
+        description=(
+            "对2023年成功取得大专、本科、研究生学籍的职工，给予500元/人的学习补助，全年300名。"
+            "公务员、事业编制人员、工勤人员及其他参公人员不纳入补助对象。"
+            "享受过一次区级大专补助的职工继续报读本科，可再次享受补助（每一学历层次一次）。"
+        ),
+        eligible_levels=[
+            EducationLevel.GAO_SHENG_ZHUAN,
+            EducationLevel.DAZHUAN,
+            EducationLevel.ZHUAN_SHENG_BEN,
+            EducationLevel.BENKE,
+            EducationLevel.POSTGRADUATE,
+        ],
+        excluded_categories=[
+            WorkerCategory.CIVIL_SERVANT,
+            WorkerCategory.PUBLIC_INSTITUTION_STAFF,
+            WorkerCategory.CANGONG_STAFF,
+        ],
+        required_documents=STANDARD_DOCUMENTS,
+        public_sector_documents=[],
+        review_tiers=["grassroots", "township", "county"],
+        allocation_mode=AllocationMode.BATCH,
+        publicity_days=7,
+        # One subsidy per level: 大专 once, then 本科 again is a different level.
+        one_per_level_ever=True,
+    )
+    _batch(program, 1, ((2023, 2, 1), (2023, 11, 30)), ((2023, 2, 1), (2023, 12, 31)))
+    _source(program, "区总工会学习补助", payer_union=district, amount_yuan=500, total_slots=300, position=0)
+    result.programs["conghua-2023"] = program
+    _account(result, "conghua_district", district, AdminRole.MANAGER)
+
+
+def load_quota_demo() -> DemoResult:
+    """Build (or bring back to) the four seed programmes, their trees, tables and accounts."""
+    result = DemoResult()
+    with transaction.atomic():
+        load_jinan_2024(result)
+        load_linyi_2022(result)
+        load_xianan_2026(result)
+        load_conghua_2023(result)
+    return result
