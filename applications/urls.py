@@ -1,12 +1,26 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import views_messages
+from .views import apply, auth, files, profile
 
 app_name = "applications"
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(template_name="applications/login.html"), name="login"),
+    path("", apply.home, name="home"),
+    path("register/", auth.register, name="register"),
+    path("login/", auth.WorkerLoginView.as_view(), name="login"),
+    path("messages/", views_messages.messages_page, name="messages"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("profile/", profile.profile, name="profile"),
+    path("unions/search.json", profile.union_search_json, name="union_search"),
+    path("programs/<int:pk>/apply/", apply.program_apply, name="program_apply"),
+    path("applications/<int:pk>/", apply.application_detail, name="detail"),
+    path("applications/<int:pk>/edit/", apply.application_edit, name="edit"),
+    path("applications/<int:pk>/upload/", apply.attachment_upload_view, name="upload"),
+    path("applications/<int:pk>/submit/", apply.application_submit_view, name="submit"),
+    path("applications/<int:pk>/withdraw/", apply.application_withdraw_view, name="withdraw"),
+    path("applications/<int:pk>/print/", files.application_print, name="print"),
+    path("messages/", views_messages.messages_page, name="messages"),
+    path("attachments/<int:pk>/download/", files.attachment_download, name="attachment_download"),
 ]

@@ -1,0 +1,140 @@
+"""Who may claim: pure functions, each returning the reasons (plain Chinese) a rule fails.
+
+No database access here: the caller looks up the facts (``selectors.prior_level_groups_of``,
+the kinds of papers uploaded) and passes them in, so every rule is testable on its own and
+the same code runs for the pre-check on the programme list and for the check at submission.
+"""
+
+from collections.abc import Iterable
+from datetime import date
+
+from django.utils.translation import gettext as _
+
+from quotas.models import DocumentKind, EducationLevel, Program, WorkerCategory
+
+from .models import Worker
+
+# 每人同一学历层次只可申请一次: 高升专 and 大专 are the same level, as are 专升本 and 本科.
+LEVEL_GROUP = {
+    EducationLevel.GAO_SHENG_ZHUAN: EducationLevel.DAZHUAN,
+    EducationLevel.DAZHUAN: EducationLevel.DAZHUAN,
+    EducationLevel.ZHUAN_SHENG_BEN: EducationLevel.BENKE,
+    EducationLevel.BENKE: EducationLevel.BENKE,
+    EducationLevel.POSTGRADUATE: EducationLevel.POSTGRADUATE,
+}
+
+
+def level_group(level: str) -> str:
+    return LEVEL_GROUP.get(level, level)
+
+
+def union_reasons(*, worker: Worker, program: Program) -> list[str]:
+    if worker.union.is_within(program.owner_union):
+        return []
+    return [
+        _("您所在的工会（%(union)s）不属于%(owner)s，不能申请本方案。")
+        % {"union": worker.union, "owner": program.owner_union}
+    ]
+
+
+def category_reasons(*, worker: Worker, program: Program) -> list[str]:
+    excluded = set(program.excluded_categories or []) & set(worker.categories or [])
+    labels = dict(WorkerCategory.choices)
+    return [_("本方案不接受%(category)s申请。") % {"category": labels.get(c, c)} for c in sorted(excluded)]
+
+
+def frontline_reasons(*, worker: Worker) -> list[str]:
+    if worker.is_frontline:
+        return []
+    return [_("本方案只补助一线职工（车间、工段、科室主任或科级及以下），请在个人信息中确认一线职工声明。")]
+
+
+def worker_reasons(*, worker: Worker, program: Program) -> list[str]:
+    """What rules out this worker for this programme before any application data is known."""
+    return [
+        *union_reasons(worker=worker, program=program),
+        *category_reasons(worker=worker, program=program),
+        *frontline_reasons(worker=worker),
+    ]
+
+
+def level_reasons(*, program: Program, level: str) -> list[str]:
+    if level in (program.eligible_levels or []):
+        return []
+    allowed = "、".join(str(EducationLevel(lv).label) for lv in program.eligible_levels or [] if lv in EducationLevel)
+    return [_("本方案补助的学历层次为：%(levels)s。") % {"levels": allowed or _("（未设置）")}]
+
+
+def enrolment_reasons(*, program: Program, enrolled_on: date | None) -> list[str]:
+    if enrolled_on is None:
+        return [_("请填写入学日期。")]
+    if enrolled_on.year != program.year:
+        return [
+            _("本方案只补助%(year)s年新入学的职工，您填写的入学日期为%(date)s。")
+            % {"year": program.year, "date": enrolled_on}
+        ]
+    return []
+
+
+def chsi_reasons(*, program: Program, chsi_expires_on: date | None, on: date) -> list[str]:
+    if chsi_expires_on is None:
+        return [_("请填写学信网学籍在线验证报告的有效期。")]
+    days = (chsi_expires_on - on).days
+    if days < program.chsi_min_valid_days:
+        return [
+            _(
+                "学信网学籍在线验证报告在提交时须至少还有%(need)s天有效期（现在还剩%(left)s天），请到学信网延长有效期后再提交。"
+            )
+            % {"need": program.chsi_min_valid_days, "left": max(days, 0)}
+        ]
+    return []
+
+
+def once_per_level_reasons(*, program: Program, level: str, prior_level_groups: Iterable[str]) -> list[str]:
+    if program.one_per_level_ever and level_group(level) in set(prior_level_groups):
+        return [
+            _("每人同一学历层次只可申请一次：您已有%(level)s层次的申请（审核中或已获补助）。")
+            % {"level": EducationLevel(level_group(level)).label}
+        ]
+    return []
+
+
+def required_documents_for(*, program: Program, worker: Worker) -> list[str]:
+    kinds = list(program.required_documents or [])
+    if worker.is_public_sector:
+        kinds += [k for k in program.public_sector_documents or [] if k not in kinds]
+    return kinds
+
+
+def document_reasons(*, required: Iterable[str], present: Iterable[str]) -> list[str]:
+    labels = dict(DocumentKind.choices)
+    missing = [k for k in required if k not in set(present)]
+    return [_("缺少材料：%(kind)s。") % {"kind": labels.get(k, k)} for k in missing]
+
+
+def catalogue_reasons(*, entries: set[tuple[str, str, str]], school: str, level: str, major: str) -> list[str]:
+    if not entries or (school, level, major) in entries:
+        return []
+    return [_("所选院校、层次和专业不在本方案的院校专业目录中。")]
+
+
+def submission_reasons(
+    *,
+    worker: Worker,
+    program: Program,
+    level: str,
+    enrolled_on: date | None,
+    chsi_expires_on: date | None,
+    on: date,
+    prior_level_groups: Iterable[str],
+    present_documents: Iterable[str],
+) -> list[str]:
+    """Every rule at once, in the order a worker would fix them."""
+    return [
+        *worker_reasons(worker=worker, program=program),
+        *level_reasons(program=program, level=level),
+        *enrolment_reasons(program=program, enrolled_on=enrolled_on),
+        *chsi_reasons(program=program, chsi_expires_on=chsi_expires_on, on=on),
+        *once_per_level_reasons(program=program, level=level, prior_level_groups=prior_level_groups),
+        *document_reasons(required=required_documents_for(program=program, worker=worker), present=present_documents),
+    ]

@@ -1,0 +1,231 @@
+"""Forms of the worker's pages: they only parse and check input; services do the writing."""
+
+from django import forms
+from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from quotas.models import DocumentKind, EducationLevel, Program, WorkerCategory
+
+from . import throttle
+from .selectors import catalogue_of, unions_for_picker
+from .services import ApplicationData, ProfileData
+from .validators import validate_bank_card, validate_id_number, validate_phone
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class RegisterForm(forms.Form):
+    phone = forms.CharField(
+        label=_lazy("手机号"),
+        max_length=11,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "tel"}),
+    )
+    password1 = forms.CharField(label=_lazy("密码"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password2 = forms.CharField(
+        label=_lazy("确认密码"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def clean_phone(self) -> str:
+        phone = validate_phone(self.cleaned_data["phone"])
+        if get_user_model().objects.filter(username=phone).exists():
+            raise ValidationError(_("该手机号已注册，请直接登录。"))
+        return phone
+
+    def clean(self):
+        data = super().clean()
+        p1, p2 = data.get("password1"), data.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", _("两次输入的密码不一致。"))
+        if p1 and data.get("phone"):
+            try:
+                password_validation.validate_password(p1, get_user_model()(username=data["phone"]))
+            except ValidationError as exc:
+                self.add_error("password1", exc)
+        return data
+
+
+class ThrottledLoginForm(AuthenticationForm):
+    """Counts failures per account and per client address; refuses while either is over."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _lazy("手机号或密码不正确。"),
+        "locked": _lazy("登录失败次数过多，账号或网络已被暂时锁定，请15分钟后再试。"),
+    }
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        self.fields["username"].label = _("手机号")
+        self.fields["username"].widget.attrs.update({"inputmode": "numeric", "autocomplete": "username"})
+
+    def clean(self):
+        username = (self.data.get("username") or "").strip()
+        ip = throttle.client_ip(self.request)
+        if throttle.login_locked(username=username, ip=ip):
+            raise ValidationError(self.error_messages["locked"], code="locked")
+        try:
+            data = super().clean()
+        except ValidationError:
+            throttle.login_failure_record(username=username, ip=ip)
+            raise
+        throttle.login_success_record(username=username)
+        return data
+
+
+class UnionSelect(forms.Select):
+    """A plain select (works without JS); static/applications/union-picker.js turns it into
+    a search box against the JSON endpoint."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs={"data-union-picker": "1", **(attrs or {})})
+
+
+class ProfileForm(forms.Form):
+    name = forms.CharField(label=_lazy("姓名"), max_length=40)
+    id_number = forms.CharField(label=_lazy("身份证号"), max_length=18, required=False)
+    employer = forms.CharField(label=_lazy("工作单位"), max_length=120)
+    union = forms.ModelChoiceField(
+        label=_lazy("所在工会"), queryset=unions_for_picker().order_by("name"), widget=UnionSelect, empty_label="—"
+    )
+    position = forms.CharField(label=_lazy("岗位"), max_length=60, required=False)
+    email = forms.EmailField(label=_lazy("电子邮箱（选填）"), required=False)
+    is_frontline = forms.BooleanField(
+        label=_lazy("本人声明：我是一线职工（车间、工段、科室主任或科级及以下）"), required=False
+    )
+    is_migrant = forms.BooleanField(label=_lazy("农民工"), required=False)
+    is_public_sector = forms.BooleanField(label=_lazy("机关事业单位职工"), required=False)
+    is_model_worker = forms.BooleanField(label=_lazy("劳模工匠"), required=False)
+    is_new_form_worker = forms.BooleanField(
+        label=_lazy("新就业形态劳动者（快递员、外卖骑手、网约车司机等）"), required=False
+    )
+    categories = forms.MultipleChoiceField(
+        label=_lazy("本人属于以下类别（如有请勾选）"),
+        choices=WorkerCategory.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    bank_name = forms.CharField(label=_lazy("开户银行"), max_length=60)
+    bank_card = forms.CharField(
+        label=_lazy("银行卡号"), max_length=23, required=False, widget=forms.TextInput(attrs={"inputmode": "numeric"})
+    )
+    holder_declaration = forms.BooleanField(label=_lazy("本人声明：以上银行卡为本人名下账户"), required=True)
+
+    def __init__(self, *args, worker=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.worker = worker
+        if worker is None:
+            self.fields["id_number"].required = True
+            self.fields["bank_card"].required = True
+        else:
+            self.fields["id_number"].help_text = _("已登记：%(m)s（不修改请留空）") % {"m": worker.id_number_masked}
+            self.fields["bank_card"].help_text = _("已登记：%(m)s（不修改请留空）") % {"m": worker.bank_card_masked}
+
+    def clean_id_number(self) -> str:
+        value = self.cleaned_data.get("id_number", "")
+        return validate_id_number(value) if value else ""
+
+    def clean_bank_card(self) -> str:
+        value = self.cleaned_data.get("bank_card", "")
+        return validate_bank_card(value) if value else ""
+
+    def profile_data(self) -> ProfileData:
+        d = self.cleaned_data
+        return ProfileData(
+            name=d["name"],
+            employer=d["employer"],
+            union=d["union"],
+            bank_name=d["bank_name"],
+            id_number=d["id_number"],
+            bank_card=d["bank_card"],
+            position=d["position"],
+            email=d["email"],
+            is_frontline=d["is_frontline"],
+            is_migrant=d["is_migrant"],
+            is_public_sector=d["is_public_sector"],
+            is_model_worker=d["is_model_worker"],
+            is_new_form_worker=d["is_new_form_worker"],
+            categories=tuple(d["categories"]),
+        )
+
+
+class ApplicationForm(forms.Form):
+    """School and major come from the programme's catalogue when it has one (Xian'an),
+    typed in otherwise."""
+
+    entry = forms.ChoiceField(label=_lazy("院校 · 层次 · 专业"), required=False)
+    level = forms.ChoiceField(label=_lazy("学历层次"), required=False)
+    school = forms.CharField(label=_lazy("院校"), max_length=120, required=False)
+    major = forms.CharField(label=_lazy("专业"), max_length=120, required=False)
+    enrolled_on = forms.DateField(label=_lazy("入学日期"), widget=DATE_WIDGET)
+    chsi_code = forms.CharField(label=_lazy("学信网学籍在线验证报告验证码"), max_length=40)
+    chsi_expires_on = forms.DateField(label=_lazy("验证报告有效期至"), widget=DATE_WIDGET)
+
+    def __init__(self, *args, program: Program, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.program = program
+        levels = [lv for lv in program.eligible_levels if lv in EducationLevel.values]
+        self.catalogue = [e for e in catalogue_of(program=program) if e.level in levels]
+        if self.catalogue:
+            self.fields["entry"].required = True
+            self.fields["entry"].choices = [("", "—")] + [(str(e.pk), str(e)) for e in self.catalogue]
+            for name in ("level", "school", "major"):
+                self.fields[name].widget = forms.HiddenInput()
+        else:
+            del self.fields["entry"]
+            self.fields["level"].required = True
+            self.fields["school"].required = True
+            self.fields["major"].required = True
+            self.fields["level"].choices = [("", "—")] + [(lv, EducationLevel(lv).label) for lv in levels]
+
+    @classmethod
+    def initial_from(cls, application) -> dict:
+        return {
+            "level": application.level,
+            "school": application.school,
+            "major": application.major,
+            "enrolled_on": application.enrolled_on,
+            "chsi_code": application.chsi_code,
+            "chsi_expires_on": application.chsi_expires_on,
+            "entry": next(
+                (
+                    str(e.pk)
+                    for e in application.program.catalogue.all()
+                    if (e.school, e.level, e.major) == (application.school, application.level, application.major)
+                ),
+                "",
+            ),
+        }
+
+    def application_data(self) -> ApplicationData:
+        d = self.cleaned_data
+        if self.catalogue:
+            entry = next(e for e in self.catalogue if str(e.pk) == d["entry"])
+            level, school, major = entry.level, entry.school, entry.major
+        else:
+            level, school, major = d["level"], d["school"], d["major"]
+        return ApplicationData(
+            level=level,
+            school=school,
+            major=major,
+            enrolled_on=d["enrolled_on"],
+            chsi_code=d["chsi_code"],
+            chsi_expires_on=d["chsi_expires_on"],
+        )
+
+
+class UploadForm(forms.Form):
+    kind = forms.ChoiceField(label=_lazy("材料类型"), choices=DocumentKind.choices)
+    file = forms.FileField(
+        label=_lazy("文件（JPG、PNG 或 PDF）"),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,application/pdf"}),
+    )
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label=_lazy("撤回原因（选填）"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    confirm = forms.BooleanField(label=_lazy("我确认撤回本申请，撤回后不能恢复"), required=True)

@@ -1,0 +1,155 @@
+"""Reads for the worker's pages. Every query here is scoped to the signed-in worker."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db.models import Min, Q
+from django.http import Http404
+from django.utils import timezone
+
+from quotas.models import AllocationMode, Batch, CatalogueEntry, Program, Union, UnionLevel
+
+from .eligibility import level_group
+from .models import Application, ApplicationStatus, Attachment, SeatStatus, Worker
+
+S = ApplicationStatus
+# Submitted and not out of the race: these hold a place in the first-come-first-served order.
+QUEUED_STATUSES = (S.IN_REVIEW, S.RETURNED, S.APPROVED, S.PAID)
+# "Once per person per level" counts claims that are in flight or were granted.
+CLAIM_STATUSES = (S.IN_REVIEW, S.RETURNED, S.APPROVED, S.PAID)
+
+
+def worker_of(user: AbstractBaseUser) -> Worker | None:
+    if not user.is_authenticated:
+        return None
+    return Worker.objects.select_related("union").filter(user=user).first()
+
+
+def programs_for_worker(*, worker: Worker) -> list[Program]:
+    """Open programmes run by a union above (or at) the worker's union."""
+    owners = worker.union.ancestor_paths()
+    return list(
+        Program.objects.filter(is_open=True, owner_union__path__in=owners)
+        .select_related("owner_union")
+        .prefetch_related("batches")
+    )
+
+
+def open_batch_of(*, program: Program, now: datetime | None = None) -> Batch | None:
+    now = now or timezone.now()
+    return program.batches.filter(apply_opens__lte=now, apply_closes__gt=now).order_by("number").first()
+
+
+def next_batch_of(*, program: Program, now: datetime | None = None) -> Batch | None:
+    now = now or timezone.now()
+    return program.batches.filter(apply_opens__gt=now).order_by("apply_opens").first()
+
+
+def prior_level_groups_of(*, id_number_hmac: str, exclude_application_id: int | None = None) -> set[str]:
+    qs = Application.objects.filter(worker__id_number_hmac=id_number_hmac, status__in=CLAIM_STATUSES)
+    if exclude_application_id is not None:
+        qs = qs.exclude(pk=exclude_application_id)
+    return {level_group(level) for level in qs.values_list("level", flat=True)}
+
+
+def current_attachments(*, application: Application) -> list[Attachment]:
+    return list(application.attachments.filter(is_current=True).order_by("kind"))
+
+
+def applications_of_worker(*, worker: Worker) -> list[Application]:
+    return list(worker.applications.select_related("program", "batch").order_by("-created_at"))
+
+
+def application_get_for_user(*, user: AbstractBaseUser, pk: int) -> Application:
+    """The worker's own application, or 404: another worker's id looks like no id at all."""
+    app = (
+        Application.objects.select_related("worker__union", "program__owner_union", "batch", "current_tier")
+        .filter(pk=pk, worker__user_id=user.pk)
+        .first()
+    )
+    if app is None:
+        raise Http404
+    return app
+
+
+def attachment_get_for_user(*, user: AbstractBaseUser, pk: int) -> Attachment:
+    att = Attachment.objects.select_related("application").filter(pk=pk, application__worker__user_id=user.pk).first()
+    if att is None:
+        raise Http404
+    return att
+
+
+def catalogue_of(*, program: Program) -> list[CatalogueEntry]:
+    return list(program.catalogue.all())
+
+
+def catalogue_keys(*, program: Program) -> set[tuple[str, str, str]]:
+    return set(program.catalogue.values_list("school", "level", "major"))
+
+
+def seat_capacity_of(*, program: Program) -> int | None:
+    """Places in an at-submission programme: the slots of its own (non-matching) money."""
+    result = program.sources.filter(matching_of__isnull=True, total_slots__isnull=False).aggregate(
+        slots=Min("total_slots")
+    )
+    return result["slots"]
+
+
+@dataclass(frozen=True)
+class QueuePosition:
+    mode: str
+    position: int | None = None  # batch: place among submitted applications
+    total: int | None = None
+    seat_status: str = ""
+    seat_rank: int | None = None
+    capacity: int | None = None
+    remaining: int | None = None  # at_submission: places still free
+
+
+def application_queue_position(*, application: Application) -> QueuePosition | None:
+    if application.submitted_at is None or application.status not in QUEUED_STATUSES:
+        return None
+    program = application.program
+    if program.allocation_mode == AllocationMode.AT_SUBMISSION:
+        capacity = seat_capacity_of(program=program) or 0
+        placed = Application.objects.filter(program=program, seat_status=SeatStatus.PLACED).count()
+        return QueuePosition(
+            mode=program.allocation_mode,
+            seat_status=application.seat_status,
+            seat_rank=application.seat_rank,
+            capacity=capacity,
+            remaining=max(capacity - placed, 0),
+        )
+    queued = Application.objects.filter(program=program, status__in=QUEUED_STATUSES)
+    ahead = queued.filter(
+        Q(submitted_at__lt=application.submitted_at) | Q(submitted_at=application.submitted_at, pk__lt=application.pk)
+    ).count()
+    return QueuePosition(mode=program.allocation_mode, position=ahead + 1, total=queued.count())
+
+
+def unions_for_picker():
+    """Unions a worker can belong to: grassroots and township (street) unions."""
+    return Union.objects.filter(level__in=(UnionLevel.GRASSROOTS, UnionLevel.TOWNSHIP)).select_related("parent")
+
+
+def union_search(*, query: str, limit: int = 20) -> list[dict]:
+    query = (query or "").strip()[:40]
+    if not query:
+        return []
+    rows = unions_for_picker().filter(name__icontains=query).order_by("name")[:limit]
+    return [{"id": u.pk, "name": u.name, "parent": u.parent.name if u.parent_id else ""} for u in rows]
+
+
+def return_field_labels(*, fields: list[str]) -> list[str]:
+    """Names a reviewer sent back (form fields or document kinds), in words the worker knows."""
+    from quotas.models import DocumentKind
+
+    labels = dict(DocumentKind.choices)
+    for f in Application._meta.get_fields():
+        if hasattr(f, "verbose_name") and f.name not in labels:
+            labels[f.name] = f.verbose_name
+    for f in Worker._meta.get_fields():
+        if hasattr(f, "verbose_name") and f.name not in labels:
+            labels[f.name] = f.verbose_name
+    return [str(labels.get(name, name)) for name in fields or []]

@@ -1,0 +1,495 @@
+"""Every write of the worker's side: keyword-only, one transaction each.
+
+Status changes go through ``workflow.application_transition`` only. Seat bookkeeping for
+``at_submission`` programmes (Xian'an: the place is taken at submission) always locks the
+Program row first, so submissions, withdrawals and promotions of one programme are
+serialised and the count of placed seats can never overshoot.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from qiuxue.crypto import encrypt_text, hmac_index
+from qiuxue.masking import mask_bank_card, mask_id_number
+from quotas.models import AllocationMode, DocumentKind, Program, Union, UnionLevel
+from quotas.selectors import review_chain_for
+from quotas.services import audit_log_write
+
+from . import eligibility
+from .models import Application, ApplicationEvent, ApplicationStatus, Attachment, SeatStatus, Worker
+from .selectors import QUEUED_STATUSES, catalogue_keys, open_batch_of, prior_level_groups_of, seat_capacity_of
+from .uploads import upload_clean
+from .validators import birth_date_from_id, validate_bank_card, validate_id_number, validate_phone
+from .workflow import Action, application_transition
+
+S = ApplicationStatus
+EDITABLE_STATUSES = (S.DRAFT, S.RETURNED)
+SEAT_PROMOTE = "seat_promote"
+
+
+# --- accounts and profile -------------------------------------------------------------
+
+
+def worker_user_register(*, phone: str, password: str) -> AbstractBaseUser:
+    """A login whose username is the mobile number; the password is hashed by Django."""
+    phone = validate_phone(phone)
+    User = get_user_model()
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(username=phone, password=password)
+    except IntegrityError:
+        raise ValidationError(_("该手机号已注册，请直接登录。")) from None
+
+
+@dataclass(frozen=True)
+class ProfileData:
+    name: str
+    employer: str
+    union: Union
+    bank_name: str
+    id_number: str = ""  # blank on edit = keep the stored number
+    bank_card: str = ""
+    position: str = ""
+    email: str = ""
+    is_frontline: bool = False
+    is_migrant: bool = False
+    is_public_sector: bool = False
+    is_model_worker: bool = False
+    is_new_form_worker: bool = False
+    categories: tuple[str, ...] = ()
+
+
+def worker_profile_save(*, user: AbstractBaseUser, data: ProfileData) -> Worker:
+    """Create or update the real-name profile. Numbers are stored encrypted + indexed + masked."""
+    if data.union.level not in (UnionLevel.GRASSROOTS, UnionLevel.TOWNSHIP):
+        raise ValidationError(_("请选择您所在的基层工会或乡镇（街道）工会。"))
+    with transaction.atomic():
+        worker = Worker.objects.select_for_update().filter(user=user).first()
+        creating = worker is None
+        if creating:
+            worker = Worker(user=user, phone=validate_phone(user.username))
+        if creating and not (data.id_number and data.bank_card):
+            raise ValidationError(_("请填写身份证号和银行卡号。"))
+        if data.id_number:
+            number = validate_id_number(data.id_number)
+            digest = hmac_index(number)
+            if (
+                not creating
+                and digest != worker.id_number_hmac
+                and worker.applications.exclude(status=S.DRAFT).exists()
+            ):
+                raise ValidationError(_("已提交过申请，身份证号不能再修改；如确需更正请联系所在工会。"))
+            if Worker.objects.filter(id_number_hmac=digest).exclude(pk=worker.pk).exists():
+                raise ValidationError(_("该身份证号已被其他账号登记。一人只能注册一个账号。"))
+            worker.id_number_encrypted = encrypt_text(number)
+            worker.id_number_hmac = digest
+            worker.id_number_masked = mask_id_number(number)
+            worker.birth_date = birth_date_from_id(number)
+        if data.bank_card:
+            card = validate_bank_card(data.bank_card)
+            worker.bank_card_encrypted = encrypt_text(card)
+            worker.bank_card_hmac = hmac_index(card)
+            worker.bank_card_masked = mask_bank_card(card)
+        for field in (
+            "name",
+            "employer",
+            "union",
+            "bank_name",
+            "position",
+            "email",
+            "is_frontline",
+            "is_migrant",
+            "is_public_sector",
+            "is_model_worker",
+            "is_new_form_worker",
+        ):
+            setattr(worker, field, getattr(data, field))
+        worker.name = worker.name.strip()
+        worker.categories = sorted(set(data.categories))
+        try:
+            with transaction.atomic():
+                worker.save()
+        except IntegrityError:  # two tabs registering the same ID number at once
+            raise ValidationError(_("该身份证号已被其他账号登记。一人只能注册一个账号。")) from None
+        audit_log_write(
+            actor=user,
+            action="worker_profile_create" if creating else "worker_profile_update",
+            obj=worker,
+            detail={"id_changed": bool(data.id_number), "card_changed": bool(data.bank_card)},
+        )
+    return worker
+
+
+# --- drafts and papers ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApplicationData:
+    level: str
+    school: str
+    major: str
+    enrolled_on: date
+    chsi_code: str
+    chsi_expires_on: date
+
+
+def _check_owner(application: Application, actor: AbstractBaseUser) -> None:
+    if application.worker.user_id != actor.pk:
+        raise ValidationError(_("只能操作本人的申请。"))
+
+
+def _check_data(*, program: Program, data: ApplicationData) -> None:
+    reasons = [
+        *eligibility.level_reasons(program=program, level=data.level),
+        *eligibility.catalogue_reasons(
+            entries=catalogue_keys(program=program), school=data.school, level=data.level, major=data.major
+        ),
+    ]
+    if not data.school.strip() or not data.major.strip():
+        reasons.append(_("请填写院校和专业。"))
+    if reasons:
+        raise ValidationError(reasons)
+
+
+def _application_number(*, program: Program, pk: int) -> str:
+    # Derived from the primary key: unique without a shared counter to contend on.
+    return f"QX{program.year}-{pk:06d}"
+
+
+def application_create_draft(
+    *, worker: Worker, program: Program, data: ApplicationData, actor: AbstractBaseUser
+) -> Application:
+    """Start an application, or return the live one this worker already has for the programme.
+
+    Double clicks, retries and two tabs meet the partial unique constraint
+    ``application_one_live_per_program``; the loser gets the winner's row.
+    """
+    if worker.user_id != actor.pk:
+        raise ValidationError(_("只能为本人创建申请。"))
+    if not program.is_open:
+        raise ValidationError(_("该方案暂未开放申请。"))
+    existing = Application.objects.filter(worker=worker, program=program).exclude(
+        status__in=(S.WITHDRAWN, S.REJECTED, S.REVOKED)
+    )
+    found = existing.first()
+    if found is not None:
+        return found
+    reasons = eligibility.worker_reasons(worker=worker, program=program)
+    if reasons:
+        raise ValidationError(reasons)
+    _check_data(program=program, data=data)
+    try:
+        with transaction.atomic():
+            app = Application.objects.create(
+                worker=worker,
+                program=program,
+                level=data.level,
+                school=data.school.strip(),
+                major=data.major.strip(),
+                enrolled_on=data.enrolled_on,
+                chsi_code=data.chsi_code.strip(),
+                chsi_expires_on=data.chsi_expires_on,
+            )
+            app.number = _application_number(program=program, pk=app.pk)
+            app.save(update_fields=["number"])
+            ApplicationEvent.objects.create(
+                application=app,
+                actor=actor,
+                action="draft_create",
+                to_status=S.DRAFT,
+                detail={"label": _("创建申请草稿")},
+            )
+    except IntegrityError:
+        found = existing.first()
+        if found is None:
+            raise
+        return found
+    return app
+
+
+def application_update(*, application: Application, data: ApplicationData, actor: AbstractBaseUser) -> Application:
+    with transaction.atomic():
+        app = Application.objects.select_for_update().select_related("worker", "program").get(pk=application.pk)
+        _check_owner(app, actor)
+        if app.status not in EDITABLE_STATUSES:
+            raise ValidationError(_("申请已提交，不能修改；如被退回修改，可在退回后修改。"))
+        _check_data(program=app.program, data=data)
+        app.level = data.level
+        app.school = data.school.strip()
+        app.major = data.major.strip()
+        app.enrolled_on = data.enrolled_on
+        app.chsi_code = data.chsi_code.strip()
+        app.chsi_expires_on = data.chsi_expires_on
+        app.save(
+            update_fields=["level", "school", "major", "enrolled_on", "chsi_code", "chsi_expires_on", "updated_at"]
+        )
+    return app
+
+
+def attachment_upload(*, application: Application, kind: str, uploaded_file, actor: AbstractBaseUser) -> Attachment:
+    """Store a checked, cleaned copy; the previous paper of that kind stays, marked not current."""
+    if kind not in DocumentKind.values:
+        raise ValidationError(_("材料类型不正确。"))
+    clean = upload_clean(uploaded_file)  # CPU work outside the transaction
+    with transaction.atomic():
+        app = Application.objects.select_for_update().select_related("worker", "program").get(pk=application.pk)
+        _check_owner(app, actor)
+        if app.status not in EDITABLE_STATUSES:
+            raise ValidationError(_("申请已提交，材料不能再更换。"))
+        allowed = eligibility.required_documents_for(program=app.program, worker=app.worker)
+        if kind not in allowed:
+            raise ValidationError(_("本方案不需要这项材料。"))
+        app.attachments.filter(kind=kind, is_current=True).update(is_current=False)
+        attachment = Attachment(
+            application=app,
+            kind=kind,
+            content_type=clean.content_type,
+            size=len(clean.content),
+            sha256=clean.sha256,
+            original_name=clean.original_name,
+        )
+        attachment.file.save(f"{uuid.uuid4().hex}.{clean.extension}", ContentFile(clean.content), save=False)
+        try:
+            attachment.save()
+        except Exception:
+            attachment.file.delete(save=False)
+            raise
+    return attachment
+
+
+# --- seats (at_submission programmes) -------------------------------------------------
+
+
+def _program_lock(program_id: int) -> Program:
+    return Program.objects.select_for_update().get(pk=program_id)
+
+
+def _seat_take(*, program: Program) -> dict:
+    """Call with the Program row locked. Placed ranks are 1..placed, waitlist 1..waiting."""
+    capacity = seat_capacity_of(program=program)
+    seats = Application.objects.filter(program=program)
+    placed = seats.filter(seat_status=SeatStatus.PLACED).count()
+    if capacity is None or placed < capacity:
+        return {"seat_status": SeatStatus.PLACED, "seat_rank": placed + 1}
+    waiting = seats.filter(seat_status=SeatStatus.WAITLISTED).count()
+    return {"seat_status": SeatStatus.WAITLISTED, "seat_rank": waiting + 1}
+
+
+def _event_record(*, application: Application, action: str, label: str, detail: dict | None = None) -> None:
+    """A step that is not a status change (a seat promotion): same trail, same notification."""
+    from . import notifications
+
+    event = ApplicationEvent.objects.create(
+        application=application,
+        action=action,
+        from_status=application.status,
+        to_status=application.status,
+        detail={"label": label, **(detail or {})},
+    )
+    transaction.on_commit(lambda: notifications.notification_for_event_send(event_id=event.pk))
+
+
+def seat_release_and_promote(*, application: Application) -> Application | None:
+    """Free the seat or waitlist slot ``application`` holds and promote the first waitlisted.
+
+    Public: withdrawal (here), rejection (reviews) and revocation (payouts) call it after
+    their transition, in the same transaction. Idempotent: an application without a seat is
+    left alone. To avoid lock-order deadlocks, callers that already hold the application row
+    should take ``Program`` first (``Program.objects.select_for_update()``) when they can.
+    Returns the promoted application, if any.
+    """
+    with transaction.atomic():
+        program = _program_lock(application.program_id)
+        app = Application.objects.select_for_update().get(pk=application.pk)
+        status, rank = app.seat_status, app.seat_rank
+        if not status:
+            return None
+        Application.objects.filter(pk=app.pk).update(seat_status=SeatStatus.NONE, seat_rank=None)
+        application.seat_status, application.seat_rank = SeatStatus.NONE, None
+        seats = Application.objects.filter(program=program)
+        if status == SeatStatus.WAITLISTED:
+            seats.filter(seat_status=SeatStatus.WAITLISTED, seat_rank__gt=rank).update(seat_rank=F("seat_rank") - 1)
+            return None
+        seats.filter(seat_status=SeatStatus.PLACED, seat_rank__gt=rank).update(seat_rank=F("seat_rank") - 1)
+        capacity = seat_capacity_of(program=program)
+        placed = seats.filter(seat_status=SeatStatus.PLACED).count()
+        if capacity is not None and placed >= capacity:
+            return None
+        first = (
+            seats.select_for_update()
+            .filter(seat_status=SeatStatus.WAITLISTED, status__in=QUEUED_STATUSES)
+            .order_by("submitted_at", "id")
+            .first()
+        )
+        if first is None:
+            return None
+        old_rank = first.seat_rank
+        first.seat_status, first.seat_rank = SeatStatus.PLACED, placed + 1
+        first.save(update_fields=["seat_status", "seat_rank", "updated_at"])
+        seats.filter(seat_status=SeatStatus.WAITLISTED, seat_rank__gt=old_rank).update(seat_rank=F("seat_rank") - 1)
+        _event_record(
+            application=first,
+            action=SEAT_PROMOTE,
+            label=_("候补递补成功，获得名额（第%(rank)s位）") % {"rank": first.seat_rank},
+            detail={"seat_rank": first.seat_rank},
+        )
+        return first
+
+
+# --- submit, resubmit, withdraw ---------------------------------------------------------
+
+
+def _reasons_at(*, app: Application, on: date) -> list[str]:
+    present = set(app.attachments.filter(is_current=True).values_list("kind", flat=True))
+    return [
+        *eligibility.submission_reasons(
+            worker=app.worker,
+            program=app.program,
+            level=app.level,
+            enrolled_on=app.enrolled_on,
+            chsi_expires_on=app.chsi_expires_on,
+            on=on,
+            prior_level_groups=prior_level_groups_of(
+                id_number_hmac=app.worker.id_number_hmac, exclude_application_id=app.pk
+            ),
+            present_documents=present,
+        ),
+        *eligibility.catalogue_reasons(
+            entries=catalogue_keys(program=app.program), school=app.school, level=app.level, major=app.major
+        ),
+    ]
+
+
+def _at_submission(program: Program) -> bool:
+    return program.allocation_mode == AllocationMode.AT_SUBMISSION
+
+
+def application_submit(
+    *, application: Application, actor: AbstractBaseUser, now: datetime | None = None
+) -> Application:
+    """Submit a draft: fixes the FCFS time, the review chain, the batch and (Xian'an) the seat.
+
+    A second click, a retry or another tab finds the application already submitted and
+    gets it back as success.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        # Program first, then the application: the same order as withdrawal, so a submit and
+        # a withdraw of one draft in two tabs cannot deadlock.
+        locked_program = _program_lock(application.program_id) if _at_submission(application.program) else None
+        app = Application.objects.select_for_update().select_related("worker__union", "program").get(pk=application.pk)
+        _check_owner(app, actor)
+        if app.status in (S.IN_REVIEW, S.APPROVED, S.PAID) and app.submitted_at is not None:
+            return app
+        if app.status == S.RETURNED:
+            raise ValidationError(_("申请已被退回修改，请修改后点击“重新提交”。"))
+        if app.status != S.DRAFT:
+            raise ValidationError(_("申请当前为“%(status)s”，不能提交。") % {"status": app.get_status_display()})
+        program = app.program
+        batch = open_batch_of(program=program, now=now)
+        if batch is None:
+            raise ValidationError(_("现在不在申请时间内（申请窗口已关闭或尚未开放），不能提交。"))
+        reasons = _reasons_at(app=app, on=timezone.localdate(now))
+        if reasons:
+            raise ValidationError(reasons)
+        chain = review_chain_for(union=app.worker.union, tiers=program.review_tiers)
+        if not chain:
+            raise ValidationError(_("未找到您所在工会的审核单位，请核对所在工会。"))
+        changes = {
+            "batch": batch,
+            "submitted_at": now,
+            "last_submitted_at": now,
+            "review_chain": [u.pk for u in chain],
+            "current_tier": chain[0],
+            "number": app.number or _application_number(program=program, pk=app.pk),
+        }
+        if locked_program is not None:
+            changes.update(_seat_take(program=locked_program))
+        result = application_transition(
+            application=app,
+            action=Action.SUBMIT,
+            actor=actor,
+            changes=changes,
+            expected_status=S.DRAFT,
+            detail={"batch": batch.number, "seat_status": changes.get("seat_status", "")},
+        )
+    application.__dict__.update({k: v for k, v in result.application.__dict__.items() if not k.startswith("_")})
+    return result.application
+
+
+def resubmit_keeps_position(*, application: Application, now: datetime | None = None) -> bool:
+    """Resubmitted within ``return_keep_days`` of the return: the FCFS time stays."""
+    if application.returned_at is None:
+        return True
+    now = now or timezone.now()
+    return now - application.returned_at <= timedelta(days=application.program.return_keep_days)
+
+
+def application_resubmit(
+    *, application: Application, actor: AbstractBaseUser, now: datetime | None = None
+) -> Application:
+    now = now or timezone.now()
+    with transaction.atomic():
+        if _at_submission(application.program):
+            _program_lock(application.program_id)
+        app = Application.objects.select_for_update().select_related("worker__union", "program").get(pk=application.pk)
+        _check_owner(app, actor)
+        if (
+            app.status in (S.IN_REVIEW, S.APPROVED, S.PAID)
+            and app.returned_at
+            and app.last_submitted_at > app.returned_at
+        ):
+            return app
+        if app.status != S.RETURNED:
+            raise ValidationError(_("申请当前为“%(status)s”，不能重新提交。") % {"status": app.get_status_display()})
+        reasons = _reasons_at(app=app, on=timezone.localdate(now))
+        if reasons:
+            raise ValidationError(reasons)
+        keep = resubmit_keeps_position(application=app, now=now)
+        changes: dict = {"last_submitted_at": now, "return_fields": [], "return_reason": ""}
+        if not keep:
+            changes["submitted_at"] = now
+            if _at_submission(app.program) and app.seat_status:
+                # Late: the place goes to the next in line, and this one queues again at the back.
+                seat_release_and_promote(application=app)
+                changes.update(_seat_take(program=app.program))
+        result = application_transition(
+            application=app,
+            action=Action.RESUBMIT,
+            actor=actor,
+            changes=changes,
+            expected_status=S.RETURNED,
+            detail={"kept_queue_position": keep},
+        )
+    application.__dict__.update({k: v for k, v in result.application.__dict__.items() if not k.startswith("_")})
+    return result.application
+
+
+def application_withdraw(*, application: Application, actor: AbstractBaseUser, reason: str = "") -> Application:
+    with transaction.atomic():
+        if _at_submission(application.program):
+            _program_lock(application.program_id)
+        app = Application.objects.select_for_update().select_related("worker").get(pk=application.pk)
+        _check_owner(app, actor)
+        if app.status == S.WITHDRAWN:
+            return app
+        result = application_transition(
+            application=app,
+            action=Action.WITHDRAW,
+            actor=actor,
+            reason=reason.strip()[:500],
+            expected_status=app.status,
+        )
+        seat_release_and_promote(application=result.application)
+    application.__dict__.update({k: v for k, v in result.application.__dict__.items() if not k.startswith("_")})
+    return result.application

@@ -1,0 +1,161 @@
+"""Uploaded papers: check what a file really is, and keep only a clean copy of it.
+
+- size cap ``settings.UPLOAD_MAX_BYTES``;
+- type by magic bytes, JPEG/PNG/PDF only, and the name's extension must agree with it;
+- images: dimensions checked from the header before any pixel is decoded (pixel flood),
+  then decoded and re-encoded by Pillow, which drops metadata, trailing bytes and any
+  polyglot payload;
+- PDFs: header, ``%%EOF`` trailer, no active content (scripts, auto-actions, launches,
+  embedded files), also inside compressed streams and behind ``#xx`` name escapes;
+- the stored name is chosen by the server; the original name is kept only as text.
+"""
+
+import hashlib
+import io
+import re
+import unicodedata
+import warnings
+import zlib
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from PIL import Image, ImageOps
+
+MAX_SIDE = 8000
+MAX_PIXELS = 40_000_000
+# Pillow's own guard: anything bigger raises DecompressionBombError instead of decoding.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+JPEG, PNG, PDF = "image/jpeg", "image/png", "application/pdf"
+EXTENSIONS = {JPEG: (".jpg", ".jpeg"), PNG: (".png",), PDF: (".pdf",)}
+STORED_EXTENSION = {JPEG: "jpg", PNG: "png", PDF: "pdf"}
+_PDF_FORBIDDEN = (b"/javascript", b"/js", b"/openaction", b"/launch", b"/aa", b"/embeddedfile", b"/richmedia")
+_PDF_NAME_ESCAPE = re.compile(rb"#([0-9a-fA-F]{2})")
+_PDF_STREAM = re.compile(rb"stream\r?\n(.*?)endstream", re.S)
+_MAX_INFLATE = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class CleanFile:
+    content: bytes
+    content_type: str
+    extension: str
+    original_name: str
+    sha256: str
+
+
+def sniff_type(head: bytes) -> str | None:
+    if head.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    if head.startswith(b"%PDF-"):
+        return PDF
+    return None
+
+
+def safe_original_name(name: str) -> str:
+    """The display name only: no directories, no control characters, bounded length."""
+    name = (name or "").replace("\\", "/").split("/")[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = name.strip().lstrip(".") or "file"
+    return name[-100:]
+
+
+def _read_all(uploaded) -> bytes:
+    limit = settings.UPLOAD_MAX_BYTES
+    if getattr(uploaded, "size", 0) and uploaded.size > limit:
+        raise ValidationError(_("文件超过 %(mb)s MB 上限。") % {"mb": limit // (1024 * 1024)})
+    uploaded.seek(0)
+    data = uploaded.read(limit + 1)
+    if len(data) > limit:
+        raise ValidationError(_("文件超过 %(mb)s MB 上限。") % {"mb": limit // (1024 * 1024)})
+    return data
+
+
+def _clean_image(data: bytes, content_type: str) -> bytes:
+    expected = "JPEG" if content_type == JPEG else "PNG"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as probe:
+                # Header only so far: refuse a pixel flood before decoding anything.
+                width, height = probe.size
+                if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
+                    raise ValidationError(
+                        _("图片尺寸过大（%(w)s×%(h)s），请缩小到 %(max)s 像素以内后上传。")
+                        % {"w": width, "h": height, "max": MAX_SIDE}
+                    )
+                if probe.format != expected:
+                    raise ValidationError(_("文件内容与图片格式不符。"))
+                probe.verify()
+            with Image.open(io.BytesIO(data)) as img:
+                img.load()
+                img = ImageOps.exif_transpose(img)
+                out = io.BytesIO()
+                if expected == "JPEG":
+                    img.convert("RGB").save(out, "JPEG", quality=85, optimize=True)
+                else:
+                    mode = "RGBA" if img.mode in ("RGBA", "LA", "P") else "RGB"
+                    img.convert(mode).save(out, "PNG", optimize=True)
+    except ValidationError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValidationError(_("图片像素过多，疑似恶意文件，已拒绝。")) from None
+    except Exception:  # Pillow raises many types for broken files; all mean the same to the user
+        raise ValidationError(_("图片已损坏或格式不正确，请重新拍照或扫描后上传。")) from None
+    return out.getvalue()
+
+
+def _pdf_inflated_streams(data: bytes):
+    budget = _MAX_INFLATE
+    for match in _PDF_STREAM.finditer(data):
+        raw = match.group(1)
+        try:
+            inflater = zlib.decompressobj()
+            chunk = inflater.decompress(raw, budget)
+        except zlib.error:
+            continue
+        budget -= len(chunk)
+        yield chunk
+        if budget <= 0:
+            raise ValidationError(_("PDF 内容过大或结构异常，已拒绝。"))
+
+
+def _pdf_has_active_content(blob: bytes) -> bool:
+    unescaped = _PDF_NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), blob).lower()
+    return any(re.search(re.escape(token) + rb"(?![a-z])", unescaped) for token in _PDF_FORBIDDEN)
+
+
+def _clean_pdf(data: bytes) -> bytes:
+    if not re.match(rb"%PDF-\d\.\d", data[:16]):
+        raise ValidationError(_("PDF 文件头不正确。"))
+    if b"%%EOF" not in data[-2048:]:
+        raise ValidationError(_("PDF 文件不完整（缺少结尾标记），请重新导出后上传。"))
+    if _pdf_has_active_content(data) or any(_pdf_has_active_content(s) for s in _pdf_inflated_streams(data)):
+        raise ValidationError(_("PDF 含有脚本或自动执行内容，不予接收。请打印后重新扫描为 PDF 或图片上传。"))
+    return data
+
+
+def upload_clean(uploaded) -> CleanFile:
+    """Validate an uploaded file and return the bytes we are willing to store."""
+    original = safe_original_name(getattr(uploaded, "name", ""))
+    data = _read_all(uploaded)
+    if not data:
+        raise ValidationError(_("文件为空。"))
+    content_type = sniff_type(data[:16])
+    if content_type is None:
+        raise ValidationError(_("只接受 JPG、PNG 图片或 PDF 文件。"))
+    extension = "." + original.rsplit(".", 1)[-1].lower() if "." in original else ""
+    if extension not in EXTENSIONS[content_type]:
+        raise ValidationError(_("文件扩展名与文件内容不符，请上传原始的 JPG、PNG 或 PDF 文件。"))
+    content = _clean_pdf(data) if content_type == PDF else _clean_image(data, content_type)
+    return CleanFile(
+        content=content,
+        content_type=content_type,
+        extension=STORED_EXTENSION[content_type],
+        original_name=original,
+        sha256=hashlib.sha256(content).hexdigest(),
+    )

@@ -1,0 +1,1 @@
+"""The worker's pages: thin views translating HTTP to selectors and services."""

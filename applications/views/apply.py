@@ -1,0 +1,219 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from quotas.models import DocumentKind, Program
+
+from .. import eligibility
+from ..forms import ApplicationForm, UploadForm, WithdrawForm
+from ..models import ApplicationStatus
+from ..selectors import (
+    application_get_for_user,
+    application_queue_position,
+    applications_of_worker,
+    current_attachments,
+    next_batch_of,
+    open_batch_of,
+    programs_for_worker,
+    return_field_labels,
+    worker_of,
+)
+from ..services import (
+    EDITABLE_STATUSES,
+    application_create_draft,
+    application_resubmit,
+    application_submit,
+    application_update,
+    application_withdraw,
+    attachment_upload,
+    resubmit_keeps_position,
+)
+from ..workflow import ACTION_LABELS, TransitionError
+from .common import error_messages, worker_required
+
+S = ApplicationStatus
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    worker = worker_of(request.user)
+    if request.user.is_authenticated and worker is None and not request.user.is_staff:
+        return redirect("applications:profile")
+    context: dict = {"worker": worker}
+    if worker is not None:
+        apps = applications_of_worker(worker=worker)
+        live = {a.program_id: a for a in apps if a.status not in (S.WITHDRAWN, S.REJECTED, S.REVOKED)}
+        context["applications"] = apps
+        context["programs"] = [
+            {
+                "program": p,
+                "reasons": eligibility.worker_reasons(worker=worker, program=p),
+                "batch": open_batch_of(program=p),
+                "next_batch": next_batch_of(program=p),
+                "application": live.get(p.pk),
+            }
+            for p in programs_for_worker(worker=worker)
+        ]
+    return render(request, "applications/home.html", context)
+
+
+def _documents(application, worker) -> list[dict]:
+    current = {a.kind: a for a in current_attachments(application=application)}
+    labels = dict(DocumentKind.choices)
+    return [
+        {"kind": k, "label": labels.get(k, k), "attachment": current.get(k)}
+        for k in eligibility.required_documents_for(program=application.program, worker=worker)
+    ]
+
+
+@worker_required
+def program_apply(request: HttpRequest, pk: int) -> HttpResponse:
+    program = get_object_or_404(Program.objects.select_related("owner_union"), pk=pk, is_open=True)
+    worker = request.worker
+    reasons = eligibility.worker_reasons(worker=worker, program=program)
+    form = ApplicationForm(request.POST or None, program=program)
+    if request.method == "POST" and not reasons and form.is_valid():
+        try:
+            app = application_create_draft(
+                worker=worker, program=program, data=form.application_data(), actor=request.user
+            )
+        except ValidationError as exc:
+            for m in error_messages(exc):
+                form.add_error(None, m)
+        else:
+            return redirect("applications:edit", pk=app.pk)
+    return render(
+        request,
+        "applications/program_apply.html",
+        {"program": program, "form": form, "reasons": reasons, "batch": open_batch_of(program=program)},
+    )
+
+
+@worker_required
+def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    app = application_get_for_user(user=request.user, pk=pk)
+    if app.status not in EDITABLE_STATUSES:
+        return redirect("applications:detail", pk=app.pk)
+    form = ApplicationForm(request.POST or None, program=app.program, initial=ApplicationForm.initial_from(app))
+    if request.method == "POST" and form.is_valid():
+        try:
+            application_update(application=app, data=form.application_data(), actor=request.user)
+        except ValidationError as exc:
+            for m in error_messages(exc):
+                form.add_error(None, m)
+        else:
+            messages.success(request, _("申请信息已保存。"))
+            return redirect("applications:edit", pk=app.pk)
+    upload_form = UploadForm()
+    docs = _documents(app, request.worker)
+    upload_form.fields["kind"].choices = [(d["kind"], d["label"]) for d in docs]
+    return render(
+        request,
+        "applications/application_edit.html",
+        {
+            "app": app,
+            "form": form,
+            "upload_form": upload_form,
+            "documents": docs,
+            "return_labels": return_field_labels(fields=app.return_fields),
+        },
+    )
+
+
+@worker_required
+@require_POST
+def attachment_upload_view(request: HttpRequest, pk: int) -> HttpResponse:
+    app = application_get_for_user(user=request.user, pk=pk)
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for e in errors:
+                messages.error(request, e)
+        return redirect("applications:edit", pk=app.pk)
+    try:
+        attachment_upload(
+            application=app, kind=form.cleaned_data["kind"], uploaded_file=form.cleaned_data["file"], actor=request.user
+        )
+    except ValidationError as exc:
+        for m in error_messages(exc):
+            messages.error(request, _("上传失败：%(reason)s") % {"reason": m})
+    else:
+        messages.success(request, _("材料已上传。"))
+    return redirect("applications:edit", pk=app.pk)
+
+
+@worker_required
+def application_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: what will happen (and what is missing); POST: submit or resubmit."""
+    app = application_get_for_user(user=request.user, pk=pk)
+    resubmitting = app.status == S.RETURNED
+    if request.method == "POST":
+        service = application_resubmit if resubmitting else application_submit
+        try:
+            service(application=app, actor=request.user)
+        except (ValidationError, TransitionError) as exc:
+            msgs = error_messages(exc) if isinstance(exc, ValidationError) else [str(exc)]
+            for m in msgs:
+                messages.error(request, m)
+            return redirect("applications:submit", pk=app.pk)
+        messages.success(request, _("申请已提交，请留意审核进度。"))
+        return redirect("applications:detail", pk=app.pk)
+    if app.status not in EDITABLE_STATUSES:
+        return redirect("applications:detail", pk=app.pk)
+    return render(
+        request,
+        "applications/submit_confirm.html",
+        {
+            "app": app,
+            "resubmitting": resubmitting,
+            "keeps_position": resubmit_keeps_position(application=app) if resubmitting else True,
+            "batch": open_batch_of(program=app.program),
+            "documents": _documents(app, request.worker),
+        },
+    )
+
+
+@worker_required
+def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    app = application_get_for_user(user=request.user, pk=pk)
+    events = list(app.events.select_related("tier").order_by("at", "id"))
+    statuses = dict(ApplicationStatus.choices)
+    for e in events:
+        # Later apps add their own actions; they may name the step in detail["label"].
+        e.label = (e.detail or {}).get("label") or ACTION_LABELS.get(e.action) or _("办理进展")
+        e.from_label = statuses.get(e.from_status, "")
+        e.to_label = statuses.get(e.to_status, "")
+    return render(
+        request,
+        "applications/application_detail.html",
+        {
+            "app": app,
+            "events": events,
+            "queue": application_queue_position(application=app),
+            "documents": current_attachments(application=app),
+            "return_labels": return_field_labels(fields=app.return_fields),
+            "editable": app.status in EDITABLE_STATUSES,
+            "withdrawable": app.status in (S.DRAFT, S.IN_REVIEW, S.RETURNED, S.APPROVED),
+            "now": timezone.now(),
+        },
+    )
+
+
+@worker_required
+def application_withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
+    app = application_get_for_user(user=request.user, pk=pk)
+    form = WithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            application_withdraw(application=app, actor=request.user, reason=form.cleaned_data["reason"])
+        except (ValidationError, TransitionError) as exc:
+            msgs = error_messages(exc) if isinstance(exc, ValidationError) else [str(exc)]
+            for m in msgs:
+                messages.error(request, m)
+        else:
+            messages.success(request, _("申请已撤回。"))
+        return redirect("applications:detail", pk=app.pk)
+    return render(request, "applications/withdraw_confirm.html", {"app": app, "form": form})
