@@ -7,7 +7,7 @@ anything, superusers included (an operator is attached to a union like everyone 
 """
 
 from django.contrib import admin
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 
 from .models import AdminRole, Union
 from .selectors import union_admin_of, union_scope_of
@@ -39,6 +39,11 @@ class UnionScopedAdmin(admin.ModelAdmin):
         return not (
             self.write_requires_top_level and admin_.union.parent_id is not None and admin_.union.level != "city"
         )
+
+    def _get_obj_does_not_exist_redirect(self, request: HttpRequest, opts, object_id):
+        # Django redirects to the index with "does not exist"; an object outside the
+        # admin's subtree is simply not there for them, so answer 404 like any other URL.
+        raise Http404
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return union_admin_of(request.user) is not None

@@ -47,7 +47,7 @@ def quota_table_import(
     """
     # Lock the source so two imports of the same table cannot interleave.
     source = (
-        FundingSource.objects.select_for_update()
+        FundingSource.objects.select_for_update(of=("self",))
         .select_related("program__owner_union", "matching_of")
         .get(pk=source.pk)
     )

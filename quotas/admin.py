@@ -1,0 +1,363 @@
+"""Admin for the rules of the game. Every class is scoped to the admin's union subtree.
+
+Programme set-up (Program, Batch, FundingSource, Quota, CatalogueEntry) is written only
+by managers of the programme's owner union or above: the city federation for Jinan and
+Linyi, the district federation that runs its own programme for Xian'an and Conghua.
+Everyone below sees the set-up of the programmes above them, read-only.
+"""
+
+from django.contrib import admin
+from django.db.models import Q, Sum
+from django.http import HttpRequest
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from . import admin_views
+from .admin_permissions import may_write_setup, setup_visible
+from .admin_scoping import UnionScopedAdmin
+from .models import (
+    AuditLog,
+    Batch,
+    CatalogueEntry,
+    FundingSource,
+    Program,
+    Quota,
+    Union,
+    UnionAdmin,
+)
+from .selectors import union_admin_of, union_scope_of, user_is_city_staff
+from .services import (
+    quota_slots_set,
+    setup_object_save,
+    union_admin_create,
+    union_admin_update,
+    union_create,
+    union_update,
+)
+
+
+class SetupAdmin(UnionScopedAdmin):
+    """Programme set-up: readable by the owner's whole subtree, written by the owner."""
+
+    union_lookup = "program__owner_union"
+    write_requires_top_level = True
+
+    def get_queryset(self, request: HttpRequest):
+        return setup_visible(request, admin.ModelAdmin.get_queryset(self, request), self.union_lookup)
+
+    def _may_write(self, request: HttpRequest) -> bool:
+        return may_write_setup(request)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return may_write_setup(request, obj) and self._in_scope(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        setup_object_save(obj=obj, actor=request.user, changed_fields=form.changed_data)
+
+
+class SetupInline(admin.TabularInline):
+    """Inline rows follow the parent programme's write rule (admins hold no Django perms)."""
+
+    extra = 0
+    show_change_link = False
+
+    def has_view_permission(self, request, obj=None):
+        return union_admin_of(request.user) is not None
+
+    def has_add_permission(self, request, obj=None):
+        return may_write_setup(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return may_write_setup(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class BatchInline(SetupInline):
+    model = Batch
+    fields = ["number", "name", "apply_opens", "apply_closes", "review_opens", "review_closes", "skip_if_quota_filled"]
+
+
+class FundingSourceInline(SetupInline):
+    model = FundingSource
+    fields = [
+        "position",
+        "name",
+        "amount_yuan",
+        "total_slots",
+        "payer_rule",
+        "payer_union",
+        "payer_name",
+        "uses_unit_quotas",
+        "batch_split",
+        "first_batches_cap",
+        "matching_of",
+    ]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is Union:
+            scope = union_scope_of(request.user)
+            kwargs["queryset"] = Union.objects.subtree_of(scope) if scope else Union.objects.none()
+        if db_field.name == "matching_of":
+            scope = union_scope_of(request.user)
+            kwargs["queryset"] = (
+                FundingSource.objects.filter(program__owner_union__path__startswith=scope.path)
+                if scope
+                else FundingSource.objects.none()
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Union)
+class UnionTreeAdmin(UnionScopedAdmin):
+    union_lookup = "parent"  # unused: get_queryset filters the union itself
+    list_display = ["indented_name", "level", "code", "member_count"]
+    list_filter = ["level"]
+    search_fields = ["name", "code"]
+    ordering = ["path"]
+    list_per_page = 200
+    fields = ["parent", "name", "code", "level", "member_count"]
+
+    def get_queryset(self, request: HttpRequest):
+        qs = admin.ModelAdmin.get_queryset(self, request)
+        scope = union_scope_of(request.user)
+        return qs.subtree_of(scope) if scope else qs.none()
+
+    def get_readonly_fields(self, request, obj=None):
+        # Moving a union would move its whole subtree and its admins' scope with it.
+        return ["parent"] if obj is not None else []
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is None and "parent" in form.base_fields:
+            form.base_fields["parent"].required = True
+        return form
+
+    @admin.display(description=_("名称"), ordering="path")
+    def indented_name(self, obj: Union) -> str:
+        scope = getattr(self, "_scope_depth", 0)
+        return format_html('<span style="padding-left:{}em">{}</span>', 1.5 * max(obj.depth - scope, 0), obj.name)
+
+    def changelist_view(self, request, extra_context=None):
+        scope = union_scope_of(request.user)
+        self._scope_depth = scope.depth if scope else 0
+        return super().changelist_view(request, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        data = {k: form.cleaned_data[k] for k in ("name", "code", "level", "member_count")}
+        if change:
+            union_update(union=obj, actor=request.user, **data)
+        else:
+            created = union_create(parent=form.cleaned_data["parent"], **data)
+            obj.pk, obj.path, obj.depth = created.pk, created.path, created.depth
+
+
+@admin.register(UnionAdmin)
+class UnionAdminAccountAdmin(UnionScopedAdmin):
+    union_lookup = "union"
+    list_display = ["user", "union", "role"]
+    list_filter = ["role"]
+    search_fields = ["user__username", "union__name"]
+    autocomplete_fields = []
+    fields = ["user", "union", "role"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["user"] if obj is not None else []
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            # Only accounts not yet attached to any union: never list other unions' staff.
+            kwargs["queryset"] = db_field.related_model.objects.filter(union_admin__isnull=True, is_superuser=False)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            union_admin_update(
+                union_admin=obj, actor=request.user, union=form.cleaned_data["union"], role=form.cleaned_data["role"]
+            )
+        else:
+            created = union_admin_create(
+                user=form.cleaned_data["user"], union=form.cleaned_data["union"], role=form.cleaned_data["role"]
+            )
+            obj.pk = created.pk
+
+
+@admin.register(Program)
+class ProgramAdmin(SetupAdmin):
+    union_lookup = "owner_union"
+    list_display = ["name", "year", "owner_union", "allocation_mode", "is_open"]
+    list_filter = ["year", "allocation_mode"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = [BatchInline, FundingSourceInline]
+
+    def save_formset(self, request, form, formset, change):
+        instances = formset.save(commit=False)
+        for instance in instances:
+            changed = next((f.changed_data for f in formset.forms if f.instance is instance), [])
+            setup_object_save(obj=instance, actor=request.user, changed_fields=changed)
+        formset.save_m2m()
+
+
+@admin.register(FundingSource)
+class FundingSourceAdmin(SetupAdmin):
+    list_display = ["name", "program", "amount_yuan", "total_slots", "table_sum", "payer", "tools"]
+    list_filter = [("program", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["name", "program__name"]
+    actions = ["apportion_action"]
+    change_form_template = "quotas/admin/fundingsource_change_form.html"
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("program__owner_union", "payer_union")
+            .annotate(quota_sum=Sum("quotas__slots"))
+        )
+
+    @admin.display(description=_("名额表合计"))
+    def table_sum(self, obj):
+        return obj.quota_sum if obj.quota_sum is not None else "—"
+
+    @admin.display(description=_("发放单位"))
+    def payer(self, obj):
+        return obj.payer_display
+
+    @admin.display(description=_("名额表"))
+    def tools(self, obj):
+        if not obj.uses_unit_quotas:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a> · <a href="{}">{}</a>',
+            reverse("admin:quotas_quota_changelist") + f"?source__id__exact={obj.pk}",
+            _("查看"),
+            reverse("admin:quotas_fundingsource_quota_import", args=[obj.pk]),
+            _("导入"),
+            reverse("admin:quotas_fundingsource_quota_export", args=[obj.pk]),
+            _("导出"),
+        )
+
+    @admin.action(description=_("按会员数比例生成名额表"))
+    def apportion_action(self, request, queryset):
+        from django.contrib import messages
+        from django.shortcuts import redirect
+
+        if queryset.count() != 1:
+            self.message_user(request, _("请只选择一个补助来源"), messages.ERROR)
+            return None
+        return redirect("admin:quotas_fundingsource_apportion", queryset.get().pk)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<int:source_id>/quota-import/",
+                view(admin_views.QuotaImportUploadView.as_view(model_admin=self)),
+                name="quotas_fundingsource_quota_import",
+            ),
+            path(
+                "<int:source_id>/quota-import/preview/",
+                view(admin_views.QuotaImportPreviewView.as_view(model_admin=self)),
+                name="quotas_fundingsource_quota_import_preview",
+            ),
+            path(
+                "<int:source_id>/quota-export/",
+                view(admin_views.QuotaExportView.as_view(model_admin=self)),
+                name="quotas_fundingsource_quota_export",
+            ),
+            path(
+                "<int:source_id>/apportion/",
+                view(admin_views.ApportionView.as_view(model_admin=self)),
+                name="quotas_fundingsource_apportion",
+            ),
+            *super().get_urls(),
+        ]
+
+
+@admin.register(Quota)
+class QuotaAdmin(SetupAdmin):
+    union_lookup = "union"
+    list_display = ["position", "__str__", "union", "slots", "release_unused_at", "source"]
+    list_display_links = ["__str__"]
+    list_filter = [("source", admin.RelatedOnlyFieldListFilter), "is_pool"]
+    search_fields = ["label", "union__name"]
+    ordering = ["source", "is_pool", "position"]
+    list_per_page = 200
+    fields = ["source", "union", "label", "is_pool", "position", "slots", "release_unused_at"]
+    readonly_fields = ["source", "union", "label", "is_pool", "position"]
+    change_list_template = "quotas/admin/quota_change_list.html"
+
+    def get_queryset(self, request: HttpRequest):
+        qs = admin.ModelAdmin.get_queryset(self, request).select_related("union", "source__program__owner_union")
+        scope = union_scope_of(request.user)
+        if scope is None:
+            return qs.none()
+        # A unit's row is seen from its own subtree; the pool row by the owner and above.
+        return qs.filter(
+            Q(union__path__startswith=scope.path)
+            | Q(is_pool=True, source__program__owner_union__path__startswith=scope.path)
+        )
+
+    def has_add_permission(self, request):
+        return False  # rows come from an imported or proposed table, never one by one
+
+    def save_model(self, request, obj, form, change):
+        quota_slots_set(
+            quota=obj,
+            slots=form.cleaned_data["slots"],
+            release_unused_at=form.cleaned_data["release_unused_at"],
+            actor=request.user,
+        )
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        cl = getattr(response, "context_data", {}).get("cl") if hasattr(response, "context_data") else None
+        if cl is not None:
+            sums = (
+                cl.queryset.order_by()
+                .values("source_id", "source__name", "source__program__name", "source__total_slots")
+                .annotate(total=Sum("slots"))
+                .order_by("source_id")
+            )
+            response.context_data["source_sums"] = list(sums)
+            source_id = request.GET.get("source__id__exact")
+            if source_id and source_id.isdigit():
+                visible = setup_visible(request, FundingSource.objects.all(), "program__owner_union")
+                source = visible.filter(pk=int(source_id)).select_related("program__owner_union").first()
+                if source is not None:
+                    response.context_data["source"] = source
+                    response.context_data["may_write_source"] = may_write_setup(request, source)
+        return response
+
+
+@admin.register(CatalogueEntry)
+class CatalogueEntryAdmin(SetupAdmin):
+    list_display = ["school", "level", "category", "major", "program"]
+    list_filter = [("program", admin.RelatedOnlyFieldListFilter), "level", "school"]
+    search_fields = ["school", "major"]
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(UnionScopedAdmin):
+    """Read-only, for city staff; each sees the log of acts done inside their subtree."""
+
+    union_lookup = "actor_union"
+    list_display = ["at", "actor", "actor_union", "action", "object_type", "object_id"]
+    list_filter = ["action"]
+    search_fields = ["action", "object_id", "actor__username"]
+    date_hierarchy = "at"
+    readonly_fields = ["at", "actor", "actor_union", "action", "object_type", "object_id", "detail"]
+
+    def has_module_permission(self, request):
+        return user_is_city_staff(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return user_is_city_staff(request.user) and self._in_scope(request, obj)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
