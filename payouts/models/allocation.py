@@ -23,6 +23,7 @@ class AwardVia(models.TextChoices):
     BATCH_SHARE = "batch", _("批次名额")
     MATCHING = "matching", _("配套")
     SEAT = "seat", _("提交即占名额")
+    TOTAL = "total", _("总名额")  # no unit quotas, no batch split: whole-programme order
 
 
 class AllocationRun(models.Model):

@@ -1,0 +1,281 @@
+"""The set-based allocation: SQL that ranks approved applications with window functions.
+
+Every query here runs unchanged on PostgreSQL and on SQLite >= 3.25 (the demo): plain
+CTEs, ``row_number()``/``sum() OVER``, ``LIKE`` on the materialised union path, ``VALUES``
+and ``||``. Nothing loops over applications in Python: each source is one SELECT that
+returns only the funded rows (a few thousand even for a million applicants).
+
+Vocabulary shared by the queries:
+- *scope*: the applications a run may (re)decide: the programme's, of batches up to
+  ``max_batch`` (all when ``None``); their PROPOSED awards are replaced by the run.
+- *held*: live awards the run must not touch and whose slots count as used: published,
+  paid or failed (payment retried) awards, and proposed awards outside the scope.
+- *cand*: approved applications in scope without a held or revoked award of the source
+  (a revoked award is final for that application and source).
+"""
+
+# Only table names (from model metadata) and fixed SQL fragments are formatted into these
+# queries; every value travels as a bound parameter.
+# ruff: noqa: S608
+
+from dataclasses import dataclass
+
+from django.db import connection
+
+from applications.models import Application, Worker
+from quotas.models import Batch, Quota, Union
+
+from ..models import Award
+
+A = Application._meta.db_table
+W = Worker._meta.db_table
+U = Union._meta.db_table
+Q = Quota._meta.db_table
+B = Batch._meta.db_table
+X = Award._meta.db_table
+
+# Orders seat ranks with NULLs last on both backends (PostgreSQL and SQLite disagree).
+_NO_RANK = 2_147_483_647
+
+
+@dataclass(frozen=True)
+class Scope:
+    program_id: int
+    max_batch: int | None = None
+
+    def in_scope_sql(self, batch_alias: str) -> tuple[str, list]:
+        if self.max_batch is None:
+            return "1 = 1", []
+        return f"({batch_alias}.number IS NULL OR {batch_alias}.number <= %s)", [self.max_batch]
+
+
+def _held_and_cand(*, source_id: int, scope: Scope, cand_extra: str = "") -> tuple[str, list]:
+    held_scope, held_params = scope.in_scope_sql("hb")
+    cand_scope, cand_params = scope.in_scope_sql("cb")
+    sql = f"""
+    held AS (
+      SELECT x.application_id, x.quota_id, x.via, x.batch_id
+      FROM {X} x
+      JOIN {A} ha ON ha.id = x.application_id
+      LEFT JOIN {B} hb ON hb.id = ha.batch_id
+      WHERE x.source_id = %s AND x.status <> 'revoked'
+        AND (x.status <> 'proposed' OR NOT ({held_scope}))
+    ),
+    cand AS (
+      SELECT a.id, a.submitted_at, a.batch_id, a.seat_rank, w.union_id
+      FROM {A} a
+      JOIN {W} w ON w.id = a.worker_id
+      LEFT JOIN {B} cb ON cb.id = a.batch_id
+      WHERE a.program_id = %s AND a.status = 'approved' AND ({cand_scope}) {cand_extra}
+        AND NOT EXISTS (
+          SELECT 1 FROM {X} y WHERE y.application_id = a.id AND y.source_id = %s AND y.status <> 'proposed'
+        )
+    )"""
+    return sql, [source_id, *held_params, scope.program_id, *cand_params, source_id]
+
+
+def unit_of_cte(*, apps_cte: str, source_id: int) -> tuple[str, list]:
+    """``unit_of(union_id, quota_id)``: the deepest ancestor-or-self of each applicant's
+    union that has a quota row of the source. Computed per *union* (hundreds), not per
+    application (a million), then joined back by ``union_id``."""
+    sql = f"""
+    unit_of AS (
+      SELECT t.union_id, t.quota_id FROM (
+        SELECT u.id AS union_id, q.id AS quota_id,
+               row_number() OVER (PARTITION BY u.id ORDER BY qu.depth DESC) AS k
+        FROM {U} u
+        JOIN {Q} q ON q.source_id = %s AND q.union_id IS NOT NULL
+        JOIN {U} qu ON qu.id = q.union_id
+        WHERE u.id IN (SELECT DISTINCT union_id FROM {apps_cte}) AND u.path LIKE qu.path || '%%'
+      ) t WHERE t.k = 1
+    )"""
+    return sql, [source_id]
+
+
+def _unit_ranked(*, source_id: int, scope: Scope) -> tuple[str, list]:
+    """CTEs up to ``ranked2``: each candidate with its unit, unit rank, and — for those
+    its unit cannot serve — its running position in the city pool queue."""
+    base, params = _held_and_cand(source_id=source_id, scope=scope)
+    unit_of, unit_params = unit_of_cte(apps_cte="cand", source_id=source_id)
+    sql = f"""WITH {base},
+    {unit_of},
+    unit_left AS (
+      SELECT q.id AS quota_id, q.slots AS slots,
+             (SELECT count(*) FROM held h WHERE h.quota_id = q.id AND h.via = 'quota') AS held_n
+      FROM {Q} q WHERE q.source_id = %s AND q.union_id IS NOT NULL
+    ),
+    pool_left AS (
+      SELECT coalesce((SELECT sum(q.slots) FROM {Q} q WHERE q.source_id = %s AND q.union_id IS NULL), 0) AS slots,
+             (SELECT count(*) FROM held h WHERE h.via = 'pool') AS held_n
+    ),
+    total_left AS (SELECT (SELECT count(*) FROM held) AS held_n),
+    ranked AS (
+      SELECT c.id, c.submitted_at, c.batch_id, uo.quota_id,
+             row_number() OVER (PARTITION BY uo.quota_id ORDER BY c.submitted_at, c.id) AS unit_rank,
+             ul.slots AS unit_slots, ul.held_n AS unit_held
+      FROM cand c
+      LEFT JOIN unit_of uo ON uo.union_id = c.union_id
+      LEFT JOIN unit_left ul ON ul.quota_id = uo.quota_id
+    ),
+    ranked1 AS (
+      SELECT r.*,
+             CASE WHEN r.quota_id IS NOT NULL AND r.unit_rank <= r.unit_slots - r.unit_held THEN 0 ELSE 1 END
+               AS is_over
+      FROM ranked r
+    ),
+    ranked2 AS (
+      SELECT r.*,
+             sum(r.is_over) OVER (ORDER BY r.submitted_at, r.id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+               AS pool_rank,
+             p.slots AS pool_slots, p.held_n AS pool_held
+      FROM ranked1 r CROSS JOIN pool_left p
+    ),
+    placed AS (
+      SELECT r.*, row_number() OVER (ORDER BY r.submitted_at, r.id) AS total_rank
+      FROM ranked2 r
+      WHERE r.is_over = 0 OR r.pool_rank <= r.pool_slots - r.pool_held
+    )"""
+    return sql, [*params, *unit_params, source_id, source_id]
+
+
+UNIT_COLUMNS = (
+    "id",
+    "batch_id",
+    "quota_id",
+    "unit_rank",
+    "unit_slots",
+    "unit_held",
+    "is_over",
+    "pool_rank",
+    "pool_slots",
+    "pool_held",
+    "total_rank",
+)
+
+
+def unit_rows(*, source_id: int, scope: Scope, total_slots: int | None) -> list[dict]:
+    """Unit quota first, then the pool in global order, then the source total."""
+    ctes, params = _unit_ranked(source_id=source_id, scope=scope)
+    cols = ", ".join(f"pl.{c}" for c in UNIT_COLUMNS)
+    total_cond = "1 = 1" if total_slots is None else "pl.total_rank <= %s - t.held_n"
+    sql = f"{ctes} SELECT {cols} FROM placed pl CROSS JOIN total_left t WHERE {total_cond} ORDER BY pl.total_rank"
+    return _fetch(sql, [*params, *([] if total_slots is None else [total_slots])], UNIT_COLUMNS)
+
+
+def unit_position_of(*, source_id: int, scope: Scope, application_id: int) -> dict | None:
+    """The same ranking, read for one application (funded or not): for explanations."""
+    ctes, params = _unit_ranked(source_id=source_id, scope=scope)
+    cols = (*UNIT_COLUMNS[:-1], "total_rank", "total_held")
+    sql = f"""{ctes}
+    SELECT r.id, r.batch_id, r.quota_id, r.unit_rank, r.unit_slots, r.unit_held, r.is_over, r.pool_rank,
+           r.pool_slots, r.pool_held, pl.total_rank, t.held_n
+    FROM ranked2 r LEFT JOIN placed pl ON pl.id = r.id CROSS JOIN total_left t WHERE r.id = %s"""
+    rows = _fetch(sql, [*params, application_id], cols)
+    return rows[0] if rows else None
+
+
+BATCH_COLUMNS = ("id", "batch_id", "batch_rank", "batch_share", "batch_held")
+
+
+def _batch_ranked(*, source_id: int, scope: Scope, shares: dict[int, int]) -> tuple[str, list]:
+    base, params = _held_and_cand(source_id=source_id, scope=scope)
+    values = ", ".join("(%s, %s)" for _ in shares)
+    share_params = [v for item in sorted(shares.items()) for v in item]
+    sql = f"""WITH {base},
+    shares (batch_id, share_n) AS (VALUES {values}),
+    share_left AS (
+      SELECT s.batch_id, s.share_n, (SELECT count(*) FROM held h WHERE h.batch_id = s.batch_id) AS held_n
+      FROM shares s
+    ),
+    ranked AS (
+      SELECT c.id, c.batch_id,
+             row_number() OVER (PARTITION BY c.batch_id ORDER BY c.submitted_at, c.id) AS batch_rank,
+             sl.share_n AS batch_share, sl.held_n AS batch_held
+      FROM cand c JOIN share_left sl ON sl.batch_id = c.batch_id
+    )"""
+    return sql, [*params, *share_params]
+
+
+def batch_rows(*, source_id: int, scope: Scope, shares: dict[int, int]) -> list[dict]:
+    """Each batch's share, first come first served inside the batch."""
+    ctes, params = _batch_ranked(source_id=source_id, scope=scope, shares=shares)
+    sql = f"""{ctes} SELECT r.id, r.batch_id, r.batch_rank, r.batch_share, r.batch_held FROM ranked r
+    WHERE r.batch_rank <= r.batch_share - r.batch_held ORDER BY r.batch_id, r.batch_rank"""
+    return _fetch(sql, params, BATCH_COLUMNS)
+
+
+def batch_position_of(*, source_id: int, scope: Scope, shares: dict[int, int], application_id: int) -> dict | None:
+    ctes, params = _batch_ranked(source_id=source_id, scope=scope, shares=shares)
+    sql = f"{ctes} SELECT r.id, r.batch_id, r.batch_rank, r.batch_share, r.batch_held FROM ranked r WHERE r.id = %s"
+    rows = _fetch(sql, [*params, application_id], BATCH_COLUMNS)
+    return rows[0] if rows else None
+
+
+GLOBAL_COLUMNS = ("id", "batch_id", "rank", "held_n", "seat_rank")
+
+
+def _global_ranked(*, source_id: int, scope: Scope, seats: bool) -> tuple[str, list]:
+    extra = "AND a.seat_status = 'placed'" if seats else ""
+    base, params = _held_and_cand(source_id=source_id, scope=scope, cand_extra=extra)
+    order = f"coalesce(c.seat_rank, {_NO_RANK}), c.submitted_at, c.id" if seats else "c.submitted_at, c.id"
+    sql = f"""WITH {base},
+    ranked AS (
+      SELECT c.id, c.batch_id, row_number() OVER (ORDER BY {order}) AS rank,
+             (SELECT count(*) FROM held) AS held_n, c.seat_rank
+      FROM cand c
+    )"""
+    return sql, params
+
+
+def global_rows(*, source_id: int, scope: Scope, total_slots: int, seats: bool = False) -> list[dict]:
+    """Whole-programme FCFS up to the source total; ``seats``: only places taken at
+    submission (Xian'an), in the order the places were taken."""
+    ctes, params = _global_ranked(source_id=source_id, scope=scope, seats=seats)
+    sql = f"{ctes} SELECT r.id, r.batch_id, r.rank, r.held_n, r.seat_rank FROM ranked r WHERE r.rank <= %s - r.held_n ORDER BY r.rank"
+    return _fetch(sql, [*params, total_slots], GLOBAL_COLUMNS)
+
+
+def global_position_of(*, source_id: int, scope: Scope, seats: bool, application_id: int) -> dict | None:
+    ctes, params = _global_ranked(source_id=source_id, scope=scope, seats=seats)
+    sql = f"{ctes} SELECT r.id, r.batch_id, r.rank, r.held_n, r.seat_rank FROM ranked r WHERE r.id = %s"
+    rows = _fetch(sql, [*params, application_id], GLOBAL_COLUMNS)
+    return rows[0] if rows else None
+
+
+MATCHING_COLUMNS = ("id", "batch_id", "rank", "base_explanation", "county_id")
+
+
+def matching_rows(*, source_id: int, base_source_id: int, scope: Scope) -> list[dict]:
+    """One row per live award of the base source, 1:1, with the applicant's county
+    (the deepest ancestor-or-self of level county) for county-paid matching money."""
+    in_scope, scope_params = scope.in_scope_sql("b")
+    sql = f"""
+    SELECT a.id, a.batch_id, x.rank, x.explanation,
+           (SELECT cu.id FROM {U} cu WHERE cu.level = 'county' AND u.path LIKE cu.path || '%%'
+            ORDER BY cu.depth DESC LIMIT 1) AS county_id
+    FROM {X} x
+    JOIN {A} a ON a.id = x.application_id
+    JOIN {W} w ON w.id = a.worker_id
+    JOIN {U} u ON u.id = w.union_id
+    LEFT JOIN {B} b ON b.id = a.batch_id
+    WHERE x.source_id = %s AND x.status <> 'revoked' AND a.program_id = %s AND a.status = 'approved'
+      AND ({in_scope})
+      AND NOT EXISTS (
+        SELECT 1 FROM {X} y WHERE y.application_id = a.id AND y.source_id = %s AND y.status <> 'proposed'
+      )
+    ORDER BY a.submitted_at, a.id"""
+    return _fetch(sql, [base_source_id, scope.program_id, *scope_params, source_id], MATCHING_COLUMNS)
+
+
+def tune_session() -> None:
+    """PostgreSQL: give this transaction's sorts room in memory (a million-row window
+    sort spills to disk at the 4 MB default). SQLite needs nothing."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SET LOCAL work_mem = '256MB'")
+
+
+def _fetch(sql: str, params: list, columns: tuple[str, ...]) -> list[dict]:
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]

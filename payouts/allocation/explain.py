@@ -1,0 +1,97 @@
+"""The sentences that say why an application got (or did not get) a source's money.
+
+Positions shown count the slots already fixed (published/paid awards) ahead of the ranked
+candidates, so "第31位，本单位名额30" reads the same before and after a publication.
+"""
+
+from django.utils.translation import gettext as _
+
+MAX_LEN = 300
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_LEN else text[: MAX_LEN - 1] + "…"
+
+
+def unit_funded(*, row: dict, unit_label: str) -> str:
+    position = row["unit_held"] + row["unit_rank"]
+    return _clip(
+        _("%(unit)s 第%(pos)s位，本单位名额%(slots)s")
+        % {"unit": unit_label, "pos": position, "slots": row["unit_slots"]}
+    )
+
+
+def _unit_part(*, row: dict, unit_label: str | None) -> str:
+    if row["quota_id"] is None or unit_label is None:
+        return _("所在单位未列入名额分配表")
+    return _("%(unit)s 第%(pos)s位，本单位名额%(slots)s") % {
+        "unit": unit_label,
+        "pos": row["unit_held"] + row["unit_rank"],
+        "slots": row["unit_slots"],
+    }
+
+
+def pool_funded(*, row: dict, unit_label: str | None) -> str:
+    return _clip(
+        _("%(unit)s → 全市调剂名额第%(pos)s位")
+        % {"unit": _unit_part(row=row, unit_label=unit_label), "pos": row["pool_held"] + row["pool_rank"]}
+    )
+
+
+def unit_unfunded(*, row: dict, unit_label: str | None, total_slots: int | None) -> str:
+    if row["is_over"] == 0 or row["pool_rank"] <= row["pool_slots"] - row["pool_held"]:
+        # Served by the unit or the pool, cut only by the source's overall total.
+        return _clip(_("补助总名额%(total)s已用完，排位第%(pos)s") % {"total": total_slots, "pos": row["total_rank"]})
+    unit = _unit_part(row=row, unit_label=unit_label)
+    if row["pool_slots"] == 0:
+        return _clip(_("%(unit)s，本单位名额已满，无调剂名额") % {"unit": unit})
+    return _clip(
+        _("%(unit)s，本单位名额已满，调剂名额已用完（调剂名额%(pool)s），调剂排位第%(pos)s")
+        % {"unit": unit, "pool": row["pool_slots"], "pos": row["pool_held"] + row["pool_rank"]}
+    )
+
+
+def batch_funded(*, row: dict, batch_number: int, first_two_cap: int | None) -> str:
+    text = _("第%(batch)s批 第%(pos)s位，本批名额%(share)s") % {
+        "batch": batch_number,
+        "pos": row["batch_held"] + row["batch_rank"],
+        "share": row["batch_share"],
+    }
+    if first_two_cap is not None:
+        text += _("（前两批已满额，各取前%(cap)s名）") % {"cap": first_two_cap}
+    return _clip(text)
+
+
+def batch_unfunded(*, row: dict | None, batch_number: int | None, first_two_cap: int | None) -> str:
+    if row is None or batch_number is None:
+        if first_two_cap is not None and batch_number is not None:
+            return _("前两批审核通过人数已达补助名额，第%(batch)s批不再发放") % {"batch": batch_number}
+        return _("本批次无此项补助名额")
+    text = _("第%(batch)s批 第%(pos)s位，本批名额%(share)s已满") % {
+        "batch": batch_number,
+        "pos": row["batch_held"] + row["batch_rank"],
+        "share": row["batch_share"],
+    }
+    if first_two_cap is not None:
+        text += _("（前两批已满额，各取前%(cap)s名）") % {"cap": first_two_cap}
+    return _clip(text)
+
+
+def global_funded(*, row: dict, total_slots: int) -> str:
+    return _clip(_("第%(pos)s位，补助名额%(total)s") % {"pos": row["held_n"] + row["rank"], "total": total_slots})
+
+
+def global_unfunded(*, row: dict, total_slots: int) -> str:
+    return _clip(
+        _("补助名额%(total)s已用完，排位第%(pos)s") % {"total": total_slots, "pos": row["held_n"] + row["rank"]}
+    )
+
+
+def seat_funded(*, row: dict) -> str:
+    return _clip(_("提交即占名额 第%(rank)s位") % {"rank": row["seat_rank"]})
+
+
+def matching(*, base_name: str, base_explanation: str, payer: str) -> str:
+    return _clip(
+        _("配套%(base)s（%(why)s），由%(payer)s发放") % {"base": base_name, "why": base_explanation, "payer": payer}
+    )

@@ -1,0 +1,259 @@
+"""Reads of the allocation: per-unit usage and why an application got (or not) its money.
+
+Why unfunded applicants get no stored row: a run writes O(awards) rows, not
+O(applicants) — a million unfunded outcome rows per source would cost more than the
+allocation itself. The engine's ranking is deterministic, so the reason for an unfunded
+application is recomputed on demand by the very same SQL, read for that one application
+(one query per source). Funded applications read the sentence stored on their award.
+"""
+
+# Only table names (from model metadata) and fixed SQL fragments are formatted into these
+# queries; every value travels as a bound parameter.
+# ruff: noqa: S608
+
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import Count, Q
+from django.utils.translation import gettext as _
+
+from applications.models import Application, ApplicationStatus, SeatStatus
+from quotas.models import AllocationMode, FundingSource, PayerRule, Quota, Union, UnionLevel
+
+from ..models import Award, AwardStatus, AwardVia
+from . import engine, explain
+from .rules import batch_shares_of, uses_batch_split
+
+FUNDED_STATUSES = (ApplicationStatus.APPROVED, ApplicationStatus.PAID)
+
+
+@dataclass
+class UnitUsage:
+    position: int
+    label: str
+    union_id: int | None
+    is_pool: bool
+    slots: int
+    approved: int  # approved (or paid) applicants belonging to this row
+    awarded: int  # awards using this row's slots
+    awarded_elsewhere: int  # this unit's applicants served by the city pool
+    unfunded: int  # approved applicants of this row without the money
+    waitlisted: int
+    remaining: int
+
+
+def quota_usage(*, source: FundingSource) -> list[UnitUsage]:
+    """One row per line of the quota table (units, then the pool), or per batch share,
+    or one line for the whole programme; the last row is the total (合计)."""
+    if source.uses_unit_quotas:
+        rows = _unit_usage(source)
+    elif uses_batch_split(source) and source.program.batches.exists():
+        rows = _batch_usage(source)
+    else:
+        rows = _single_usage(source)
+    total = UnitUsage(
+        position=0,
+        label=str(_("合计")),
+        union_id=None,
+        is_pool=False,
+        slots=sum(r.slots for r in rows),
+        approved=sum(r.approved for r in rows),
+        awarded=sum(r.awarded for r in rows),
+        awarded_elsewhere=0,
+        unfunded=sum(r.unfunded for r in rows),
+        waitlisted=sum(r.waitlisted for r in rows),
+        remaining=sum(r.remaining for r in rows),
+    )
+    return [*rows, total]
+
+
+def _unit_usage(source: FundingSource) -> list[UnitUsage]:
+    unit_of, unit_params = engine.unit_of_cte(apps_cte="apps", source_id=source.pk)
+    sql = f"""
+    WITH apps AS (
+      SELECT a.id, w.union_id FROM {engine.A} a JOIN {engine.W} w ON w.id = a.worker_id
+      WHERE a.program_id = %s AND a.status IN ('approved', 'paid')
+    ),
+    {unit_of},
+    aw AS (SELECT application_id, via FROM {engine.X} WHERE source_id = %s AND status <> 'revoked')
+    SELECT uo.quota_id, count(*),
+           sum(CASE WHEN aw.via = 'pool' THEN 1 ELSE 0 END),
+           sum(CASE WHEN aw.application_id IS NULL THEN 1 ELSE 0 END)
+    FROM apps LEFT JOIN unit_of uo ON uo.union_id = apps.union_id
+    LEFT JOIN aw ON aw.application_id = apps.id
+    GROUP BY uo.quota_id"""
+    with connection.cursor() as cur:
+        cur.execute(sql, [source.program_id, *unit_params, source.pk])
+        by_quota = {row[0]: row[1:] for row in cur.fetchall()}
+    used = dict(
+        Award.objects.filter(source=source, quota__isnull=False)
+        .exclude(status=AwardStatus.REVOKED)
+        .values("quota_id")
+        .annotate(n=Count("id"))
+        .values_list("quota_id", "n")
+    )
+    pool_used = Award.objects.filter(source=source, via=AwardVia.POOL).exclude(status=AwardStatus.REVOKED).count()
+    rows = []
+    for q in Quota.objects.filter(source=source).select_related("union").order_by("is_pool", "position", "id"):
+        if q.is_pool:
+            # Applicants whose union has no row of the table only ever reach the pool.
+            approved, _pool, unfunded = by_quota.get(None, (0, 0, 0))
+            awarded = pool_used
+            rows.append(
+                UnitUsage(q.position, str(q), None, True, q.slots, approved, awarded, 0, unfunded, 0, q.slots - awarded)
+            )
+            continue
+        approved, via_pool, unfunded = by_quota.get(q.pk, (0, 0, 0))
+        awarded = used.get(q.pk, 0)
+        rows.append(
+            UnitUsage(
+                q.position,
+                str(q),
+                q.union_id,
+                False,
+                q.slots,
+                approved,
+                awarded,
+                via_pool or 0,
+                unfunded or 0,
+                0,
+                q.slots - awarded,
+            )
+        )
+    return rows
+
+
+def _live_awards(source: FundingSource):
+    return Award.objects.filter(source=source).exclude(status=AwardStatus.REVOKED)
+
+
+def _batch_usage(source: FundingSource) -> list[UnitUsage]:
+    shares = batch_shares_of(source=source)
+    apps = Application.objects.filter(program_id=source.program_id, status__in=FUNDED_STATUSES)
+    approved = dict(apps.values("batch_id").annotate(n=Count("id")).values_list("batch_id", "n"))
+    awarded = dict(_live_awards(source).values("batch_id").annotate(n=Count("id")).values_list("batch_id", "n"))
+    rows = []
+    for batch_id, number in shares.numbers.items():
+        a, w, s = approved.get(batch_id, 0), awarded.get(batch_id, 0), shares.shares[batch_id]
+        label = _("第%(n)s批") % {"n": number}
+        rows.append(UnitUsage(number, label, None, False, s, a, w, 0, a - w, 0, s - w))
+    return rows
+
+
+def _single_usage(source: FundingSource) -> list[UnitUsage]:
+    apps = Application.objects.filter(program_id=source.program_id)
+    counts = apps.aggregate(
+        approved=Count("id", filter=Q(status__in=FUNDED_STATUSES)),
+        waitlisted=Count("id", filter=Q(seat_status=SeatStatus.WAITLISTED)),
+    )
+    awarded = _live_awards(source).count()
+    slots = source.total_slots if source.total_slots is not None else awarded
+    label = source.program.owner_union.name
+    funded_apps = _live_awards(source).values("application_id")
+    unfunded = apps.filter(status__in=FUNDED_STATUSES).exclude(pk__in=funded_apps).count()
+    return [
+        UnitUsage(
+            1,
+            label,
+            None,
+            False,
+            slots,
+            counts["approved"],
+            awarded,
+            0,
+            unfunded,
+            counts["waitlisted"],
+            slots - awarded,
+        )
+    ]
+
+
+# --- explanations -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Explanation:
+    source_id: int
+    source_name: str
+    funded: bool
+    amount_yuan: int
+    text: str
+    status: str = ""
+
+
+def allocation_explain(*, application: Application) -> list[Explanation]:
+    """Per source of the programme: the stored sentence of a live award, else the reason
+    recomputed from the current ranking (as a whole-programme run would see it now)."""
+    from .services import sources_in_order
+
+    program = application.program
+    awards = {a.source_id: a for a in application.awards.exclude(status=AwardStatus.REVOKED)}
+    revoked = {a.source_id: a for a in application.awards.filter(status=AwardStatus.REVOKED)}
+    out = []
+    for source in sources_in_order(program):
+        award = awards.get(source.pk)
+        if award is not None:
+            out.append(
+                Explanation(
+                    source.pk, source.name, True, award.amount_yuan, award.explanation, award.get_status_display()
+                )
+            )
+            continue
+        if source.pk in revoked:
+            text = revoked[source.pk].explanation
+        else:
+            text = _unfunded_reason(application=application, source=source, awards=awards)
+        out.append(Explanation(source.pk, source.name, False, 0, text))
+    return out
+
+
+def _unfunded_reason(*, application: Application, source: FundingSource, awards: dict) -> str:
+    program = application.program
+    at_submission = program.allocation_mode == AllocationMode.AT_SUBMISSION
+    if at_submission and source.matching_of_id is None and application.seat_status == SeatStatus.WAITLISTED:
+        return _("候补第%(rank)s位") % {"rank": application.seat_rank}
+    if application.status not in FUNDED_STATUSES:
+        return _("申请状态为“%(status)s”，终审通过后参加分配") % {"status": application.get_status_display()}
+    scope = engine.Scope(program_id=program.pk)
+    if source.matching_of_id is not None:
+        if source.matching_of_id not in awards:
+            return _("未获%(base)s，无配套补助") % {"base": source.matching_of.name}
+        if source.payer_rule == PayerRule.APPLICANT_COUNTY and _county_of(application) is None:
+            return _("所在单位不属于县区总工会，无县区配套补助")
+        return _("待下次分配时按%(base)s配套") % {"base": source.matching_of.name}
+    if at_submission:
+        if application.seat_status != SeatStatus.PLACED:
+            return _("未占到名额（名额已满）")
+        return _("已占名额第%(rank)s位，待运行分配") % {"rank": application.seat_rank}
+    if source.uses_unit_quotas:
+        row = engine.unit_position_of(source_id=source.pk, scope=scope, application_id=application.pk)
+        if row is None:
+            return _("待运行分配")
+        if row["total_rank"] is not None and (
+            source.total_slots is None or row["total_rank"] <= source.total_slots - row["total_held"]
+        ):
+            return _("待运行分配")
+        label = str(Quota.objects.get(pk=row["quota_id"])) if row["quota_id"] else None
+        return explain.unit_unfunded(row=row, unit_label=label, total_slots=source.total_slots)
+    if uses_batch_split(source):
+        shares = batch_shares_of(source=source)
+        if shares.shares:
+            number = shares.numbers.get(application.batch_id)
+            if not shares.shares.get(application.batch_id):
+                return explain.batch_unfunded(row=None, batch_number=number, first_two_cap=shares.first_two_cap)
+            row = engine.batch_position_of(
+                source_id=source.pk, scope=scope, shares=shares.shares, application_id=application.pk
+            )
+            if row is None or row["batch_rank"] <= row["batch_share"] - row["batch_held"]:
+                return _("待运行分配")
+            return explain.batch_unfunded(row=row, batch_number=number, first_two_cap=shares.first_two_cap)
+    row = engine.global_position_of(source_id=source.pk, scope=scope, seats=False, application_id=application.pk)
+    total = source.total_slots or 0
+    if row is None or row["rank"] <= total - row["held_n"]:
+        return _("待运行分配")
+    return explain.global_unfunded(row=row, total_slots=total)
+
+
+def _county_of(application: Application) -> Union | None:
+    union = application.worker.union
+    return Union.objects.filter(path__in=union.ancestor_paths(), level=UnionLevel.COUNTY).order_by("-depth").first()

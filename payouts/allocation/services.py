@@ -1,0 +1,399 @@
+"""Writes of the allocation: runs (one transaction, programme row locked) and revocation."""
+
+import logging
+from dataclasses import asdict, dataclass, field
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, connections, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from quotas.models import AllocationMode, Batch, FundingSource, PayerRule, Program, Quota
+from quotas.selectors import union_scope_of, user_is_city_staff
+from quotas.services import audit_log_write
+
+from ..models import AllocationRun, Award, AwardStatus, AwardVia
+from . import engine, explain
+from .rules import batch_shares_of, uses_batch_split
+
+logger = logging.getLogger(__name__)
+
+COMPARED_FIELDS = ("batch_id", "quota_id", "via", "rank", "payer_union_id", "explanation", "amount_yuan")
+
+
+@dataclass
+class SourceOutcome:
+    source_id: int
+    name: str
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    live: int = 0
+    by_via: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class AllocationResult:
+    program_id: int
+    batch_number: int | None
+    dry_run: bool
+    sources: list[SourceOutcome] = field(default_factory=list)
+    usage: dict[str, list[dict]] = field(default_factory=dict)  # source id -> usage rows
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _check_actor(*, actor: AbstractBaseUser | None, program: Program) -> None:
+    """``actor=None`` is the operator at the shell (``manage.py allocate``); every web
+    caller passes its user, who must be a city-level manager over the programme."""
+    if actor is None:
+        return
+    scope = union_scope_of(actor)
+    if not user_is_city_staff(actor) or scope is None or not program.owner_union.is_within(scope):
+        raise PermissionDenied(_("只有市总工会管理员可以运行分配。"))
+
+
+def sources_in_order(program: Program) -> list[FundingSource]:
+    """Own-money sources first, then each matching source after the source it follows."""
+    pending = list(program.sources.select_related("payer_union", "matching_of").order_by("position", "id"))
+    ordered: list[FundingSource] = []
+    done: set[int] = set()
+    while pending:
+        ready = [s for s in pending if s.matching_of_id is None or s.matching_of_id in done]
+        if not ready:
+            raise ValidationError(_("补助来源的配套关系形成循环，请检查设置。"))
+        for source in ready:
+            ordered.append(source)
+            done.add(source.pk)
+            pending.remove(source)
+    return ordered
+
+
+def _rows_for(*, source: FundingSource, scope: engine.Scope, program: Program) -> list[dict]:
+    """The awards this source should have in the scope, computed by one query."""
+    payer = source.payer_union_id if source.payer_rule == PayerRule.FIXED else None
+    if source.matching_of_id is not None:
+        base = source.matching_of
+        rows = engine.matching_rows(source_id=source.pk, base_source_id=base.pk, scope=scope)
+        if source.total_slots is not None:
+            rows = rows[: source.total_slots]
+        out = []
+        for r in rows:
+            payer_id = r["county_id"] if source.payer_rule == PayerRule.APPLICANT_COUNTY else payer
+            if payer_id is None and source.payer_rule == PayerRule.APPLICANT_COUNTY:
+                continue  # not under any county federation: no county matching money
+            out.append({**r, "via": AwardVia.MATCHING, "quota_id": None, "payer_union_id": payer_id})
+        names = _union_names({r["payer_union_id"] for r in out if r["payer_union_id"]})
+        for r in out:
+            payer_label = names.get(r["payer_union_id"]) or source.payer_display
+            r["explanation"] = explain.matching(
+                base_name=base.name, base_explanation=r.pop("base_explanation"), payer=payer_label
+            )
+            r.pop("county_id")
+        return out
+    if program.allocation_mode == AllocationMode.AT_SUBMISSION:
+        rows = engine.global_rows(source_id=source.pk, scope=scope, total_slots=source.total_slots or 0, seats=True)
+        return [
+            _row(r, via=AwardVia.SEAT, rank=r["seat_rank"] or r["rank"], payer=payer, text=explain.seat_funded(row=r))
+            for r in rows
+        ]
+    if source.uses_unit_quotas:
+        labels = {q.pk: str(q) for q in Quota.objects.filter(source=source).select_related("union")}
+        rows = engine.unit_rows(source_id=source.pk, scope=scope, total_slots=source.total_slots)
+        out = []
+        for r in rows:
+            label = labels.get(r["quota_id"])
+            if r["is_over"] == 0:
+                text = explain.unit_funded(row=r, unit_label=label)
+                out.append(
+                    _row(r, via=AwardVia.UNIT_QUOTA, rank=r["unit_rank"] + r["unit_held"], payer=payer, text=text)
+                )
+            else:
+                text = explain.pool_funded(row=r, unit_label=label)
+                rank = r["pool_rank"] + r["pool_held"]
+                out.append({**_row(r, via=AwardVia.POOL, rank=rank, payer=payer, text=text), "quota_id": None})
+        return out
+    if uses_batch_split(source):
+        shares = batch_shares_of(source=source)
+        if shares.shares:
+            rows = engine.batch_rows(source_id=source.pk, scope=scope, shares=shares.shares)
+            return [
+                _row(
+                    r,
+                    via=AwardVia.BATCH_SHARE,
+                    rank=r["batch_rank"] + r["batch_held"],
+                    payer=payer,
+                    text=explain.batch_funded(
+                        row=r, batch_number=shares.numbers[r["batch_id"]], first_two_cap=shares.first_two_cap
+                    ),
+                )
+                for r in rows
+            ]
+    total = source.total_slots or 0
+    rows = engine.global_rows(source_id=source.pk, scope=scope, total_slots=total)
+    return [
+        _row(
+            r,
+            via=AwardVia.TOTAL,
+            rank=r["rank"] + r["held_n"],
+            payer=payer,
+            text=explain.global_funded(row=r, total_slots=total),
+        )
+        for r in rows
+    ]
+
+
+def _row(r: dict, *, via: str, rank: int, payer: int | None, text: str) -> dict:
+    return {
+        "id": r["id"],
+        "batch_id": r["batch_id"],
+        "quota_id": r.get("quota_id"),
+        "via": via,
+        "rank": rank,
+        "payer_union_id": payer,
+        "explanation": text,
+    }
+
+
+def _union_names(ids: set[int]) -> dict[int, str]:
+    from quotas.models import Union
+
+    return dict(Union.objects.filter(pk__in=ids).values_list("pk", "name"))
+
+
+def _proposed_in_scope(*, source: FundingSource, scope: engine.Scope):
+    qs = Award.objects.filter(source=source, status=AwardStatus.PROPOSED, application__program_id=scope.program_id)
+    if scope.max_batch is not None:
+        qs = qs.filter(Q(application__batch__isnull=True) | Q(application__batch__number__lte=scope.max_batch))
+    return qs
+
+
+def _apply(*, source: FundingSource, rows: list[dict], scope: engine.Scope, run: AllocationRun | None) -> SourceOutcome:
+    """Make the scope's PROPOSED awards equal ``rows``: delete, update, create in bulk.
+    An unchanged award keeps its id, so a second run writes nothing at all."""
+    outcome = SourceOutcome(source_id=source.pk, name=source.name)
+    wanted = {r["id"]: {**r, "amount_yuan": source.amount_yuan} for r in rows}
+    existing = {a.application_id: a for a in _proposed_in_scope(source=source, scope=scope)}
+    stale = [a.pk for app_id, a in existing.items() if app_id not in wanted]
+    if stale:
+        Award.objects.filter(pk__in=stale).delete()
+    changed, new = [], []
+    for app_id, values in wanted.items():
+        award = existing.get(app_id)
+        if award is None:
+            new.append(
+                Award(
+                    application_id=app_id,
+                    source=source,
+                    run=run,
+                    status=AwardStatus.PROPOSED,
+                    **{f: values[f] for f in COMPARED_FIELDS},
+                )
+            )
+        elif any(getattr(award, f) != values[f] for f in COMPARED_FIELDS):
+            for f in COMPARED_FIELDS:
+                setattr(award, f, values[f])
+            award.run = run
+            changed.append(award)
+        else:
+            outcome.unchanged += 1
+    if changed:
+        Award.objects.bulk_update(changed, [*COMPARED_FIELDS, "run"], batch_size=500)
+    if new:
+        Award.objects.bulk_create(new, batch_size=2000)
+    outcome.created, outcome.updated, outcome.deleted = len(new), len(changed), len(stale)
+    live = Award.objects.filter(source=source).exclude(status=AwardStatus.REVOKED)
+    outcome.live = live.count()
+    outcome.by_via = {via: live.filter(via=via).count() for via in set(live.values_list("via", flat=True))}
+    return outcome
+
+
+def _allocate_sources(
+    *, program: Program, sources: list[FundingSource], scope: engine.Scope, run: AllocationRun | None, on_progress
+) -> list[SourceOutcome]:
+    outcomes = []
+    for i, source in enumerate(sources, start=1):
+        rows = _rows_for(source=source, scope=scope, program=program)
+        outcomes.append(_apply(source=source, rows=rows, scope=scope, run=run))
+        if on_progress is not None:
+            on_progress(10 + int(80 * i / len(sources)), _("已完成：%(name)s") % {"name": source.name})
+    return outcomes
+
+
+def allocation_run(
+    *,
+    program: Program,
+    batch: Batch | None = None,
+    actor: AbstractBaseUser | None,
+    dry_run: bool = False,
+    run: AllocationRun | None = None,
+    on_progress=None,
+) -> AllocationResult:
+    """Allocate every source of the programme for the applications of batches up to
+    ``batch`` (all when None). One transaction with the programme row locked first, so
+    two runs at once serialise and the second finds nothing to change. ``dry_run``
+    computes exactly the same inside the transaction and rolls it back."""
+    from .selectors import quota_usage  # reads the awards written inside this transaction
+
+    _check_actor(actor=actor, program=program)
+    if batch is not None and batch.program_id != program.pk:
+        raise ValidationError(_("所选批次不属于该实施方案。"))
+    scope = engine.Scope(program_id=program.pk, max_batch=batch.number if batch else None)
+    with transaction.atomic():
+        locked = Program.objects.select_for_update().select_related("owner_union").get(pk=program.pk)
+        engine.tune_session()
+        sources = sources_in_order(locked)
+        result = AllocationResult(program_id=locked.pk, batch_number=scope.max_batch, dry_run=dry_run)
+        result.sources = _allocate_sources(
+            program=locked, sources=sources, scope=scope, run=None if dry_run else run, on_progress=on_progress
+        )
+        result.usage = {str(s.pk): [asdict(u) for u in quota_usage(source=s)] for s in sources}
+        if dry_run:
+            transaction.set_rollback(True)
+        else:
+            audit_log_write(
+                actor=actor,
+                action="allocation.run",
+                obj=locked,
+                detail={
+                    "batch": scope.max_batch,
+                    "run": run.pk if run else None,
+                    "sources": [asdict(o) for o in result.sources],
+                },
+            )
+    return result
+
+
+def allocation_run_start(
+    *, program: Program, batch: Batch | None, actor: AbstractBaseUser, dry_run: bool = False
+) -> AllocationRun:
+    """Queue a run for the Celery worker (the admin page's button)."""
+    from ..tasks.allocation import allocation_run_task
+
+    _check_actor(actor=actor, program=program)
+    if actor is None:
+        raise PermissionDenied(_("只有市总工会管理员可以运行分配。"))
+    with transaction.atomic():
+        run = AllocationRun.objects.create(program=program, batch=batch, started_by=actor, dry_run=dry_run)
+        audit_log_write(
+            actor=actor,
+            action="allocation.start",
+            obj=run,
+            detail={"program": program.slug, "batch": batch.number if batch else None, "dry_run": dry_run},
+        )
+        transaction.on_commit(lambda: allocation_run_task.delay(run.pk))
+    return run
+
+
+class _ProgressWriter:
+    """Progress must be visible while the allocation transaction is still open, so it
+    is written through a second connection in autocommit (PostgreSQL). SQLite has one
+    writer at a time and the demo runs the task inline, so there it is a no-op."""
+
+    def __init__(self, run_id: int):
+        self.run_id = run_id
+        self.conn = connections.create_connection("default") if connection.vendor == "postgresql" else None
+
+    def __call__(self, progress: int, message: str) -> None:
+        if self.conn is None:
+            return
+        with self.conn.cursor() as cur:
+            cur.execute(
+                f"UPDATE {AllocationRun._meta.db_table} SET progress = %s, message = %s WHERE id = %s",  # noqa: S608
+                [progress, message, self.run_id],
+            )
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+
+
+def _run_update(run: AllocationRun, **values) -> None:
+    AllocationRun.objects.filter(pk=run.pk).update(**values)
+    for key, value in values.items():
+        setattr(run, key, value)
+
+
+def allocation_run_execute(*, run: AllocationRun) -> AllocationRun:
+    """The worker's side of a queued run. Idempotent: a finished run is not redone."""
+    if run.status == AllocationRun.Status.DONE:
+        return run
+    _run_update(run, status=AllocationRun.Status.RUNNING, progress=5, message=_("正在分配……"))
+    writer = _ProgressWriter(run.pk)
+    try:
+        result = allocation_run(
+            program=run.program, batch=run.batch, actor=run.started_by, dry_run=run.dry_run, run=run, on_progress=writer
+        )
+    except (PermissionDenied, ValidationError) as exc:
+        message = "; ".join(getattr(exc, "messages", None) or [str(exc)])
+        _run_update(run, status=AllocationRun.Status.FAILED, message=message, finished_at=timezone.now())
+        return run
+    except Exception as exc:
+        logger.exception("allocation run %s failed", run.pk)
+        _run_update(run, status=AllocationRun.Status.FAILED, message=str(exc)[:500], finished_at=timezone.now())
+        raise
+    finally:
+        writer.close()
+    _run_update(
+        run,
+        status=AllocationRun.Status.DONE,
+        progress=100,
+        message=_("模拟运行完成，未写入任何数据") if run.dry_run else _("分配完成"),
+        result=result.as_dict(),
+        finished_at=timezone.now(),
+    )
+    return run
+
+
+def award_revoke(*, award: Award, actor: AbstractBaseUser | None, reason: str) -> Award | None:
+    """Revoke an award (rejected in publicity, withdrawn) and the matching awards that
+    follow it, then re-run that source for the batches already allocated so the next in
+    line gets the place. Returns the promoted award of the same source, if any."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("请填写撤销原因。"))
+    with transaction.atomic():
+        program = Program.objects.select_for_update().get(pk=award.source.program_id)
+        locked = Award.objects.select_for_update(of=("self",)).select_related("source", "batch").get(pk=award.pk)
+        if locked.status == AwardStatus.REVOKED:
+            return None
+        if locked.status == AwardStatus.PAID:
+            raise ValidationError(_("补助已发放，不能撤销。"))
+        sources = [s for s in sources_in_order(program) if _follows(s, locked.source)]
+        followers = Award.objects.filter(application_id=locked.application_id, source__in=sources[1:]).exclude(
+            status=AwardStatus.REVOKED
+        )
+        revoked_ids = [locked.pk, *followers.values_list("pk", flat=True)]
+        note = (_("已撤销：%(reason)s") % {"reason": reason})[: explain.MAX_LEN]
+        Award.objects.filter(pk__in=revoked_ids).update(status=AwardStatus.REVOKED, explanation=note)
+        audit_log_write(
+            actor=actor, action="award.revoke", obj=locked, detail={"reason": reason, "awards": revoked_ids}
+        )
+        live = Award.objects.filter(source=locked.source).exclude(status=AwardStatus.REVOKED)
+        before = set(live.values_list("pk", flat=True))
+        numbers = [n for n in live.values_list("batch__number", flat=True) if n is not None]
+        if locked.batch is not None:
+            numbers.append(locked.batch.number)
+        scope = engine.Scope(program_id=program.pk, max_batch=max(numbers) if numbers else None)
+        engine.tune_session()
+        _allocate_sources(program=program, sources=sources, scope=scope, run=None, on_progress=None)
+        return (
+            Award.objects.filter(source=locked.source)
+            .exclude(status=AwardStatus.REVOKED)
+            .exclude(pk__in=before)
+            .order_by("application__submitted_at", "application_id")
+            .first()
+        )
+
+
+def _follows(source: FundingSource, base: FundingSource) -> bool:
+    """``source`` is ``base`` or (transitively) matches it."""
+    while source is not None:
+        if source.pk == base.pk:
+            return True
+        source = source.matching_of
+    return False
