@@ -21,6 +21,5 @@ urlpatterns = [
     path("applications/<int:pk>/submit/", apply.application_submit_view, name="submit"),
     path("applications/<int:pk>/withdraw/", apply.application_withdraw_view, name="withdraw"),
     path("applications/<int:pk>/print/", files.application_print, name="print"),
-    path("messages/", views_messages.messages_page, name="messages"),
     path("attachments/<int:pk>/download/", files.attachment_download, name="attachment_download"),
 ]

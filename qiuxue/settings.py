@@ -70,6 +70,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "applications.context_processors.unread_messages",
             ],
         },
     },
@@ -155,7 +156,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=1),
     },
     "review-digest-daily": {
-        "task": "reviews.tasks.review_digest_send",
+        "task": "payouts.tasks.review_digest_send",
         "schedule": crontab(hour=8, minute=0),
     },
 }

@@ -1,1 +1,7 @@
 """Admin of the payouts app, one module per concern, imported here so Django finds them."""
+
+from . import (  # noqa: F401
+    dashboard,
+    payout,
+    publicity,
+)

@@ -1,0 +1,289 @@
+"""The city dashboard's figures, in a fixed number of aggregate queries.
+
+Every figure is computed in the database (GROUP BY with conditional counts) and every
+query is filtered to the viewer's subtree (``worker__union__path__startswith``), so the
+page costs the same ten-odd queries for 100 applications or 100,000.
+
+A *unit* is a row of the quota table: the union directly under the programme's owner
+(a county federation, an industry union, the city-organs committee...). Its path is a
+prefix of every worker path below it, so grouping by ``Substr(path, 1, n)`` buckets each
+application to its unit without a join per row.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Substr, TruncDate
+from django.utils import timezone
+
+from applications.models import Application, ApplicationStatus, SeatStatus
+from payouts.models import AllocationRun, Award, AwardStatus
+from quotas.models import PATH_SEGMENT_WIDTH, Batch, FundingSource, Program, Quota, Union
+from quotas.selectors import TIER_LEVELS
+
+S = ApplicationStatus
+SEGMENT = PATH_SEGMENT_WIDTH + 1
+
+TIER_LABELS = {
+    "grassroots": "基层工会",
+    "township": "乡镇（街道）工会",
+    "county": "县区/产业工会",
+    "city": "市总工会",
+    "province": "省总工会",
+}
+
+
+@dataclass
+class UnitRow:
+    path: str
+    name: str = ""
+    union_id: int | None = None
+    position: int = 0
+    quota_slots: int | None = None
+    quota_used: int = 0
+    drafts: int = 0
+    applications: int = 0
+    in_review: int = 0
+    by_tier: dict[str, int] = field(default_factory=dict)
+    returned: int = 0
+    rejected: int = 0
+    approved: int = 0
+    awarded: int = 0
+    waitlisted: int = 0
+    paid: int = 0
+    # {source_id: {award status: yuan}}
+    money: dict[int, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+
+    @property
+    def money_live_yuan(self) -> int:
+        return sum(v for st in self.money.values() for k, v in st.items() if k != AwardStatus.REVOKED)
+
+    @property
+    def money_paid_yuan(self) -> int:
+        return sum(st.get(AwardStatus.PAID, 0) for st in self.money.values())
+
+    def live_yuan(self, source_id: int) -> int:
+        return sum(v for k, v in self.money.get(source_id, {}).items() if k != AwardStatus.REVOKED)
+
+
+@dataclass
+class TierBacklog:
+    union_name: str
+    level: str
+    pending: int
+    review_closes: datetime | None
+    oldest_submitted: datetime | None
+
+    def days_left(self, now: datetime) -> int | None:
+        if self.review_closes is None:
+            return None
+        return (timezone.localdate(self.review_closes) - timezone.localdate(now)).days
+
+
+@dataclass
+class DashboardStats:
+    program: Program
+    batch: Batch | None
+    scope: Union
+    tiers: list[str]
+    sources: list[FundingSource]
+    units: list[UnitRow]
+    totals: UnitRow
+    # {source_id: {status: (count, yuan)}}
+    money_by_source: dict[int, dict[str, tuple[int, int]]]
+    per_day: list[tuple[date, int]]
+    backlog: list[TierBacklog]
+
+    @property
+    def funnel(self) -> list[tuple[str, int]]:
+        t = self.totals
+        return [
+            ("草稿", t.drafts + t.applications),
+            ("已提交", t.applications),
+            ("终审通过", t.approved),
+            ("获得补助", t.awarded),
+            ("已发放", t.paid),
+        ]
+
+    @property
+    def tier_labels(self) -> list[str]:
+        return [TIER_LABELS.get(t, t) for t in self.tiers]
+
+    def table_rows(self) -> list[tuple[UnitRow, list[int], list[int]]]:
+        """(unit, pending per tier, live yuan per source) for the template, 合计 last."""
+        return [
+            (u, [u.by_tier.get(t, 0) for t in self.tiers], [u.live_yuan(s.pk) for s in self.sources])
+            for u in [*self.units, self.totals]
+        ]
+
+    def source_rows(self) -> list[tuple[FundingSource, list[tuple[int, int]]]]:
+        """Per source: (count, yuan) for each award status, in AwardStatus order."""
+        return [
+            (s, [self.money_by_source.get(s.pk, {}).get(st, (0, 0)) for st in AwardStatus.values]) for s in self.sources
+        ]
+
+
+def programs_visible_to(*, scope: Union) -> QuerySet[Program]:
+    """Programmes run above the viewer (the city's) or inside its subtree."""
+    return Program.objects.filter(
+        Q(owner_union__path__in=scope.ancestor_paths()) | Q(owner_union__path__startswith=scope.path)
+    ).select_related("owner_union")
+
+
+def unit_path_length(program: Program) -> int:
+    return (program.owner_union.depth + 2) * SEGMENT
+
+
+def _applications(*, program: Program, batch: Batch | None, scope: Union) -> QuerySet[Application]:
+    qs = Application.objects.filter(program=program, worker__union__path__startswith=scope.path)
+    return qs.filter(batch=batch) if batch is not None else qs
+
+
+def _awards(*, program: Program, batch: Batch | None, scope: Union) -> QuerySet[Award]:
+    qs = Award.objects.filter(source__program=program, application__worker__union__path__startswith=scope.path)
+    return qs.filter(batch=batch) if batch is not None else qs
+
+
+def dashboard_stats(*, program: Program, scope: Union, batch: Batch | None = None) -> DashboardStats:
+    length = unit_path_length(program)
+    tiers = list(program.review_tiers or [])
+    apps = _applications(program=program, batch=batch, scope=scope)
+    units: dict[str, UnitRow] = {}
+
+    def unit(path: str) -> UnitRow:
+        return units.setdefault(path, UnitRow(path=path))
+
+    # An approved application without an award after a finished allocation run is on the
+    # waiting list; before any run it is simply not allocated yet.
+    allocated = AllocationRun.objects.filter(
+        program=program, dry_run=False, status=AllocationRun.Status.DONE
+    ).exists()  # query 1
+    live_award = Award.objects.filter(application=OuterRef("pk")).exclude(status=AwardStatus.REVOKED)
+    tier_counts = {
+        f"tier_{t}": Count("id", filter=Q(status=S.IN_REVIEW, current_tier__level__in=TIER_LEVELS.get(t, (t,))))
+        for t in tiers
+    }
+    waitlisted = Q(seat_status=SeatStatus.WAITLISTED)
+    if allocated:
+        waitlisted |= Q(status=S.APPROVED, has_award=False)
+    rows = (
+        apps.annotate(unit=Substr("worker__union__path", 1, length), has_award=Exists(live_award))
+        .values("unit")
+        .annotate(
+            drafts=Count("id", filter=Q(status=S.DRAFT)),
+            applications=Count("id", filter=Q(submitted_at__isnull=False)),
+            in_review=Count("id", filter=Q(status=S.IN_REVIEW)),
+            returned=Count("id", filter=Q(status=S.RETURNED)),
+            rejected=Count("id", filter=Q(status=S.REJECTED)),
+            approved=Count("id", filter=Q(status__in=[S.APPROVED, S.PAID])),
+            awarded=Count("id", filter=Q(has_award=True)),
+            waitlisted=Count("id", filter=waitlisted),
+            paid=Count("id", filter=Q(status=S.PAID)),
+            **tier_counts,
+        )
+        .order_by()
+    )  # query 2
+    for row in rows:
+        u = unit(row["unit"])
+        for name in ("drafts", "applications", "in_review", "returned", "rejected", "approved", "awarded", "paid"):
+            setattr(u, name, row[name])
+        u.waitlisted = row["waitlisted"]
+        u.by_tier = {t: row[f"tier_{t}"] for t in tiers}
+
+    money_by_source: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
+    money_rows = (
+        _awards(program=program, batch=batch, scope=scope)
+        .annotate(unit=Substr("application__worker__union__path", 1, length))
+        .values("unit", "source_id", "status")
+        .annotate(n=Count("id"), yuan=Sum("amount_yuan"))
+        .order_by()
+    )  # query 3
+    for row in money_rows:
+        unit(row["unit"]).money[row["source_id"]][row["status"]] += row["yuan"] or 0
+        n, yuan = money_by_source[row["source_id"]].get(row["status"], (0, 0))
+        money_by_source[row["source_id"]][row["status"]] = (n + row["n"], yuan + (row["yuan"] or 0))
+
+    sources = list(FundingSource.objects.filter(program=program).order_by("position", "id"))  # query 4
+    # The quota table's 拟补贴人数 is the first source that splits its slots over units.
+    quota_source = next((s for s in sources if s.uses_unit_quotas), None)
+    if quota_source is not None:
+        live_in_scope = ~Q(awards__status=AwardStatus.REVOKED) & Q(
+            awards__application__worker__union__path__startswith=scope.path
+        )
+        if batch is not None:
+            live_in_scope &= Q(awards__batch=batch)
+        quotas = (
+            Quota.objects.filter(source=quota_source, is_pool=False, union__path__startswith=scope.path)
+            .values("union__path", "union_id", "position", "slots")
+            .annotate(used=Count("awards", filter=live_in_scope))
+        )  # query 5
+        for q in quotas:
+            u = unit(q["union__path"])
+            u.union_id, u.position, u.quota_slots, u.quota_used = q["union_id"], q["position"], q["slots"], q["used"]
+
+    for u_ in Union.objects.filter(path__in=list(units)).values("id", "path", "name"):  # query 6
+        units[u_["path"]].name, units[u_["path"]].union_id = u_["name"], u_["id"]
+
+    per_day = [
+        (row["day"], row["n"])
+        for row in apps.filter(submitted_at__isnull=False)
+        .annotate(day=TruncDate("submitted_at"))
+        .values("day")
+        .annotate(n=Count("id"))
+        .order_by("day")
+    ]  # query 7
+
+    backlog = [
+        TierBacklog(
+            union_name=row["current_tier__name"] or "—",
+            level=row["current_tier__level"] or "",
+            pending=row["n"],
+            review_closes=row["batch__review_closes"],
+            oldest_submitted=row["oldest"],
+        )
+        for row in apps.filter(status=S.IN_REVIEW)
+        .values("current_tier_id", "current_tier__name", "current_tier__level", "batch__review_closes")
+        .annotate(n=Count("id"), oldest=Min("last_submitted_at"))
+        .order_by("batch__review_closes", "-n", "current_tier__name")
+    ]  # query 8
+
+    ordered = sorted(units.values(), key=lambda u: (u.quota_slots is None, u.position, u.path))
+    return DashboardStats(
+        program=program,
+        batch=batch,
+        scope=scope,
+        tiers=tiers,
+        sources=sources,
+        units=ordered,
+        totals=_sum_rows(ordered, tiers),
+        money_by_source=dict(money_by_source),
+        per_day=per_day,
+        backlog=backlog,
+    )
+
+
+def _sum_rows(rows: list[UnitRow], tiers: list[str]) -> UnitRow:
+    total = UnitRow(path="", name="合计", quota_slots=0)
+    for r in rows:
+        for name in (
+            "drafts",
+            "applications",
+            "in_review",
+            "returned",
+            "rejected",
+            "approved",
+            "awarded",
+            "waitlisted",
+            "paid",
+            "quota_used",
+        ):
+            setattr(total, name, getattr(total, name) + getattr(r, name))
+        total.quota_slots += r.quota_slots or 0
+        for t in tiers:
+            total.by_tier[t] = total.by_tier.get(t, 0) + r.by_tier.get(t, 0)
+        for source_id, statuses in r.money.items():
+            for status, yuan in statuses.items():
+                total.money[source_id][status] += yuan
+    return total

@@ -1,0 +1,184 @@
+"""XLSX builders. Each returns an openpyxl Workbook; the caller saves it privately.
+
+The unit table keeps the shape of the quota table the city publishes (title row, then
+序号/单位/拟补贴人数) and adds the live columns to the right, with a 合计 row, so staff can
+lay it next to the original 附件.
+"""
+
+from collections.abc import Callable
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
+
+from payouts.dashboard.selectors import DashboardStats
+from payouts.followup.selectors import FOLLOW_UP_COLUMNS, follow_up_counts
+from payouts.models import AwardStatus
+from quotas.models import Program, Union
+
+from .selectors import award_totals, batch_application_counts
+
+Progress = Callable[[int], None]
+
+THIN = Side(style="thin", color="999999")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+BOLD = Font(bold=True)
+
+
+def _noop(_: int) -> None:
+    return None
+
+
+def _title(ws, text: str, width: int) -> None:
+    ws.append([text])
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
+    ws["A1"].font = Font(bold=True, size=14)
+    ws["A1"].alignment = Alignment(horizontal="center")
+
+
+def _table(ws, header: list[str], rows: list[list], total: list | None) -> None:
+    ws.append(header)
+    for cell in ws[ws.max_row]:
+        cell.font = BOLD
+        cell.border = BORDER
+        cell.alignment = Alignment(horizontal="center", wrap_text=True)
+    for row in rows:
+        ws.append(row)
+        for cell in ws[ws.max_row]:
+            cell.border = BORDER
+    if total is not None:
+        ws.append(total)
+        for cell in ws[ws.max_row]:
+            cell.font = BOLD
+            cell.border = BORDER
+    ws.column_dimensions["A"].width = 8
+    ws.column_dimensions["B"].width = 30
+    for i in range(3, len(header) + 1):
+        ws.column_dimensions[get_column_letter(i)].width = 14
+    ws.freeze_panes = "C3"
+
+
+UNIT_HEADER = [
+    "序号",
+    "单位",
+    "拟补贴人数",
+    "申请人数",
+    "审核中",
+    "审核通过",
+    "已分配",
+    "候补",
+    "已发放",
+    "补助金额（元）",
+    "已发放金额（元）",
+]
+
+
+def _unit_values(u) -> list:
+    return [
+        u.quota_slots,
+        u.applications,
+        u.in_review,
+        u.approved,
+        u.awarded,
+        u.waitlisted,
+        u.paid,
+        u.money_live_yuan,
+        u.money_paid_yuan,
+    ]
+
+
+def unit_table_workbook(*, stats: DashboardStats, progress: Progress = _noop) -> Workbook:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "分单位统计"
+    batch = f" {stats.batch}" if stats.batch else ""
+    _title(ws, f"{stats.program.name}{batch} 分单位统计表（{stats.scope.name}）", len(UNIT_HEADER))
+    rows = [[i, u.name, *_unit_values(u)] for i, u in enumerate(stats.units, start=1)]
+    progress(60)
+    _table(ws, UNIT_HEADER, rows, ["合计", "", *_unit_values(stats.totals)])
+    return wb
+
+
+SOURCE_HEADER = [
+    "批次",
+    "拟补助人数",
+    "拟补助金额（元）",
+    "公示中人数",
+    "已发放人数",
+    "已发放金额（元）",
+    "发放失败",
+    "已撤销",
+]
+
+
+def program_summary_workbook(*, program: Program, scope: Union, progress: Progress = _noop) -> Workbook:
+    """One summary sheet per batch, then one sheet per funding source (rows per batch)."""
+    batches = list(program.batches.order_by("number"))
+    sources = list(program.sources.order_by("position", "id"))
+    counts = batch_application_counts(program=program, scope=scope)
+    money = award_totals(program=program, scope=scope)
+    progress(40)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "汇总"
+    header = ["批次", "申请人数", "审核中", "审核通过", "已发放", *[f"{s.name}（元）" for s in sources]]
+    _title(ws, f"{program.name} 汇总表（{scope.name}）", len(header))
+    keys = [(b.pk, str(b)) for b in batches] + ([(None, "未分批")] if None in counts else [])
+    rows, total = [], ["合计", 0, 0, 0, 0, *[0] * len(sources)]
+    for key, label in keys:
+        c = counts.get(key, {})
+        yuan = [
+            sum(y for st, (_, y) in money.get(s.pk, {}).get(key, {}).items() if st != AwardStatus.REVOKED)
+            for s in sources
+        ]
+        row = [label, c.get("applications", 0), c.get("in_review", 0), c.get("approved", 0), c.get("paid", 0), *yuan]
+        rows.append(row)
+        total = [total[0], *(a + b for a, b in zip(total[1:], row[1:], strict=True))]
+    _table(ws, header, rows, total)
+    for index, source in enumerate(sources, start=1):
+        sheet = wb.create_sheet(title=f"{index}-{source.name}"[:31])
+        _title(sheet, f"{source.name}（{source.payer_display}，每人{source.amount_yuan}元）", len(SOURCE_HEADER))
+        rows, total = [], ["合计", *[0] * (len(SOURCE_HEADER) - 1)]
+        for key, label in keys:
+            by_status = money.get(source.pk, {}).get(key, {})
+
+            def get(status, by_status=by_status):
+                return by_status.get(status, (0, 0))
+
+            live = [v for st, v in by_status.items() if st != AwardStatus.REVOKED]
+            row = [
+                label,
+                sum(n for n, _ in live),
+                sum(y for _, y in live),
+                get(AwardStatus.PUBLISHED)[0],
+                get(AwardStatus.PAID)[0],
+                get(AwardStatus.PAID)[1],
+                get(AwardStatus.FAILED)[0],
+                get(AwardStatus.REVOKED)[0],
+            ]
+            rows.append(row)
+            total = [total[0], *(a + b for a, b in zip(total[1:], row[1:], strict=True))]
+        _table(sheet, SOURCE_HEADER, rows, total)
+        progress(40 + 50 * index // max(len(sources), 1))
+    return wb
+
+
+def follow_up_workbook(*, program: Program, scope: Union, progress: Progress = _noop) -> Workbook:
+    rows, total = follow_up_counts(program=program, scope=scope)
+    progress(60)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "学习跟踪"
+    header = ["序号", "单位", *[label for _, label in FOLLOW_UP_COLUMNS], "合计"]
+    _title(ws, f"{program.name} 学习跟踪统计表（{scope.name}）", len(header))
+
+    def values(r) -> list[int]:
+        return [r.counts.get(key, 0) for key, _ in FOLLOW_UP_COLUMNS] + [r.total]
+
+    _table(
+        ws,
+        header,
+        [[i, r.name, *values(r)] for i, r in enumerate(rows, start=1)],
+        ["合计", "", *values(total)],
+    )
+    return wb
