@@ -1,0 +1,172 @@
+"""Admin of payout lists and lines: read-only records; writes are actions that call the
+payout services (build lists, build a reissue list, export). Numbers are masked here; the
+full numbers exist only in the exported file, for the roles allowed to download it."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from quotas.admin_scoping import UnionScopedAdmin
+from quotas.models import Batch, Program
+from quotas.selectors import union_scope_of, user_is_city_staff
+
+from ..models import PayoutLine, PayoutList
+from ..payout.selectors import payout_list_may_export, payout_lists_visible_to
+from ..payout.services import payout_list_export_request, payout_lists_build_for_batch, payout_reissue_build
+
+
+class BuildForm(forms.Form):
+    program = forms.ModelChoiceField(label=gettext_lazy("项目"), queryset=Program.objects.none())
+    batch = forms.ModelChoiceField(label=gettext_lazy("批次"), queryset=Batch.objects.none(), required=False)
+
+    def __init__(self, *args, request: HttpRequest, **kwargs):
+        super().__init__(*args, **kwargs)
+        scope = union_scope_of(request.user)
+        programs = Program.objects.filter(owner_union__path__startswith=scope.path) if scope else Program.objects.none()
+        self.fields["program"].queryset = programs
+        self.fields["batch"].queryset = Batch.objects.filter(program__in=programs)
+
+
+@admin.register(PayoutList)
+class PayoutListAdmin(UnionScopedAdmin):
+    union_lookup = "program__owner_union"
+    list_display = (
+        "title",
+        "payer_name",
+        "batch",
+        "status",
+        "row_count",
+        "total_yuan",
+        "export_status",
+        "exported_at",
+        "lines_link",
+    )
+    list_filter = ("status", "source", "batch")
+    readonly_fields = (
+        "title",
+        "program",
+        "source",
+        "payer_union",
+        "payer_name",
+        "batch",
+        "reissue_of",
+        "status",
+        "row_count",
+        "total_yuan",
+        "created_by",
+        "created_at",
+        "export_status",
+        "export_progress",
+        "exported_at",
+    )
+    fields = readonly_fields
+    actions = ("export_selected", "reissue_selected")
+    change_form_template = "payouts/payout/admin_change_form.html"
+    change_list_template = "payouts/payout/admin_change_list.html"
+
+    def get_queryset(self, request):
+        # Wider than the base scoping: a county's finance also sees the lists its county pays.
+        return payout_lists_visible_to(request.user).select_related("program__owner_union", "batch", "source")
+
+    @admin.display(description=gettext_lazy("明细"))
+    def lines_link(self, obj: PayoutList) -> str:
+        url = reverse("admin:payouts_payoutline_changelist") + f"?payout_list__id__exact={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, _("查看明细"))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        may_export = obj is not None and payout_list_may_export(user=request.user, payout_list=obj)
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "may_export": may_export})
+
+    @admin.action(description=gettext_lazy("生成导出文件（含完整证件号）"))
+    def export_selected(self, request: HttpRequest, queryset) -> None:
+        started = 0
+        for payout_list in queryset:
+            if not payout_list_may_export(user=request.user, payout_list=payout_list):
+                self.message_user(request, _("无权导出：%(t)s") % {"t": payout_list.title}, messages.ERROR)
+                continue
+            payout_list_export_request(payout_list=payout_list, actor=request.user)
+            started += 1
+        if started:
+            self.message_user(request, _("已开始生成 %(n)d 份名单文件。") % {"n": started}, messages.INFO)
+
+    @admin.action(description=gettext_lazy("生成补发名单（已更新银行卡的失败明细）"))
+    def reissue_selected(self, request: HttpRequest, queryset) -> None:
+        for payout_list in queryset:
+            if not payout_list_may_export(user=request.user, payout_list=payout_list):
+                self.message_user(request, _("无权操作：%(t)s") % {"t": payout_list.title}, messages.ERROR)
+                continue
+            try:
+                reissue = payout_reissue_build(payout_list=payout_list, actor=request.user)
+            except ValidationError as exc:
+                self.message_user(request, f"{payout_list.title}：{'；'.join(exc.messages)}", messages.WARNING)
+            else:
+                self.message_user(request, _("已生成：%(t)s") % {"t": reissue.title}, messages.SUCCESS)
+
+    def get_urls(self):
+        return [
+            path("build/", self.admin_site.admin_view(self.build_view), name="payouts_payoutlist_build"),
+            *super().get_urls(),
+        ]
+
+    def build_view(self, request: HttpRequest) -> HttpResponse:
+        if not user_is_city_staff(request.user):
+            raise PermissionDenied
+        form = BuildForm(request.POST or None, request=request)
+        if request.method == "POST" and form.is_valid():
+            try:
+                built = payout_lists_build_for_batch(
+                    program=form.cleaned_data["program"], batch=form.cleaned_data["batch"], actor=request.user
+                )
+            except ValidationError as exc:
+                for message in exc.messages:
+                    form.add_error(None, message)
+            else:
+                self.message_user(request, _("已生成 %(n)d 份发放名单。") % {"n": len(built)}, messages.SUCCESS)
+                return redirect("admin:payouts_payoutlist_changelist")
+        context = {**self.admin_site.each_context(request), "form": form, "title": _("生成发放名单"), "opts": self.opts}
+        return render(request, "payouts/payout/admin_build.html", context)
+
+
+@admin.register(PayoutLine)
+class PayoutLineAdmin(UnionScopedAdmin):
+    union_lookup = "payout_list__program__owner_union"
+    list_display = (
+        "sequence",
+        "name",
+        "id_number_masked",
+        "bank_card_masked",
+        "bank_name",
+        "amount_yuan",
+        "unit_name",
+        "status",
+        "bank_message",
+    )
+    list_filter = ("status",)
+    list_per_page = 100
+    readonly_fields = list_display
+    fields = list_display
+    search_fields = ("name",)
+
+    def get_queryset(self, request):
+        return PayoutLine.objects.filter(payout_list__in=payout_lists_visible_to(request.user)).select_related(
+            "payout_list"
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

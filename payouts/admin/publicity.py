@@ -1,0 +1,186 @@
+"""Admin of publicity periods and objections. Writes go through the publicity services:
+open a period (a small form), and decide an objection (uphold or dismiss, with a note)."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from qiuxue.masking import mask_name, mask_phone
+from quotas.admin_scoping import UnionScopedAdmin
+from quotas.models import Batch, Program
+from quotas.selectors import union_scope_of, user_is_city_staff
+
+from ..models import Objection, ObjectionStatus, Publicity
+from ..publicity.services import objection_dismiss, objection_uphold, publicity_open
+
+
+class PublicityOpenForm(forms.Form):
+    program = forms.ModelChoiceField(label=gettext_lazy("项目"), queryset=Program.objects.none())
+    batch = forms.ModelChoiceField(label=gettext_lazy("批次"), queryset=Batch.objects.none(), required=False)
+
+    def __init__(self, *args, request: HttpRequest, **kwargs):
+        super().__init__(*args, **kwargs)
+        scope = union_scope_of(request.user)
+        programs = Program.objects.filter(owner_union__path__startswith=scope.path) if scope else Program.objects.none()
+        self.fields["program"].queryset = programs
+        self.fields["batch"].queryset = Batch.objects.filter(program__in=programs)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("batch") and data.get("program") and data["batch"].program_id != data["program"].pk:
+            raise ValidationError(_("批次不属于所选项目。"))
+        return data
+
+
+@admin.register(Publicity)
+class PublicityAdmin(UnionScopedAdmin):
+    union_lookup = "program__owner_union"
+    list_display = ("title", "batch", "starts_at", "ends_at", "status", "people", "pending_objections", "public_link")
+    list_filter = ("status", "program")
+    readonly_fields = ("program", "batch", "title", "starts_at", "ends_at", "published_by", "status", "closed_at")
+    change_list_template = "payouts/publicity/admin_change_list.html"
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("program", "batch")
+            .annotate(
+                n_people=Count("entries", distinct=True),
+                n_pending=Count("objections", filter=Q(objections__status=ObjectionStatus.PENDING), distinct=True),
+            )
+        )
+
+    @admin.display(description=gettext_lazy("公示人数"))
+    def people(self, obj: Publicity) -> int:
+        return obj.n_people
+
+    @admin.display(description=gettext_lazy("待处理异议"))
+    def pending_objections(self, obj: Publicity) -> int:
+        return obj.n_pending
+
+    @admin.display(description=gettext_lazy("公示页面"))
+    def public_link(self, obj: Publicity) -> str:
+        return format_html(
+            '<a href="{}" target="_blank">{}</a>', reverse("payouts:publicity_public", args=[obj.pk]), _("查看")
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def get_urls(self):
+        return [
+            path("open/", self.admin_site.admin_view(self.open_view), name="payouts_publicity_open"),
+            *super().get_urls(),
+        ]
+
+    def open_view(self, request: HttpRequest) -> HttpResponse:
+        if not user_is_city_staff(request.user):
+            raise PermissionDenied
+        form = PublicityOpenForm(request.POST or None, request=request)
+        if request.method == "POST" and form.is_valid():
+            try:
+                publicity = publicity_open(
+                    program=form.cleaned_data["program"], batch=form.cleaned_data["batch"], actor=request.user
+                )
+            except ValidationError as exc:
+                for message in exc.messages:
+                    form.add_error(None, message)
+            else:
+                self.message_user(request, _("已发布公示：%(title)s") % {"title": publicity.title}, messages.SUCCESS)
+                return redirect("admin:payouts_publicity_changelist")
+        context = {**self.admin_site.each_context(request), "form": form, "title": _("发布公示"), "opts": self.opts}
+        return render(request, "payouts/publicity/admin_open.html", context)
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=gettext_lazy("处理结果"),
+        choices=[
+            (ObjectionStatus.UPHELD, gettext_lazy("异议成立：取消其补助资格")),
+            (ObjectionStatus.DISMISSED, gettext_lazy("异议不成立")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(label=gettext_lazy("处理意见"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+
+@admin.register(Objection)
+class ObjectionAdmin(UnionScopedAdmin):
+    union_lookup = "publicity__program__owner_union"
+    list_display = ("created_at", "publicity", "applicant", "contact_name", "phone", "status", "decided_at")
+    list_filter = ("status",)
+    readonly_fields = (
+        "publicity",
+        "applicant",
+        "application_number",
+        "contact_name",
+        "phone",
+        "reason",
+        "status",
+        "decided_by",
+        "decision_note",
+        "created_at",
+        "decided_at",
+    )
+    fields = readonly_fields
+    change_form_template = "payouts/publicity/objection_change_form.html"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("publicity", "application__worker", "decided_by")
+
+    @admin.display(description=gettext_lazy("被异议人"))
+    def applicant(self, obj: Objection) -> str:
+        return mask_name(obj.application.worker.name)
+
+    @admin.display(description=gettext_lazy("申请编号"))
+    def application_number(self, obj: Objection) -> str:
+        return str(obj.application)
+
+    @admin.display(description=gettext_lazy("联系电话"))
+    def phone(self, obj: Objection) -> str:
+        return mask_phone(obj.contact_phone)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = {"decision_form": DecisionForm(), "may_decide": user_is_city_staff(request.user)}
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/decide/", self.admin_site.admin_view(self.decide_view), name="payouts_objection_decide"),
+            *super().get_urls(),
+        ]
+
+    def decide_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        objection = get_object_or_404(self.get_queryset(request), pk=pk)
+        if request.method != "POST" or not user_is_city_staff(request.user):
+            raise PermissionDenied
+        form = DecisionForm(request.POST)
+        target = reverse("admin:payouts_objection_change", args=[objection.pk])
+        if not form.is_valid():
+            self.message_user(request, _("请选择处理结果并填写处理意见。"), messages.ERROR)
+            return redirect(target)
+        decide = objection_uphold if form.cleaned_data["decision"] == ObjectionStatus.UPHELD else objection_dismiss
+        try:
+            decide(objection=objection, actor=request.user, note=form.cleaned_data["note"])
+        except ValidationError as exc:
+            self.message_user(request, "；".join(exc.messages), messages.ERROR)
+        else:
+            self.message_user(request, _("异议已处理。"), messages.SUCCESS)
+        return redirect(target)

@@ -1,0 +1,217 @@
+"""Bank return (回盘) import: each line of a list is reported paid or failed.
+
+The file is the exported list (XLSX) or a CSV with at least: 序号, 身份证号码 or 银行卡号,
+and a result column (发放结果/状态: 成功/失败) with the bank's reason. A line is matched by
+its sequence *and* its card or ID number, so a shifted or foreign file is refused. All or
+nothing: one bad row and nothing is written.
+"""
+
+import csv
+import io
+from dataclasses import dataclass
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from applications.models import ApplicationStatus, Notification
+from applications.workflow import Action, application_transition
+from qiuxue.crypto import decrypt_text
+from quotas.services import audit_log_write
+
+from ..models import Award, AwardStatus, PayoutLine, PayoutLineStatus, PayoutList, PayoutListStatus
+
+PAID_WORDS = {"成功", "已发放", "发放成功", "已到账", "paid", "success", "ok"}
+FAILED_WORDS = {"失败", "发放失败", "退回", "退票", "failed", "fail"}
+MAX_RETURN_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ReturnRow:
+    row: int
+    sequence: int
+    id_number: str
+    card: str
+    paid: bool
+    message: str
+
+
+def _norm(value) -> str:
+    return "" if value is None else str(value).strip().replace(" ", "").upper()
+
+
+def _read_table(*, name: str, content: bytes) -> list[list]:
+    if name.lower().endswith(".csv"):
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = content.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise ValidationError(_("无法识别CSV文件编码，请另存为UTF-8。"))
+        return [list(r) for r in csv.reader(io.StringIO(text))]
+    if not content.startswith(b"PK"):
+        raise ValidationError(_("请上传银行回盘文件（XLSX 或 CSV）。"))
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception:
+        raise ValidationError(_("XLSX文件无法读取，请确认文件未损坏。")) from None
+    try:
+        return [list(r) for r in workbook.active.iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+
+
+def _find(headers: list[str], *needles: str) -> int | None:
+    for i, h in enumerate(headers):
+        if any(n in h for n in needles):
+            return i
+    return None
+
+
+def bank_return_parse(*, name: str, content: bytes) -> list[ReturnRow]:
+    if len(content) > MAX_RETURN_BYTES:
+        raise ValidationError(_("文件过大。"))
+    table = _read_table(name=name, content=content)
+    header_at = next((i for i, r in enumerate(table) if any(_norm(c) == "序号" for c in r)), None)
+    if header_at is None:
+        raise ValidationError(_("未找到表头：文件中需有“序号”列。"))
+    headers = [_norm(c) for c in table[header_at]]
+    seq_col = headers.index("序号")
+    id_col = _find(headers, "身份证")
+    card_col = _find(headers, "卡号", "账号")
+    result_col = _find(headers, "结果", "状态")
+    message_col = _find(headers, "原因", "反馈", "备注", "说明")
+    if result_col is None or (id_col is None and card_col is None):
+        raise ValidationError(_("回盘文件需有“序号”“身份证号码”或“银行卡号”以及“发放结果”列。"))
+    rows: list[ReturnRow] = []
+    errors: list[str] = []
+    for offset, raw in enumerate(table[header_at + 1 :], start=header_at + 2):
+        cells = [*raw, *[None] * (len(headers) - len(raw))]
+        seq_text = _norm(cells[seq_col])
+        result = _norm(cells[result_col]).lower()
+        if not seq_text or seq_text in ("合计", "总计"):
+            continue
+        if not seq_text.isdigit():
+            errors.append(_("第%(row)d行：序号“%(v)s”不是数字。") % {"row": offset, "v": seq_text})
+            continue
+        if not result:
+            continue  # the bank has not reported this line yet
+        if result not in PAID_WORDS and result not in FAILED_WORDS:
+            errors.append(_("第%(row)d行：无法识别的发放结果“%(v)s”。") % {"row": offset, "v": result})
+            continue
+        rows.append(
+            ReturnRow(
+                row=offset,
+                sequence=int(seq_text),
+                id_number=_norm(cells[id_col]) if id_col is not None else "",
+                card=_norm(cells[card_col]) if card_col is not None else "",
+                paid=result in PAID_WORDS,
+                message=str(cells[message_col] or "").strip()[:300] if message_col is not None else "",
+            )
+        )
+    if errors:
+        raise ValidationError(errors)
+    if not rows:
+        raise ValidationError(_("回盘文件中没有发放结果。"))
+    return rows
+
+
+def _application_all_paid(application_id: int) -> bool:
+    return (
+        not Award.objects.filter(application_id=application_id)
+        .exclude(status__in=[AwardStatus.PAID, AwardStatus.REVOKED])
+        .exists()
+    )
+
+
+def bank_return_import(
+    *, payout_list: PayoutList, name: str, content: bytes, actor: AbstractBaseUser
+) -> dict[str, int]:
+    """Apply a bank return to a list. Paid lines pay their award (and close the application
+    once all its awards are paid); failed lines send the worker back to fix the card."""
+    rows = bank_return_parse(name=name, content=content)
+    now = timezone.now()
+    with transaction.atomic():
+        locked = PayoutList.objects.select_for_update().get(pk=payout_list.pk)
+        lines = {
+            line.sequence: line
+            for line in PayoutLine.objects.select_for_update()
+            .filter(payout_list=locked)
+            .select_related("award__application__worker__user")
+        }
+        errors: list[str] = []
+        changes: list[tuple[PayoutLine, ReturnRow]] = []
+        for r in rows:
+            line = lines.get(r.sequence)
+            if line is None:
+                errors.append(_("第%(row)d行：名单中没有序号 %(seq)d。") % {"row": r.row, "seq": r.sequence})
+                continue
+            matches = (r.card and r.card == _norm(decrypt_text(line.bank_card_encrypted))) or (
+                r.id_number and r.id_number == _norm(decrypt_text(line.id_number_encrypted))
+            )
+            if not matches:
+                errors.append(
+                    _("第%(row)d行：序号 %(seq)d 的卡号/身份证号与名单不符。") % {"row": r.row, "seq": r.sequence}
+                )
+                continue
+            target = PayoutLineStatus.PAID if r.paid else PayoutLineStatus.FAILED
+            if line.status == target:
+                continue  # the same return imported twice changes nothing
+            if line.status != PayoutLineStatus.PENDING:
+                errors.append(
+                    _("第%(row)d行：序号 %(seq)d 已登记为“%(status)s”，不能改为另一结果。")
+                    % {"row": r.row, "seq": r.sequence, "status": line.get_status_display()}
+                )
+                continue
+            changes.append((line, r))
+        if errors:
+            raise ValidationError(errors)
+        paid_apps: set[int] = set()
+        counts = {"paid": 0, "failed": 0}
+        for line, r in changes:
+            line.status = PayoutLineStatus.PAID if r.paid else PayoutLineStatus.FAILED
+            line.bank_message = r.message
+            line.returned_at = now
+            line.save(update_fields=["status", "bank_message", "returned_at"])
+            award = line.award
+            award.status = AwardStatus.PAID if r.paid else AwardStatus.FAILED
+            award.save(update_fields=["status"])
+            application = award.application
+            if r.paid:
+                counts["paid"] += 1
+                paid_apps.add(application.pk)
+            else:
+                counts["failed"] += 1
+                Notification.objects.create(
+                    user=application.worker.user,
+                    application=application,
+                    title=_("%(number)s：补助发放失败，请更新银行卡") % {"number": application},
+                    body=_(
+                        "%(source)s %(amount)d元未能到账，银行反馈：%(msg)s。请在“我的资料”中更新本人银行卡，更新后将重新发放。"
+                    )
+                    % {"source": locked.source.name, "amount": line.amount_yuan, "msg": r.message or _("无")},
+                )
+        for application_id in sorted(paid_apps):
+            line = next(ln for ln, _r in changes if ln.award.application_id == application_id)
+            application = line.award.application
+            if application.status == ApplicationStatus.APPROVED and _application_all_paid(application_id):
+                application_transition(
+                    application=application,
+                    action=Action.MARK_PAID,
+                    actor=actor,
+                    reason=_("补助已全部发放到本人账户"),
+                    detail={"payout_list": locked.pk},
+                )
+        if not PayoutLine.objects.filter(payout_list=locked, status=PayoutLineStatus.PENDING).exists():
+            locked.status = PayoutListStatus.CLOSED
+            locked.save(update_fields=["status"])
+        audit_log_write(
+            actor=actor, action="payout_list.bank_return", obj=locked, detail={**counts, "file": name[:100]}
+        )
+    return counts

@@ -1,0 +1,93 @@
+"""Reads of the payout stage: who may see or export which list, what is eligible, and the
+reconciliation of what the banks reported."""
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+
+from quotas.models import AdminRole, Batch, FundingSource, PayerRule, Program, Union
+from quotas.selectors import union_admin_of, user_is_city_staff
+
+from ..models import Award, AwardStatus, PayoutLine, PayoutLineStatus, PayoutList
+
+
+def payout_lists_visible_to(user: AbstractBaseUser | None) -> QuerySet[PayoutList]:
+    """The programme owner's subtree sees its programme's lists; a paying union sees its own."""
+    admin = union_admin_of(user)
+    if admin is None:
+        return PayoutList.objects.none()
+    path = admin.union.path
+    return PayoutList.objects.filter(
+        Q(program__owner_union__path__startswith=path) | Q(payer_union__path__startswith=path)
+    )
+
+
+def payout_list_may_export(*, user: AbstractBaseUser | None, payout_list: PayoutList) -> bool:
+    """Full ID and card numbers leave the system only for: city managers/finance of the
+    programme's city, or the manager/finance of the union that pays this very list."""
+    admin = union_admin_of(user)
+    if admin is None or admin.role not in (AdminRole.MANAGER, AdminRole.FINANCE):
+        return False
+    if user_is_city_staff(user) and payout_list.program.owner_union.path.startswith(admin.union.path):
+        return True
+    return payout_list.payer_union_id is not None and payout_list.payer_union_id == admin.union_id
+
+
+def payer_of(*, source: FundingSource, payer_union: Union | None) -> tuple[Union | None, str]:
+    """Who pays a list of ``source``: the applicant's county for matching money (passed in),
+    the source's fixed union otherwise, or a non-union payer by name (a university)."""
+    if source.payer_rule == PayerRule.APPLICANT_COUNTY:
+        return payer_union, payer_union.name if payer_union else ""
+    if source.payer_union_id:
+        return source.payer_union, source.payer_union.name
+    return None, source.payer_name
+
+
+def awards_payable(*, program: Program, source: FundingSource, batch: Batch | None, payer_union: Union | None):
+    """Published awards of this source, batch and payer that are on no live payout line."""
+    live_line = PayoutLine.objects.filter(award=OuterRef("pk")).exclude(status=PayoutLineStatus.FAILED)
+    qs = Award.objects.filter(
+        application__program=program, source=source, batch=batch, status=AwardStatus.PUBLISHED
+    ).exclude(Exists(live_line))
+    if source.payer_rule == PayerRule.APPLICANT_COUNTY:
+        qs = qs.filter(payer_union=payer_union)
+    return qs
+
+
+@dataclass
+class ReconRow:
+    source: str
+    payer: str
+    counts: dict = field(default_factory=lambda: {"paid": 0, "failed": 0, "pending": 0, "reissued": 0})
+    sums: dict = field(default_factory=lambda: {"paid": 0, "failed": 0, "pending": 0, "reissued": 0})
+
+
+RECON_KEYS = ("paid", "failed", "pending", "reissued")
+
+
+def payout_reconciliation(*, lists: QuerySet[PayoutList]) -> list[ReconRow]:
+    """Counts and sums per source and payer: paid, failed (waiting for a new card),
+    pending (not yet returned by the bank) and reissued (a failed line a later list carries)."""
+    later = PayoutLine.objects.filter(award=OuterRef("award"), pk__gt=OuterRef("pk"))
+    grouped = (
+        PayoutLine.objects.filter(payout_list__in=lists)
+        .annotate(superseded=Exists(later))
+        .values(
+            "payout_list__source__position",
+            "payout_list__source__name",
+            "payout_list__payer_name",
+            "status",
+            "superseded",
+        )
+        .annotate(n=Count("id"), total=Sum("amount_yuan"))
+        .order_by("payout_list__source__position", "payout_list__source__name", "payout_list__payer_name")
+    )
+    rows: dict[tuple[str, str], ReconRow] = {}
+    for g in grouped:
+        key = (g["payout_list__source__name"], g["payout_list__payer_name"])
+        row = rows.setdefault(key, ReconRow(source=key[0], payer=key[1]))
+        bucket = "reissued" if g["status"] == PayoutLineStatus.FAILED and g["superseded"] else g["status"]
+        row.counts[bucket] += g["n"]
+        row.sums[bucket] += g["total"] or 0
+    return list(rows.values())

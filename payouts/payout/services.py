@@ -1,0 +1,208 @@
+"""Writes of the payout stage: build a list, build a reissue list, ask for an export.
+
+Lists are frozen at build: each line copies the worker's name, encrypted numbers, bank and
+unit at that moment, so exporting twice gives the same lines and the file matches what the
+bank was sent. The source row is locked while a list is built, so two clicks cannot put
+one award on two lists (the partial unique index on ``PayoutLine.award`` backs this up).
+"""
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from quotas.models import Batch, FundingSource, PayerRule, Program, Union
+from quotas.services import audit_log_write
+
+from ..models import Award, AwardStatus, ExportStatus, PayoutLine, PayoutLineStatus, PayoutList
+from ..publicity.selectors import payout_blockers
+from .selectors import awards_payable, payer_of
+
+
+def payout_list_title(
+    *, program: Program, source: FundingSource, batch: Batch | None, payer: str, reissue: bool
+) -> str:
+    """As the lists union staff already use: 2024年济南市一线职工求学圆梦行动补助发放名单（市级补助·第一批）."""
+    parts = [source.name]
+    if source.payer_rule == PayerRule.APPLICANT_COUNTY:
+        parts.append(payer)
+    parts.append(_batch_label(batch))
+    if reissue:
+        parts.append(_("补发"))
+    return _("%(program)s补助发放名单（%(parts)s）") % {"program": program.name, "parts": "·".join(parts)}
+
+
+_CN_NUMBERS = "零一二三四五六七八九十"
+
+
+def _batch_label(batch: Batch | None) -> str:
+    if batch is None:
+        return _("全部")
+    if batch.name:
+        return batch.name
+    n = batch.number
+    return _("第%(n)s批") % {"n": _CN_NUMBERS[n] if 0 < n <= 10 else str(n)}
+
+
+def _line_from_award(*, award: Award, payout_list: PayoutList, sequence: int) -> PayoutLine:
+    worker = award.application.worker
+    return PayoutLine(
+        payout_list=payout_list,
+        award=award,
+        sequence=sequence,
+        name=worker.name,
+        id_number_encrypted=worker.id_number_encrypted,
+        id_number_masked=worker.id_number_masked,
+        bank_name=worker.bank_name,
+        bank_card_encrypted=worker.bank_card_encrypted,
+        bank_card_hmac=worker.bank_card_hmac,
+        bank_card_masked=worker.bank_card_masked,
+        amount_yuan=award.amount_yuan,
+        unit_name=worker.employer,
+    )
+
+
+def payout_list_build(
+    *,
+    program: Program,
+    source: FundingSource,
+    batch: Batch | None,
+    payer_union: Union | None = None,
+    actor: AbstractBaseUser | None,
+) -> PayoutList:
+    """One list of one source × paying union × batch, of every published award not yet on a
+    list. Refused while the batch's publicity runs or an objection is open."""
+    if source.program_id != program.pk or (batch is not None and batch.program_id != program.pk):
+        raise ValidationError(_("补助来源、批次与项目不一致。"))
+    if source.payer_rule == PayerRule.APPLICANT_COUNTY and payer_union is None:
+        raise ValidationError(_("配套补助由职工所在县区总工会发放，请选择发放工会。"))
+    blockers = payout_blockers(program=program, batch=batch, now=timezone.now())
+    if blockers:
+        raise ValidationError(blockers)
+    payer, payer_name = payer_of(source=source, payer_union=payer_union)
+    with transaction.atomic():
+        FundingSource.objects.select_for_update().get(pk=source.pk)
+        awards = list(
+            awards_payable(program=program, source=source, batch=batch, payer_union=payer)
+            .select_related("application__worker")
+            .order_by("rank", "application__submitted_at", "id")
+        )
+        if not awards:
+            raise ValidationError(_("没有待发放的补助：名单已生成，或尚无公示期满的补助。"))
+        payout_list = PayoutList.objects.create(
+            program=program,
+            source=source,
+            batch=batch,
+            payer_union=payer,
+            payer_name=payer_name,
+            title=payout_list_title(program=program, source=source, batch=batch, payer=payer_name, reissue=False),
+            created_by=actor if actor is not None and actor.is_authenticated else None,
+            row_count=len(awards),
+            total_yuan=sum(a.amount_yuan for a in awards),
+        )
+        PayoutLine.objects.bulk_create(
+            _line_from_award(award=a, payout_list=payout_list, sequence=i) for i, a in enumerate(awards, start=1)
+        )
+        audit_log_write(
+            actor=actor,
+            action="payout_list.build",
+            obj=payout_list,
+            detail={"rows": payout_list.row_count, "total_yuan": payout_list.total_yuan},
+        )
+    return payout_list
+
+
+def payout_lists_build_for_batch(
+    *, program: Program, batch: Batch | None, actor: AbstractBaseUser | None
+) -> list[PayoutList]:
+    """Every list a batch needs: each source once, matching sources once per paying county."""
+    built: list[PayoutList] = []
+    for source in program.sources.all():
+        if source.payer_rule == PayerRule.APPLICANT_COUNTY:
+            payer_ids = (
+                Award.objects.filter(source=source, batch=batch, status=AwardStatus.PUBLISHED)
+                .exclude(payer_union=None)
+                .values("payer_union")
+            )
+            payers = list(Union.objects.filter(pk__in=payer_ids).order_by("path"))
+        else:
+            payers = [None]
+        for payer in payers:
+            if not awards_payable(program=program, source=source, batch=batch, payer_union=payer).exists():
+                continue
+            built.append(payout_list_build(program=program, source=source, batch=batch, payer_union=payer, actor=actor))
+    if not built:
+        raise ValidationError(_("没有待发放的补助：名单已生成，或尚无公示期满的补助。"))
+    return built
+
+
+def payout_reissue_build(*, payout_list: PayoutList, actor: AbstractBaseUser | None) -> PayoutList:
+    """A new list of this list's failed lines whose worker has since changed the bank card.
+    The new line takes the worker's current card; a worker who has not changed it waits."""
+    with transaction.atomic():
+        original = PayoutList.objects.select_for_update().get(pk=payout_list.pk)
+        FundingSource.objects.select_for_update().get(pk=original.source_id)
+        live = PayoutLine.objects.filter(award=OuterRef("award")).exclude(status=PayoutLineStatus.FAILED)
+        failed = list(
+            PayoutLine.objects.filter(payout_list=original, status=PayoutLineStatus.FAILED)
+            .exclude(Exists(live))
+            .select_related("award__application__worker")
+            .order_by("sequence")
+        )
+        ready = [
+            line
+            for line in failed
+            if line.award.application.worker.bank_card_hmac != line.bank_card_hmac
+            and line.award.status == AwardStatus.FAILED
+        ]
+        if not ready:
+            raise ValidationError(_("没有可补发的明细：发放失败的职工尚未更新银行卡。"))
+        reissue = PayoutList.objects.create(
+            program_id=original.program_id,
+            source_id=original.source_id,
+            batch_id=original.batch_id,
+            payer_union_id=original.payer_union_id,
+            payer_name=original.payer_name,
+            reissue_of=original,
+            title=payout_list_title(
+                program=original.program,
+                source=original.source,
+                batch=original.batch,
+                payer=original.payer_name,
+                reissue=True,
+            ),
+            created_by=actor if actor is not None and actor.is_authenticated else None,
+            row_count=len(ready),
+            total_yuan=sum(line.award.amount_yuan for line in ready),
+        )
+        PayoutLine.objects.bulk_create(
+            _line_from_award(award=line.award, payout_list=reissue, sequence=i) for i, line in enumerate(ready, start=1)
+        )
+        # Back to "being paid": the worker sees the money is on its way again.
+        Award.objects.filter(pk__in=[line.award_id for line in ready]).update(status=AwardStatus.PUBLISHED)
+        audit_log_write(
+            actor=actor,
+            action="payout_list.reissue",
+            obj=reissue,
+            detail={"reissue_of": original.pk, "rows": reissue.row_count, "waiting": len(failed) - len(ready)},
+        )
+    return reissue
+
+
+def payout_list_export_request(*, payout_list: PayoutList, actor: AbstractBaseUser) -> PayoutList:
+    """Queue the XLSX export. A second click while one is queued or running changes nothing."""
+    from ..tasks.payout import payout_list_export_task  # tasks import services; keep the cycle lazy
+
+    with transaction.atomic():
+        locked = PayoutList.objects.select_for_update().get(pk=payout_list.pk)
+        if locked.export_status in (ExportStatus.QUEUED, ExportStatus.RUNNING):
+            return locked
+        locked.export_status = ExportStatus.QUEUED
+        locked.export_progress = 0
+        locked.export_message = ""
+        locked.save(update_fields=["export_status", "export_progress", "export_message"])
+        audit_log_write(actor=actor, action="payout_list.export_request", obj=locked, detail={})
+        transaction.on_commit(lambda: payout_list_export_task.delay(locked.pk, actor.pk))
+    return locked

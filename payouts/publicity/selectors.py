@@ -1,0 +1,71 @@
+"""Reads of the publicity stage: the public list, and what still blocks payout."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils.translation import gettext as _
+
+from qiuxue.masking import mask_name
+from quotas.models import Batch, Program
+
+from ..models import Objection, ObjectionStatus, Publicity, PublicityEntry
+
+
+@dataclass(frozen=True)
+class PublicRow:
+    """Only what the public may see: a masked name and the study, never a number."""
+
+    position: int
+    token: str
+    name: str
+    unit: str
+    school: str
+    major: str
+    level: str
+
+
+def publicity_public_rows(*, publicity: Publicity) -> list[PublicRow]:
+    entries = (
+        PublicityEntry.objects.filter(publicity=publicity)
+        .select_related("application__worker")
+        .only(
+            "position",
+            "token",
+            "application__school",
+            "application__major",
+            "application__level",
+            "application__worker__name",
+            "application__worker__employer",
+        )
+        .order_by("position")
+    )
+    return [
+        PublicRow(
+            position=e.position,
+            token=e.token,
+            name=mask_name(e.application.worker.name),
+            unit=e.application.worker.employer,
+            school=e.application.school,
+            major=e.application.major,
+            level=e.application.get_level_display(),
+        )
+        for e in entries
+    ]
+
+
+def payout_blockers(*, program: Program, batch: Batch | None, now: datetime) -> list[str]:
+    """Why money of this batch may not go out yet: an unfinished period or an open objection.
+    An empty list means payout may proceed."""
+    reasons: list[str] = []
+    publicities = Publicity.objects.filter(program=program, batch=batch)
+    running = publicities.filter(ends_at__gt=now).order_by("-ends_at").first()
+    if running is not None:
+        reasons.append(
+            _("公示期至 %(end)s 结束，结束前不能发放。") % {"end": running.ends_at.strftime("%Y-%m-%d %H:%M")}
+        )
+    pending = Objection.objects.filter(publicity__in=publicities, status=ObjectionStatus.PENDING).count()
+    if pending:
+        reasons.append(_("尚有 %(n)d 条公示异议未处理。") % {"n": pending})
+    if not publicities.exists():
+        reasons.append(_("该批次尚未公示。"))
+    return reasons

@@ -1,0 +1,168 @@
+"""Writes of the publicity (公示) stage: open a period, close due periods, take and decide
+objections. Keyword-only, one transaction each, audited in the same transaction."""
+
+import secrets
+from datetime import datetime, timedelta
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from applications.models import Application, ApplicationStatus
+from applications.workflow import Action, application_transition
+from quotas.models import Batch, Program
+from quotas.services import audit_log_write
+
+from ..models import Award, AwardStatus, Objection, ObjectionStatus, Publicity, PublicityEntry, PublicityStatus
+
+
+def _batch_label(batch: Batch | None) -> str:
+    return str(batch) if batch is not None else _("全部")
+
+
+def publicity_open(*, program: Program, batch: Batch | None, actor: AbstractBaseUser | None) -> Publicity:
+    """Publish the PROPOSED awards of one batch: they become PUBLISHED and are listed for
+    ``program.publicity_days`` days. Run again later for people promoted after an upheld
+    objection: that makes a supplementary period listing only them."""
+    now = timezone.now()
+    with transaction.atomic():
+        # Lock the awards so an allocation rerun or a second click cannot publish them twice.
+        awards = list(
+            Award.objects.select_for_update()
+            .filter(application__program=program, batch=batch, status=AwardStatus.PROPOSED)
+            .order_by("rank", "id")
+        )
+        if not awards:
+            raise ValidationError(_("该批次没有待公示的拟补助名单。"))
+        application_ids = list(dict.fromkeys(a.application_id for a in awards))
+        already = Publicity.objects.filter(program=program, batch=batch).exists()
+        title = _("%(program)s拟补助人员名单公示（%(batch)s%(extra)s）") % {
+            "program": program.name,
+            "batch": _batch_label(batch),
+            "extra": _("·补充公示") if already else "",
+        }
+        publicity = Publicity.objects.create(
+            program=program,
+            batch=batch,
+            title=title,
+            starts_at=now,
+            ends_at=now + timedelta(days=program.publicity_days),
+            published_by=actor if actor is not None and actor.is_authenticated else None,
+        )
+        # Order the public list by submission time: the order the allocation served them.
+        ordered = Application.objects.filter(pk__in=application_ids).order_by("submitted_at", "id")
+        PublicityEntry.objects.bulk_create(
+            PublicityEntry(publicity=publicity, application=app, position=i, token=secrets.token_urlsafe(12))
+            for i, app in enumerate(ordered, start=1)
+        )
+        Award.objects.filter(pk__in=[a.pk for a in awards]).update(status=AwardStatus.PUBLISHED)
+        audit_log_write(
+            actor=actor,
+            action="publicity.open",
+            obj=publicity,
+            detail={"awards": len(awards), "people": len(application_ids), "ends_at": publicity.ends_at.isoformat()},
+        )
+    return publicity
+
+
+def publicity_close_due(*, now: datetime) -> int:
+    """Close every open period whose end has passed. Idempotent: a second tick finds none."""
+    with transaction.atomic():
+        due = list(
+            Publicity.objects.select_for_update(skip_locked=True).filter(status=PublicityStatus.OPEN, ends_at__lte=now)
+        )
+        for publicity in due:
+            publicity.status = PublicityStatus.CLOSED
+            publicity.closed_at = now
+            publicity.save(update_fields=["status", "closed_at"])
+            audit_log_write(
+                actor=None, action="publicity.close", obj=publicity, detail={"ends_at": str(publicity.ends_at)}
+            )
+    return len(due)
+
+
+def objection_submit(
+    *, publicity: Publicity, token: str, contact_name: str, contact_phone: str, reason: str, now: datetime | None = None
+) -> Objection:
+    """Record a public objection against one listed person (named by the line's token)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Publicity.objects.select_for_update().get(pk=publicity.pk)
+        if locked.ends_at <= now or locked.status != PublicityStatus.OPEN:
+            raise ValidationError(_("公示期已结束，不再受理异议。"))
+        entry = PublicityEntry.objects.filter(publicity=locked, token=token).first()
+        if entry is None:
+            raise ValidationError(_("请选择公示名单中的人员。"))
+        objection = Objection.objects.create(
+            publicity=locked,
+            application_id=entry.application_id,
+            contact_name=contact_name.strip(),
+            contact_phone=contact_phone.strip(),
+            reason=reason.strip(),
+        )
+        audit_log_write(actor=None, action="objection.submit", obj=objection, detail={"publicity": locked.pk})
+    return objection
+
+
+def _lock_pending(objection: Objection) -> Objection:
+    locked = Objection.objects.select_for_update().select_related("publicity", "application").get(pk=objection.pk)
+    if locked.status != ObjectionStatus.PENDING:
+        raise ValidationError(_("该异议已处理（%(status)s），请刷新后再看。") % {"status": locked.get_status_display()})
+    return locked
+
+
+def objection_dismiss(*, objection: Objection, actor: AbstractBaseUser, note: str) -> Objection:
+    if not note.strip():
+        raise ValidationError(_("请填写处理意见。"))
+    with transaction.atomic():
+        locked = _lock_pending(objection)
+        locked.status = ObjectionStatus.DISMISSED
+        locked.decided_by = actor
+        locked.decision_note = note.strip()
+        locked.decided_at = timezone.now()
+        locked.save(update_fields=["status", "decided_by", "decision_note", "decided_at"])
+        audit_log_write(actor=actor, action="objection.dismiss", obj=locked, detail={"note": locked.decision_note})
+    return locked
+
+
+def objection_uphold(*, objection: Objection, actor: AbstractBaseUser, note: str) -> Objection:
+    """The objection is right: revoke every award of that application in the programme (the
+    allocation promotes the next in line for each) and revoke the application itself."""
+    from ..allocation.services import award_revoke  # the allocation engine owns revocation
+
+    if not note.strip():
+        raise ValidationError(_("请填写处理意见。"))
+    with transaction.atomic():
+        locked = _lock_pending(objection)
+        application = locked.application
+        promoted: list[int] = []
+        awards = Award.objects.filter(
+            application=application, application__program_id=locked.publicity.program_id
+        ).exclude(status__in=[AwardStatus.REVOKED, AwardStatus.PAID])
+        for award in awards:
+            successor = award_revoke(award=award, actor=actor, reason=_("公示异议成立：%(note)s") % {"note": note})
+            if successor is not None:
+                promoted.append(successor.pk)
+        # A second upheld objection against the same person finds the application revoked.
+        if application.status == ApplicationStatus.APPROVED:
+            application_transition(
+                application=application,
+                action=Action.REVOKE,
+                actor=actor,
+                reason=_("公示异议成立：%(note)s") % {"note": note.strip()},
+                detail={"objection": locked.pk},
+            )
+        locked.status = ObjectionStatus.UPHELD
+        locked.decided_by = actor
+        locked.decision_note = note.strip()
+        locked.decided_at = timezone.now()
+        locked.save(update_fields=["status", "decided_by", "decision_note", "decided_at"])
+        audit_log_write(
+            actor=actor,
+            action="objection.uphold",
+            obj=locked,
+            detail={"note": locked.decision_note, "promoted": promoted},
+        )
+    return locked
