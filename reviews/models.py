@@ -1,0 +1,72 @@
+"""The reviewer's record of each decision.
+
+``ApplicationEvent`` (applications) is the state machine's trail: one row per status
+change, whoever made it. ``ReviewDecision`` is the reviewer's own record: which tier
+decided, which risk flags the reviewer looked at and accepted, whether the review window
+was overridden and why. Both are written in the same transaction; the decision points at
+its event so the two can never drift apart. Rows are append-only.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from applications.models import Application, ApplicationEvent
+from quotas.models import Union
+
+
+class DecisionKind(models.TextChoices):
+    APPROVE = "approve", _("通过，报上级审核")
+    APPROVE_FINAL = "approve_final", _("终审通过")
+    RETURN = "return", _("退回修改")
+    REJECT = "reject", _("驳回")
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
+class ReviewDecision(models.Model):
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="review_decisions", verbose_name=_("申请")
+    )
+    event = models.OneToOneField(ApplicationEvent, on_delete=models.PROTECT, related_name="review_decision")
+    tier_union = models.ForeignKey(Union, on_delete=models.PROTECT, related_name="+", verbose_name=_("审核单位"))
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("审核人")
+    )
+    decision = models.CharField(_("审核结果"), max_length=20, choices=DecisionKind.choices)
+    reason = models.TextField(_("意见"), blank=True)
+    return_fields = models.JSONField(_("需修改项"), default=list, blank=True)
+    flags_acknowledged = models.JSONField(_("已确认的风险提示"), default=list, blank=True)
+    window_override = models.BooleanField(_("审核期外办理"), default=False)
+    override_reason = models.TextField(_("审核期外办理原因"), blank=True)
+    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("审核记录")
+        verbose_name_plural = _("审核记录")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["application", "at"], name="review_decision_app_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.application} {self.get_decision_display()}"
+
+    def save(self, *args, **kwargs):
+        # A decision is evidence: once written it is never edited.
+        if self.pk is not None and not self._state.adding:
+            raise AppendOnlyError("ReviewDecision rows are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("ReviewDecision rows are append-only")
+
+
+class ReviewOverview(Application):
+    """Proxy so the reviewer overview page appears on the admin index next to the queue."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("审核进度总览")
+        verbose_name_plural = _("审核进度总览")

@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "reviews"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("attachments/<int:pk>/preview/", views.attachment_preview, name="attachment_preview"),
+]

@@ -1,0 +1,420 @@
+"""The review admin: the queue, the review page, bulk decisions, the overview.
+
+Interface only: every decision is a call to ``reviews.services``; every queryset is the
+signed-in admin's subtree (``UnionScopedAdmin``), drafts excluded.
+"""
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from applications.models import Application, ApplicationStatus
+from applications.workflow import ACTION_LABELS
+from quotas.admin_scoping import UnionScopedAdmin
+from quotas.models import AdminRole, Union
+
+from . import services
+from .admin_filters import BatchFilter, QueueFilter, UnitFilter
+from .flags import flags_for_applications
+from .forms import ApproveForm, RejectForm, ReturnForm
+from .models import ReviewDecision, ReviewOverview
+from .selectors import (
+    application_history,
+    applications_for_review,
+    request_union_admin,
+    review_overview,
+    review_window_open,
+)
+
+BULK_LIMIT = 200
+
+
+class ReviewChangeList(ChangeList):
+    def get_results(self, request):
+        super().get_results(request)
+        # The flags of the whole page in a fixed number of queries (see reviews.flags).
+        flags = flags_for_applications(self.result_list)
+        for obj in self.result_list:
+            obj.review_flags = flags.get(obj.pk, [])
+
+
+class _ReviewScopedAdmin(UnionScopedAdmin):
+    """Permission hooks that look the admin up once per request."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request_union_admin(request) is not None
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request_union_admin(request) is not None and self._in_scope(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Application)
+class ApplicationReviewAdmin(_ReviewScopedAdmin):
+    union_lookup = "worker__union"
+    list_display = (
+        "number",
+        "worker_name",
+        "id_masked",
+        "phone_masked",
+        "unit",
+        "level",
+        "school",
+        "batch",
+        "status",
+        "current_tier",
+        "submitted_at",
+        "flags_display",
+    )
+    list_display_links = ("number", "worker_name")
+    list_filter = (
+        QueueFilter,
+        BatchFilter,
+        UnitFilter,
+        "level",
+        "status",
+        "worker__is_migrant",
+        "worker__is_public_sector",
+        "worker__is_model_worker",
+        "worker__is_new_form_worker",
+    )
+    list_select_related = ("worker__union", "current_tier", "batch__program", "program")
+    search_fields = ("worker__name",)
+    search_help_text = gettext_lazy("按姓名或申请编号查询（不支持身份证号）")
+    ordering = ("submitted_at", "id")
+    sortable_by = ("number", "submitted_at")
+    list_per_page = 50
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    actions = ("approve_selected", "return_selected", "reject_selected")
+
+    class Media:
+        css = {"all": ("reviews/review.css",)}
+
+    # --- scope and permissions ---------------------------------------------------------
+
+    def get_queryset(self, request: HttpRequest):
+        admin_ = request_union_admin(request)
+        if admin_ is None:
+            return Application.objects.none()
+        return applications_for_review(union=admin_.union)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        # "Change" here means "may take review decisions"; no field is ever edited by form.
+        admin_ = request_union_admin(request)
+        return admin_ is not None and admin_.role in services.REVIEW_ROLES and self._in_scope(request, obj)
+
+    def get_changelist(self, request: HttpRequest, **kwargs):
+        return ReviewChangeList
+
+    def get_actions(self, request: HttpRequest):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def get_search_results(self, request: HttpRequest, queryset, search_term: str):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if any(ch.isdigit() for ch in term):
+            # Application numbers only; an ID number is never a search key (and, stored
+            # encrypted, could not be one).
+            return queryset.filter(number__startswith=term.upper()), False
+        return queryset.filter(worker__name__icontains=term), False
+
+    # --- list columns ----------------------------------------------------------------
+
+    @admin.display(description=gettext_lazy("姓名"), ordering="worker__name")
+    def worker_name(self, obj: Application) -> str:
+        return obj.worker.name
+
+    @admin.display(description=gettext_lazy("身份证号"))
+    def id_masked(self, obj: Application) -> str:
+        return obj.worker.id_number_masked
+
+    @admin.display(description=gettext_lazy("手机号"))
+    def phone_masked(self, obj: Application) -> str:
+        return obj.worker.phone_masked
+
+    @admin.display(description=gettext_lazy("所在工会"))
+    def unit(self, obj: Application) -> str:
+        return obj.worker.union.name
+
+    @admin.display(description=gettext_lazy("风险提示"))
+    def flags_display(self, obj: Application):
+        flags = getattr(obj, "review_flags", [])
+        if not flags:
+            return "—"
+        return format_html_join(" ", '<span class="rv-flag" title="{}">{}</span>', ((f.detail, f.label) for f in flags))
+
+    # --- the review page ---------------------------------------------------------------
+
+    def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
+        admin_ = request_union_admin(request)
+        found = self.get_object(request, unquote(object_id))
+        if admin_ is None or found is None:
+            raise Http404(_("没有这条申请，或不在您的管辖范围内。"))
+        application = Application.objects.select_related(
+            "worker__union", "program", "batch__program", "current_tier"
+        ).get(pk=found.pk)
+        flags = flags_for_applications([application])[application.pk]
+        forms = {
+            "approve": ApproveForm(prefix="approve", flags=flags),
+            "return": ReturnForm(prefix="return"),
+            "reject": RejectForm(prefix="reject"),
+        }
+        if request.method == "POST":
+            if admin_.role not in services.REVIEW_ROLES:
+                raise PermissionDenied
+            decision = request.POST.get("decision", "")
+            if decision not in forms:
+                raise PermissionDenied
+            form_class = type(forms[decision])
+            kwargs = {"flags": flags} if decision == "approve" else {}
+            form = form_class(request.POST, prefix=decision, **kwargs)
+            forms[decision] = form
+            if form.is_valid():
+                try:
+                    self._decide(request, application, decision, form.cleaned_data)
+                except services.ReviewRefused as exc:
+                    messages.error(request, str(exc))
+                else:
+                    messages.success(request, _("申请 %(n)s 已办理。") % {"n": application})
+                    return HttpResponseRedirect(reverse("admin:applications_application_changelist"))
+        return TemplateResponse(
+            request,
+            "admin/reviews/application/review.html",
+            self._review_context(request, admin_, application, flags, forms),
+        )
+
+    def _decide(self, request: HttpRequest, application: Application, decision: str, data: dict):
+        window = {"override_window": data["override_window"], "override_reason": data["override_reason"]}
+        if decision == "approve":
+            return services.application_approve(
+                application=application,
+                reviewer=request.user,
+                reason=data["reason"],
+                acknowledged_flags=data["acknowledged_flags"],
+                **window,
+            )
+        if decision == "return":
+            return services.application_return(
+                application=application,
+                reviewer=request.user,
+                reason=data["reason"],
+                fields=data["fields_to_fix"],
+                **window,
+            )
+        return services.application_reject(
+            application=application, reviewer=request.user, reason=data["reason"], **window
+        )
+
+    def _review_context(self, request, admin_, application, flags, forms) -> dict:
+        chain_ids = [int(u) for u in application.review_chain]
+        unions = Union.objects.in_bulk(chain_ids)
+        chain = [
+            {"union": unions.get(pk), "current": pk == application.current_tier_id, "mine": pk == admin_.union_id}
+            for pk in chain_ids
+        ]
+        batch = application.batch
+        statuses = dict(ApplicationStatus.choices)
+        can_act = (
+            admin_.role in services.REVIEW_ROLES
+            and application.status == ApplicationStatus.IN_REVIEW
+            and application.current_tier_id == admin_.union_id
+        )
+        attachments = [
+            {
+                "obj": a,
+                "url": reverse("reviews:attachment_preview", args=[a.pk]),
+                "is_image": a.content_type.startswith("image/"),
+                "is_pdf": a.content_type == "application/pdf",
+            }
+            for a in application.attachments.filter(is_current=True).order_by("kind")
+        ]
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "app_label": self.model._meta.app_label,
+            "title": _("审核：%(n)s") % {"n": application},
+            "original": application,
+            "application": application,
+            "worker": application.worker,
+            "flags": flags,
+            "attachments": attachments,
+            "events": [
+                {
+                    "obj": e,
+                    "action": ACTION_LABELS.get(e.action, e.action),
+                    "from": statuses.get(e.from_status, e.from_status),
+                    "to": statuses.get(e.to_status, e.to_status),
+                }
+                for e in application_history(application=application)
+            ],
+            "chain": chain,
+            "can_act": can_act,
+            "forms": forms,
+            "batch": batch,
+            "window_closed": not review_window_open(batch=batch),
+            "may_override": admin_.role == AdminRole.MANAGER and admin_.union.level in services.OVERRIDE_LEVELS,
+            "overview_url": reverse("admin:reviews_reviewoverview_changelist"),
+        }
+
+    # --- bulk actions ------------------------------------------------------------------
+
+    @admin.action(description=gettext_lazy("批量通过所选申请"), permissions=["change"])
+    def approve_selected(self, request, queryset):
+        return self._bulk(request, queryset, "approve")
+
+    @admin.action(description=gettext_lazy("批量退回修改所选申请"), permissions=["change"])
+    def return_selected(self, request, queryset):
+        return self._bulk(request, queryset, "return")
+
+    @admin.action(description=gettext_lazy("批量驳回所选申请"), permissions=["change"])
+    def reject_selected(self, request, queryset):
+        return self._bulk(request, queryset, "reject")
+
+    def _bulk(self, request, queryset, kind: str):
+        # ``queryset`` is already this admin's subtree: forged ids from elsewhere are not in it.
+        selected = request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME)
+        apps = list(
+            queryset.select_related("worker__union", "program", "batch__program", "current_tier").order_by(
+                "submitted_at", "id"
+            )[: BULK_LIMIT + 1]
+        )
+        if len(apps) > BULK_LIMIT:
+            messages.error(request, _("一次最多批量办理 %(n)d 件。") % {"n": BULK_LIMIT})
+            return None
+        flags = flags_for_applications(apps)
+        form_class = {"approve": ApproveForm, "return": ReturnForm, "reject": RejectForm}[kind]
+        form = form_class(request.POST) if request.POST.get("confirm") == "yes" else form_class()
+        if request.POST.get("confirm") == "yes" and form.is_valid():
+            data = form.cleaned_data
+            window = {"override_window": data["override_window"], "override_reason": data["override_reason"]}
+            if kind == "approve":
+                acks = {a.pk: request.POST.getlist(f"ack_{a.pk}") for a in apps}
+                results = services.applications_bulk_approve(
+                    applications=apps, reviewer=request.user, reason=data["reason"], acknowledged_flags=acks, **window
+                )
+            elif kind == "return":
+                results = services.applications_bulk_return(
+                    applications=apps,
+                    reviewer=request.user,
+                    reason=data["reason"],
+                    fields=data["fields_to_fix"],
+                    **window,
+                )
+            else:
+                results = services.applications_bulk_reject(
+                    applications=apps, reviewer=request.user, reason=data["reason"], **window
+                )
+            return TemplateResponse(
+                request,
+                "admin/reviews/application/bulk_result.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "opts": self.model._meta,
+                    "title": _("批量办理结果"),
+                    "results": results,
+                    "ok_count": sum(r.ok for r in results),
+                    "refused_count": sum(not r.ok for r in results),
+                    "ignored_count": max(0, len(set(selected)) - len(apps)),
+                },
+            )
+        rows = [{"app": a, "flags": flags[a.pk]} for a in apps]
+        return TemplateResponse(
+            request,
+            "admin/reviews/application/bulk_confirm.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": {
+                    "approve": _("批量通过"),
+                    "return": _("批量退回修改"),
+                    "reject": _("批量驳回"),
+                }[kind],
+                "kind": kind,
+                "rows": rows,
+                "form": form,
+                "action_name": request.POST.get("action", ""),
+                "ignored_count": max(0, len(set(selected)) - len(apps)),
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+
+@admin.register(ReviewOverview)
+class ReviewOverviewAdmin(_ReviewScopedAdmin):
+    """The overview page: pending per tier and unit, overdue against the review window."""
+
+    union_lookup = "worker__union"
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def get_urls(self):
+        from django.urls import path
+
+        info = self.model._meta.app_label, self.model._meta.model_name
+        return [path("", self.admin_site.admin_view(self.changelist_view), name="{}_{}_changelist".format(*info))]
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        admin_ = request_union_admin(request)
+        if admin_ is None:
+            raise PermissionDenied
+        return TemplateResponse(
+            request,
+            "admin/reviews/overview.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": _("审核进度总览：%(u)s") % {"u": admin_.union},
+                "union": admin_.union,
+                "overview": review_overview(union=admin_.union),
+                "queue_url": reverse("admin:applications_application_changelist"),
+            },
+        )
+
+
+@admin.register(ReviewDecision)
+class ReviewDecisionAdmin(_ReviewScopedAdmin):
+    union_lookup = "application__worker__union"
+    list_display = ("at", "application", "tier_union", "reviewer", "decision", "window_override")
+    list_filter = ("decision", "window_override")
+    list_select_related = ("application", "tier_union", "reviewer")
+    search_fields = ("application__number",)
+    show_full_result_count = False
+    readonly_fields = (
+        "application",
+        "tier_union",
+        "reviewer",
+        "decision",
+        "reason",
+        "return_fields",
+        "flags_acknowledged",
+        "window_override",
+        "override_reason",
+        "at",
+    )
+    fields = readonly_fields
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return queryset.filter(application__number__startswith=term.upper()), False

@@ -1,0 +1,122 @@
+"""Changelist filters of the review queue. Each one costs at most one small query."""
+
+from django.contrib import admin
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from applications.models import ApplicationStatus
+from quotas.models import Batch, Union
+
+from .selectors import request_union_admin
+
+DECIDED = (
+    ApplicationStatus.APPROVED,
+    ApplicationStatus.REJECTED,
+    ApplicationStatus.PAID,
+    ApplicationStatus.REVOKED,
+    ApplicationStatus.WITHDRAWN,
+)
+
+
+class QueueFilter(admin.SimpleListFilter):
+    """The default view is "my queue": applications waiting at my own tier. The other
+    choices show the rest of the subtree's process, read-only."""
+
+    title = _("审核队列")
+    parameter_name = "queue"
+    default = "mine"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("mine", _("待本级审核")),
+            ("below", _("下级审核中")),
+            ("above", _("已报上级审核")),
+            ("returned", _("退回修改中")),
+            ("decided", _("已办结")),
+            ("all", _("全部（含历史）")),
+        ]
+
+    def value(self):
+        return super().value() or self.default
+
+    def queryset(self, request, queryset):
+        admin_ = request_union_admin(request)
+        if admin_ is None:
+            return queryset.none()
+        union = admin_.union
+        in_review = Q(status=ApplicationStatus.IN_REVIEW)
+        value = self.value()
+        if value == "mine":
+            return queryset.filter(in_review, current_tier_id=union.pk)
+        if value == "below":
+            return queryset.filter(in_review, current_tier__path__startswith=union.path).exclude(
+                current_tier_id=union.pk
+            )
+        if value == "above":
+            return queryset.filter(in_review).exclude(current_tier__path__startswith=union.path)
+        if value == "returned":
+            return queryset.filter(status=ApplicationStatus.RETURNED)
+        if value == "decided":
+            return queryset.filter(status__in=DECIDED)
+        return queryset
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == str(lookup),
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+
+class UnitFilter(admin.SimpleListFilter):
+    """The direct child units of my union (counties for the city, townships for a county…)."""
+
+    title = _("下级单位")
+    parameter_name = "unit"
+
+    def lookups(self, request, model_admin):
+        admin_ = request_union_admin(request)
+        if admin_ is None:
+            return []
+        return list(Union.objects.filter(parent=admin_.union).order_by("path").values_list("pk", "name"))
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        admin_ = request_union_admin(request)
+        if admin_ is None or not str(self.value()).isdigit():
+            return queryset.none()
+        unit = Union.objects.filter(parent=admin_.union, pk=int(self.value())).first()
+        if unit is None:
+            return queryset.none()
+        return queryset.filter(worker__union__path__startswith=unit.path)
+
+
+class BatchFilter(admin.SimpleListFilter):
+    """Batches of programmes run by my union, by one above it or by one below it."""
+
+    title = _("批次")
+    parameter_name = "batch"
+
+    def lookups(self, request, model_admin):
+        admin_ = request_union_admin(request)
+        if admin_ is None:
+            return []
+        union = admin_.union
+        batches = (
+            Batch.objects.filter(
+                Q(program__owner_union__path__in=union.ancestor_paths())
+                | Q(program__owner_union__path__startswith=union.path)
+            )
+            .select_related("program")
+            .order_by("-program__year", "program__name", "number")
+        )
+        return [(b.pk, str(b)) for b in batches]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        if not str(self.value()).isdigit():
+            return queryset.none()
+        return queryset.filter(batch_id=int(self.value()))

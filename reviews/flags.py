@@ -1,0 +1,165 @@
+"""Automatic risk flags (虚报冒领 checks) for a page of applications at once.
+
+Every check is one set-based query over the whole page (or none at all), so a page of
+100 applications costs at most four queries whatever its size: no N+1. A reviewer must
+tick each flag of an application (acknowledge it) before approving it.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
+
+from applications.models import Application, ApplicationStatus, Attachment, Worker
+from quotas.models import DocumentKind, EducationLevel
+
+
+class FlagCode:
+    SAME_PERSON_LEVEL = "same_person_level"
+    SHARED_BANK_CARD = "shared_bank_card"
+    SHARED_PHONE = "shared_phone"
+    ENROLMENT_OUTSIDE_YEAR = "enrolment_outside_year"
+    CHSI_SHORT_VALIDITY = "chsi_short_validity"
+    PUBLIC_SECTOR_NO_RANK_CERT = "public_sector_no_rank_cert"
+
+
+FLAG_LABELS = {
+    FlagCode.SAME_PERSON_LEVEL: _("同一人同一学历层次已申请或已获补助"),
+    FlagCode.SHARED_BANK_CARD: _("银行卡号与他人相同"),
+    FlagCode.SHARED_PHONE: _("手机号与他人相同"),
+    FlagCode.ENROLMENT_OUTSIDE_YEAR: _("入学时间不在本年度"),
+    FlagCode.CHSI_SHORT_VALIDITY: _("学信网报告有效期不足"),
+    FlagCode.PUBLIC_SECTOR_NO_RANK_CERT: _("机关事业单位职工未上传职级证明"),
+}
+
+# "每人同一学历层次只可申请一次": 高升专 leads to a 大专 diploma and 专升本 to a 本科 one,
+# so they are the same level for this rule.
+LEVEL_GROUP = {
+    EducationLevel.GAO_SHENG_ZHUAN: "zhuan",
+    EducationLevel.DAZHUAN: "zhuan",
+    EducationLevel.ZHUAN_SHENG_BEN: "ben",
+    EducationLevel.BENKE: "ben",
+    EducationLevel.POSTGRADUATE: "yjs",
+}
+
+# Other applications that count as "already applied / subsidised": anything submitted
+# and not withdrawn. A rejected earlier claim is still worth a reviewer's look.
+_COUNTED_STATUSES = (
+    ApplicationStatus.IN_REVIEW,
+    ApplicationStatus.RETURNED,
+    ApplicationStatus.APPROVED,
+    ApplicationStatus.PAID,
+    ApplicationStatus.REJECTED,
+    ApplicationStatus.REVOKED,
+)
+_SUBSIDISED_STATUSES = (ApplicationStatus.APPROVED, ApplicationStatus.PAID)
+
+
+@dataclass(frozen=True)
+class Flag:
+    code: str
+    detail: str
+
+    @property
+    def label(self) -> str:
+        return str(FLAG_LABELS[self.code])
+
+
+def flags_for_applications(applications: Iterable[Application]) -> dict[int, list[Flag]]:
+    """Flags per application id. The applications need ``worker`` and ``program`` loaded
+    (``select_related``) or this costs one query each for them."""
+    apps = list(applications)
+    result: dict[int, list[Flag]] = {a.pk: [] for a in apps}
+    if not apps:
+        return result
+    _flag_same_person(apps, result)
+    _flag_shared(apps, result, field="bank_card_hmac", code=FlagCode.SHARED_BANK_CARD)
+    _flag_shared(apps, result, field="phone", code=FlagCode.SHARED_PHONE)
+    _flag_rows(apps, result)
+    _flag_rank_certificate(apps, result)
+    return result
+
+
+def flag_codes_for(application: Application) -> list[str]:
+    return [f.code for f in flags_for_applications([application])[application.pk]]
+
+
+def _flag_same_person(apps: list[Application], result: dict[int, list[Flag]]) -> None:
+    hmacs = {a.worker.id_number_hmac for a in apps}
+    others = (
+        Application.objects.filter(worker__id_number_hmac__in=hmacs, status__in=_COUNTED_STATUSES)
+        .values_list("pk", "worker__id_number_hmac", "level", "status", "number", "program__year")
+        .order_by()
+    )
+    by_person: dict[tuple[str, str], list[tuple]] = defaultdict(list)
+    for pk, hmac, level, status, number, year in others:
+        by_person[(hmac, LEVEL_GROUP.get(level, level))].append((pk, status, number, year))
+    for app in apps:
+        key = (app.worker.id_number_hmac, LEVEL_GROUP.get(app.level, app.level))
+        matches = [m for m in by_person.get(key, []) if m[0] != app.pk]
+        if not matches:
+            continue
+        subsidised = [m for m in matches if m[1] in _SUBSIDISED_STATUSES]
+        shown = subsidised or matches
+        detail = "、".join(f"{m[2] or m[0]}（{m[3]}年，{ApplicationStatus(m[1]).label}）" for m in shown[:3])
+        result[app.pk].append(Flag(FlagCode.SAME_PERSON_LEVEL, detail))
+
+
+def _flag_shared(apps: list[Application], result: dict[int, list[Flag]], *, field: str, code: str) -> None:
+    """One value (card, phone) used by more than one real person (distinct ID-number HMAC)."""
+    values = {getattr(a.worker, field) for a in apps if getattr(a.worker, field)}
+    if not values:
+        return
+    shared = dict(
+        Worker.objects.filter(**{f"{field}__in": values})
+        .values(field)
+        .annotate(people=Count("id_number_hmac", distinct=True))
+        .filter(people__gt=1)
+        .values_list(field, "people")
+        .order_by()
+    )
+    for app in apps:
+        people = shared.get(getattr(app.worker, field))
+        if people:
+            result[app.pk].append(Flag(code, str(_("共 %(n)d 人使用") % {"n": people})))
+
+
+def _flag_rows(apps: list[Application], result: dict[int, list[Flag]]) -> None:
+    """Checks on the row itself: no query."""
+    for app in apps:
+        year = app.program.year
+        if app.enrolled_on and app.enrolled_on.year != year:
+            result[app.pk].append(
+                Flag(
+                    FlagCode.ENROLMENT_OUTSIDE_YEAR,
+                    str(_("入学日期 %(d)s，方案年度 %(y)d") % {"d": app.enrolled_on.isoformat(), "y": year}),
+                )
+            )
+        if app.submitted_at and app.chsi_expires_on:
+            left = (app.chsi_expires_on - app.submitted_at.date()).days
+            if left < app.program.chsi_min_valid_days:
+                result[app.pk].append(
+                    Flag(
+                        FlagCode.CHSI_SHORT_VALIDITY,
+                        str(
+                            _("提交时剩余 %(left)d 天，要求至少 %(min)d 天")
+                            % {"left": left, "min": app.program.chsi_min_valid_days}
+                        ),
+                    )
+                )
+
+
+def _flag_rank_certificate(apps: list[Application], result: dict[int, list[Flag]]) -> None:
+    public = [a.pk for a in apps if a.worker.is_public_sector]
+    if not public:
+        return
+    with_cert = set(
+        Attachment.objects.filter(
+            application_id__in=public, kind=DocumentKind.RANK_CERTIFICATE, is_current=True
+        ).values_list("application_id", flat=True)
+    )
+    for pk in public:
+        if pk not in with_cert:
+            result[pk].append(Flag(FlagCode.PUBLIC_SECTOR_NO_RANK_CERT, str(_("职级证明缺失"))))

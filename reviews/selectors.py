@@ -1,0 +1,80 @@
+"""Reads for the review pages: scoped querysets, the history, the overview figures."""
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Substr
+from django.http import HttpRequest
+from django.utils import timezone
+
+from applications.models import Application, ApplicationEvent, ApplicationStatus
+from quotas.models import PATH_SEGMENT_WIDTH, Batch, Union, UnionAdmin
+from quotas.selectors import union_admin_of
+
+_REQUEST_CACHE = "_reviews_union_admin"
+
+
+def request_union_admin(request: HttpRequest) -> UnionAdmin | None:
+    """The signed-in admin, looked up once per request (admin permission hooks ask often)."""
+    if not hasattr(request, _REQUEST_CACHE):
+        setattr(request, _REQUEST_CACHE, union_admin_of(request.user))
+    return getattr(request, _REQUEST_CACHE)
+
+
+def applications_for_review(*, union: Union) -> QuerySet[Application]:
+    """Everything a reviewer of ``union`` may see: submitted applications of its subtree.
+    Drafts belong to the worker until submitted."""
+    return Application.objects.exclude(status=ApplicationStatus.DRAFT).filter(
+        worker__union__path__startswith=union.path
+    )
+
+
+def review_window_open(*, batch: Batch | None, now=None) -> bool:
+    """No batch (a programme without batches) means no window to enforce."""
+    if batch is None:
+        return True
+    now = now or timezone.now()
+    return batch.review_opens <= now <= batch.review_closes
+
+
+def application_history(*, application: Application) -> QuerySet[ApplicationEvent]:
+    return ApplicationEvent.objects.filter(application=application).select_related("actor", "tier").order_by("at", "id")
+
+
+def review_overview(*, union: Union) -> dict:
+    """Pending applications of the subtree by tier and by unit, with overdue counts.
+
+    Two grouped queries whatever the size of the subtree; units are the direct children of
+    ``union`` found by the first segment of the worker's union path below it.
+    """
+    now = timezone.now()
+    pending = applications_for_review(union=union).filter(status=ApplicationStatus.IN_REVIEW)
+    overdue = Count("id", filter=Q(batch__review_closes__lt=now))
+    by_tier = list(
+        pending.values("current_tier_id", "current_tier__name", "current_tier__level")
+        .annotate(n=Count("id"), overdue=overdue)
+        .order_by("current_tier__path")
+    )
+    segment = len(union.path) + PATH_SEGMENT_WIDTH + 1
+    by_unit_rows = (
+        pending.annotate(unit_path=Substr("worker__union__path", 1, segment))
+        .values("unit_path")
+        .annotate(n=Count("id"), overdue=overdue, mine=Count("id", filter=Q(current_tier_id=union.pk)))
+        .order_by("unit_path")
+    )
+    by_unit_rows = list(by_unit_rows)
+    names = dict(Union.objects.filter(path__in=[r["unit_path"] for r in by_unit_rows]).values_list("path", "name"))
+    by_unit = []
+    for row in by_unit_rows:
+        # Workers attached directly to ``union`` itself have no child unit.
+        name = names.get(row["unit_path"]) or union.name
+        by_unit.append({**row, "name": name})
+    for rows in (by_tier, by_unit):
+        top = max((r["n"] for r in rows), default=0) or 1
+        for r in rows:
+            r["pct"] = round(100 * r["n"] / top)
+    return {
+        "by_tier": by_tier,
+        "by_unit": by_unit,
+        "total": sum(r["n"] for r in by_tier),
+        "overdue": sum(r["overdue"] for r in by_tier),
+        "now": now,
+    }

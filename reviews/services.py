@@ -1,0 +1,368 @@
+"""Review decisions: approve (to the next tier or final), return for correction, reject.
+
+Every decision goes through ``applications.workflow.application_transition`` inside one
+transaction that also writes the reviewer's ``ReviewDecision`` (and an ``AuditLog`` row
+when the review window is overridden). The row is locked first and every check runs on
+the locked row, so two reviewers clicking at once produce exactly one decision.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from applications.models import Application, ApplicationStatus, SeatStatus
+from applications.workflow import Action, TransitionError, application_transition
+from quotas.models import AdminRole, AllocationMode, DocumentKind, Program, UnionAdmin, UnionLevel
+from quotas.selectors import union_admin_of
+from quotas.services import audit_log_write
+
+from .flags import FLAG_LABELS, flag_codes_for
+from .models import DecisionKind, ReviewDecision
+from .selectors import review_window_open
+
+REVIEW_ROLES = (AdminRole.REVIEWER, AdminRole.MANAGER)
+OVERRIDE_LEVELS = (UnionLevel.CITY, UnionLevel.PROVINCE)
+
+# What a reviewer may send back for correction: application fields and documents.
+RETURNABLE_FIELDS: dict[str, str] = {
+    "school": "院校",
+    "major": "专业",
+    "level": "学历层次",
+    "enrolled_on": "入学日期",
+    "chsi_code": "学信网报告验证码",
+    "chsi_expires_on": "学信网报告有效期",
+    "employer": "工作单位",
+    "position": "岗位",
+    "bank_card": "银行卡信息",
+    **{f"doc:{kind.value}": str(kind.label) for kind in DocumentKind},
+}
+
+
+class ReviewRefused(Exception):
+    """A decision that may not be taken; the message is shown to the reviewer as is."""
+
+
+@dataclass(frozen=True)
+class BulkItemResult:
+    application_id: int
+    number: str
+    ok: bool
+    message: str
+
+
+def application_approve(
+    *,
+    application: Application,
+    reviewer: AbstractBaseUser,
+    reason: str = "",
+    acknowledged_flags: Iterable[str] = (),
+    override_window: bool = False,
+    override_reason: str = "",
+) -> ReviewDecision:
+    with transaction.atomic():
+        locked, admin = _lock_for_review(application=application, reviewer=reviewer)
+        override = _review_window_check(
+            application=locked, admin=admin, override=override_window, override_reason=override_reason
+        )
+        codes = flag_codes_for(locked)
+        acknowledged = set(acknowledged_flags)
+        missing = [c for c in codes if c not in acknowledged]
+        if missing:
+            raise ReviewRefused(
+                _("申请 %(number)s 有风险提示未确认：%(flags)s。请逐项核实并勾选确认后再通过。")
+                % {"number": locked, "flags": "、".join(str(FLAG_LABELS[c]) for c in missing)}
+            )
+        chain = [int(u) for u in locked.review_chain]
+        position = chain.index(admin.union_id)
+        if position == len(chain) - 1:
+            action, decision, changes = Action.APPROVE_FINAL, DecisionKind.APPROVE_FINAL, {}
+        else:
+            next_tier = chain[position + 1]
+            action, decision, changes = Action.APPROVE, DecisionKind.APPROVE, {"current_tier_id": next_tier}
+        return _decide(
+            application=locked,
+            reviewer=reviewer,
+            admin=admin,
+            action=action,
+            decision=decision,
+            reason=reason.strip(),
+            changes=changes,
+            flags=codes,
+            override=override,
+            override_reason=override_reason,
+        )
+
+
+def application_return(
+    *,
+    application: Application,
+    reviewer: AbstractBaseUser,
+    reason: str,
+    fields: Iterable[str],
+    override_window: bool = False,
+    override_reason: str = "",
+) -> ReviewDecision:
+    reason = (reason or "").strip()
+    fields = list(dict.fromkeys(fields))
+    if not reason:
+        raise ReviewRefused(_("退回修改必须填写原因。"))
+    if not fields:
+        raise ReviewRefused(_("退回修改必须勾选需要修改的项目或材料。"))
+    unknown = [f for f in fields if f not in RETURNABLE_FIELDS]
+    if unknown:
+        raise ReviewRefused(_("无法识别的修改项：%(f)s") % {"f": "、".join(unknown)})
+    with transaction.atomic():
+        locked, admin = _lock_for_review(application=application, reviewer=reviewer)
+        override = _review_window_check(
+            application=locked, admin=admin, override=override_window, override_reason=override_reason
+        )
+        return _decide(
+            application=locked,
+            reviewer=reviewer,
+            admin=admin,
+            action=Action.RETURN,
+            decision=DecisionKind.RETURN,
+            reason=reason,
+            changes={"returned_at": timezone.now(), "return_fields": fields, "return_reason": reason},
+            return_fields=fields,
+            override=override,
+            override_reason=override_reason,
+        )
+
+
+def application_reject(
+    *,
+    application: Application,
+    reviewer: AbstractBaseUser,
+    reason: str,
+    override_window: bool = False,
+    override_reason: str = "",
+) -> ReviewDecision:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReviewRefused(_("驳回必须填写原因。"))
+    with transaction.atomic():
+        if application.program.allocation_mode == AllocationMode.AT_SUBMISSION:
+            # Same lock order as submission and withdrawal (programme, then application), so
+            # a rejection racing a withdrawal cannot deadlock on the seat release.
+            Program.objects.select_for_update().filter(pk=application.program_id).first()
+        locked, admin = _lock_for_review(application=application, reviewer=reviewer)
+        override = _review_window_check(
+            application=locked, admin=admin, override=override_window, override_reason=override_reason
+        )
+        held_seat = (
+            locked.program.allocation_mode == AllocationMode.AT_SUBMISSION and locked.seat_status == SeatStatus.PLACED
+        )
+        decision = _decide(
+            application=locked,
+            reviewer=reviewer,
+            admin=admin,
+            action=Action.REJECT,
+            decision=DecisionKind.REJECT,
+            reason=reason,
+            changes={},
+            override=override,
+            override_reason=override_reason,
+        )
+        if held_seat:
+            # 额满即止 programmes: the freed place goes to the first on the waiting list, in
+            # the same transaction as the rejection.
+            from applications.services import seat_release_and_promote
+
+            seat_release_and_promote(application=locked)
+        return decision
+
+
+def applications_bulk_approve(
+    *,
+    applications: Iterable[Application],
+    reviewer: AbstractBaseUser,
+    reason: str = "",
+    acknowledged_flags: Mapping[int, Iterable[str]] | None = None,
+    override_window: bool = False,
+    override_reason: str = "",
+) -> list[BulkItemResult]:
+    acknowledged_flags = acknowledged_flags or {}
+    return _bulk(
+        applications,
+        lambda app: application_approve(
+            application=app,
+            reviewer=reviewer,
+            reason=reason,
+            acknowledged_flags=acknowledged_flags.get(app.pk, ()),
+            override_window=override_window,
+            override_reason=override_reason,
+        ),
+    )
+
+
+def applications_bulk_return(
+    *,
+    applications: Iterable[Application],
+    reviewer: AbstractBaseUser,
+    reason: str,
+    fields: Iterable[str],
+    override_window: bool = False,
+    override_reason: str = "",
+) -> list[BulkItemResult]:
+    fields = list(fields)
+    return _bulk(
+        applications,
+        lambda app: application_return(
+            application=app,
+            reviewer=reviewer,
+            reason=reason,
+            fields=fields,
+            override_window=override_window,
+            override_reason=override_reason,
+        ),
+    )
+
+
+def applications_bulk_reject(
+    *,
+    applications: Iterable[Application],
+    reviewer: AbstractBaseUser,
+    reason: str,
+    override_window: bool = False,
+    override_reason: str = "",
+) -> list[BulkItemResult]:
+    return _bulk(
+        applications,
+        lambda app: application_reject(
+            application=app,
+            reviewer=reviewer,
+            reason=reason,
+            override_window=override_window,
+            override_reason=override_reason,
+        ),
+    )
+
+
+# --- internals ---------------------------------------------------------------------
+
+
+def _bulk(applications: Iterable[Application], decide) -> list[BulkItemResult]:
+    """One transaction per item: a refusal for one application leaves the others decided."""
+    results = []
+    for app in applications:
+        try:
+            decision = decide(app)
+        except ReviewRefused as exc:
+            results.append(BulkItemResult(app.pk, str(app), False, str(exc)))
+        else:
+            results.append(BulkItemResult(app.pk, str(app), True, decision.get_decision_display()))
+    return results
+
+
+def _lock_for_review(*, application: Application, reviewer: AbstractBaseUser) -> tuple[Application, UnionAdmin]:
+    admin = union_admin_of(reviewer)
+    if admin is None or admin.role not in REVIEW_ROLES:
+        raise ReviewRefused(_("您没有审核权限。"))
+    # Lock first, check afterwards: every check below sees the row as it is now, and a
+    # second reviewer waits here until the first decision has committed.
+    locked = (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("worker__union", "program", "batch")
+        .get(pk=application.pk)
+    )
+    if not locked.worker.union.path.startswith(admin.union.path):
+        raise ReviewRefused(_("申请 %(number)s 不在您的管辖范围内。") % {"number": locked})
+    if locked.status != ApplicationStatus.IN_REVIEW:
+        raise ReviewRefused(
+            _("申请 %(number)s 当前为“%(status)s”，不能审核。")
+            % {"number": locked, "status": locked.get_status_display()}
+        )
+    if locked.current_tier_id != admin.union_id or admin.union_id not in [int(u) for u in locked.review_chain]:
+        raise ReviewRefused(
+            _("申请 %(number)s 当前不在本级（%(union)s）审核，不能越级或重复审核。")
+            % {"number": locked, "union": admin.union}
+        )
+    return locked, admin
+
+
+def _review_window_check(*, application: Application, admin: UnionAdmin, override: bool, override_reason: str) -> bool:
+    """True when the decision is taken outside the batch's review window by override."""
+    batch = application.batch
+    if review_window_open(batch=batch):
+        return False
+    window = f"{timezone.localtime(batch.review_opens):%Y-%m-%d %H:%M} 至 {timezone.localtime(batch.review_closes):%Y-%m-%d %H:%M}"
+    if not override:
+        raise ReviewRefused(
+            _("%(batch)s 的审核期为 %(window)s，现在不在审核期内。") % {"batch": batch, "window": window}
+        )
+    if admin.role != AdminRole.MANAGER or admin.union.level not in OVERRIDE_LEVELS:
+        raise ReviewRefused(_("只有市总工会管理员可以在审核期外办理。"))
+    if not (override_reason or "").strip():
+        raise ReviewRefused(_("在审核期外办理必须填写原因。"))
+    return True
+
+
+def _decide(
+    *,
+    application: Application,
+    reviewer: AbstractBaseUser,
+    admin: UnionAdmin,
+    action: str,
+    decision: str,
+    reason: str,
+    changes: dict,
+    flags: list[str] | None = None,
+    return_fields: list[str] | None = None,
+    override: bool,
+    override_reason: str,
+) -> ReviewDecision:
+    detail = {"decision": decision, "tier_name": admin.union.name}
+    if flags:
+        detail["flags_acknowledged"] = flags
+    if return_fields:
+        detail["return_fields"] = return_fields
+        detail["return_labels"] = [RETURNABLE_FIELDS[f] for f in return_fields]
+    if "current_tier_id" in changes:
+        detail["next_tier_id"] = changes["current_tier_id"]
+    if override:
+        detail["window_override"] = True
+        detail["override_reason"] = override_reason.strip()
+    try:
+        result = application_transition(
+            application=application,
+            action=action,
+            actor=reviewer,
+            tier=admin.union,
+            reason=reason,
+            detail=detail,
+            changes=changes,
+            expected_status=ApplicationStatus.IN_REVIEW,
+            expected_tier_id=admin.union_id,
+        )
+    except TransitionError as exc:
+        raise ReviewRefused(str(exc)) from exc
+    record = ReviewDecision.objects.create(
+        application=result.application,
+        event=result.event,
+        tier_union=admin.union,
+        reviewer=reviewer,
+        decision=decision,
+        reason=reason,
+        return_fields=return_fields or [],
+        flags_acknowledged=flags or [],
+        window_override=override,
+        override_reason=override_reason.strip() if override else "",
+    )
+    if override:
+        audit_log_write(
+            actor=reviewer,
+            action="review.window_override",
+            obj=result.application,
+            detail={
+                "decision": decision,
+                "reason": override_reason.strip(),
+                "batch_id": application.batch_id,
+                "event_id": result.event.pk,
+            },
+        )
+    return record
