@@ -68,6 +68,6 @@ def small_city(province):
 
 
 def make_admin(username, union, role=AdminRole.MANAGER):
-    user = get_user_model().objects.create_user(username=username, password="pw-for-tests-123")
+    user = get_user_model().objects.create_user(username=username)  # force_login: no hash to compute
     union_admin_create(user=user, union=union, role=role)
     return user
