@@ -126,26 +126,30 @@ def scheduler_tick(*, now: datetime) -> dict[str, object]:
     """One minute of the clock. Each step is independent: one failing does not stop the rest."""
     result: dict[str, object] = {}
     result["windows"] = apply_window_events(now=now)
-    for name, module, func in (
-        ("publicity_closed", "payouts.publicity.services", "publicity_close_due"),
-        ("quota_released", "payouts.allocation.services", "quota_release_due"),
-    ):
-        result[name] = _call_optional(module, func, now=now)
+    result["publicity_closed"] = _call_optional(("payouts.publicity.services",), "publicity_close_due", now=now)
+    result["quota_released"] = _call_optional(
+        ("payouts.allocation.services", "payouts.allocation.quota_adjust"), "quota_release_due", now=now
+    )
     return result
 
 
-def _call_optional(module: str, func: str, **kwargs) -> object:
+def _call_optional(modules: tuple[str, ...], func: str, **kwargs) -> object:
     # The publicity and allocation services are built alongside this module; imported late
     # so the scheduler keeps ticking (and says so in the log) if one is missing.
     import importlib
 
-    try:
-        target = getattr(importlib.import_module(module), func)
-    except (ImportError, AttributeError):
-        logger.warning("scheduler: %s.%s is not available", module, func)
+    target = None
+    for module in modules:
+        try:
+            target = getattr(importlib.import_module(module), func)
+            break
+        except (ImportError, AttributeError):
+            continue
+    if target is None:
+        logger.warning("scheduler: %s is not available in %s", func, ", ".join(modules))
         return None
     try:
         return target(**kwargs)
     except Exception:
-        logger.exception("scheduler: %s.%s failed", module, func)
+        logger.exception("scheduler: %s failed", func)
         return "error"
