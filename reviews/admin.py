@@ -119,11 +119,6 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
     def get_changelist(self, request: HttpRequest, **kwargs):
         return ReviewChangeList
 
-    def get_actions(self, request: HttpRequest):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
-
     def get_search_results(self, request: HttpRequest, queryset, search_term: str):
         term = search_term.strip()
         if not term:

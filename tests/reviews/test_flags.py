@@ -1,0 +1,91 @@
+"""Automatic risk flags: each fires on its case only, and a page costs a fixed number of queries."""
+
+from datetime import date
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from applications.models import Application
+from quotas.models import DocumentKind, EducationLevel
+from reviews.flags import FlagCode, flags_for_applications
+
+from .conftest import add_attachment, make_program, make_submitted, make_worker
+
+
+def _codes(app):
+    app = Application.objects.select_related("worker", "program").get(pk=app.pk)
+    return sorted(f.code for f in flags_for_applications([app])[app.pk])
+
+
+@pytest.mark.django_db
+def test_clean_application_has_no_flags(tree, program):
+    assert _codes(make_submitted(make_worker(tree.grassroots_a1), program)) == []
+
+
+@pytest.mark.django_db
+def test_same_person_same_level_in_any_programme_and_year(tree, program):
+    worker = make_worker(tree.grassroots_a1)
+    earlier = make_program(tree.city, year=program[0].year - 2)
+    old = make_submitted(worker, earlier, level=EducationLevel.GAO_SHENG_ZHUAN, enrolled_on=date(earlier[0].year, 3, 1))
+    new = make_submitted(worker, program, level=EducationLevel.DAZHUAN)
+    assert _codes(new) == [FlagCode.SAME_PERSON_LEVEL]
+    assert _codes(old) == [FlagCode.SAME_PERSON_LEVEL]
+    # 本科 after 大专 is another level: allowed, no flag.
+    bachelor = make_submitted(worker, make_program(tree.city), level=EducationLevel.BENKE)
+    assert _codes(bachelor) == []
+    # A withdrawn earlier claim does not count.
+    Application.objects.filter(pk=old.pk).update(status="withdrawn")
+    assert _codes(new) == []
+
+
+@pytest.mark.django_db
+def test_one_bank_card_for_two_people(tree, program):
+    a = make_submitted(make_worker(tree.grassroots_a1, bank_card="6222 0202 0000 1111 222"), program)
+    b = make_submitted(make_worker(tree.grassroots_b, bank_card="6222020200001111222"), program)
+    assert _codes(a) == [FlagCode.SHARED_BANK_CARD]
+    assert _codes(b) == [FlagCode.SHARED_BANK_CARD]
+
+
+@pytest.mark.django_db
+def test_enrolment_outside_programme_year(tree, program):
+    app = make_submitted(make_worker(tree.grassroots_a1), program, enrolled_on=date(program[0].year - 1, 9, 1))
+    assert _codes(app) == [FlagCode.ENROLMENT_OUTSIDE_YEAR]
+
+
+@pytest.mark.django_db
+def test_chsi_report_validity_at_submission(tree, program):
+    min_days = program[0].chsi_min_valid_days
+    short = make_submitted(make_worker(tree.grassroots_a1), program, chsi_days=min_days - 1)
+    enough = make_submitted(make_worker(tree.grassroots_a1), program, chsi_days=min_days)
+    assert _codes(short) == [FlagCode.CHSI_SHORT_VALIDITY]
+    assert _codes(enough) == []
+
+
+@pytest.mark.django_db
+def test_public_sector_worker_needs_rank_certificate(tree, program):
+    app = make_submitted(make_worker(tree.grassroots_a1, public_sector=True), program)
+    assert _codes(app) == [FlagCode.PUBLIC_SECTOR_NO_RANK_CERT]
+    add_attachment(app, DocumentKind.RANK_CERTIFICATE)
+    assert _codes(app) == []
+
+
+@pytest.mark.django_db
+def test_page_of_flags_costs_the_same_queries_whatever_its_size(tree, program):
+    def page(n):
+        for i in range(n):
+            make_submitted(
+                make_worker(tree.grassroots_a1, public_sector=True, bank_card=f"62220202{i % 3:011d}"),
+                program,
+                chsi_days=10,
+            )
+        return list(Application.objects.select_related("worker", "program").order_by("-id")[:n])
+
+    small = page(3)
+    with CaptureQueriesContext(connection) as q_small:
+        flags_small = flags_for_applications(small)
+    large = page(30)
+    with CaptureQueriesContext(connection) as q_large:
+        flags_large = flags_for_applications(large)
+    assert all(flags_small[a.pk] for a in small) and all(flags_large[a.pk] for a in large)
+    assert len(q_small) == len(q_large) <= 4
