@@ -8,7 +8,8 @@ Seed 001: 省级补助按照三批申请时段平均分配（如第一、二批�
   after it was published.
 - ``even_first_two``: as ``even``, unless the approved applicants of batches 1 and 2
   together reach the total ("前两批已满"): then batch 1 and batch 2 each take their first
-  ``first_batches_cap`` approved and batch 3 gets nothing.
+  ``first_batches_cap`` approved and batch 3 gets nothing (the two shares never add up
+  to more than the total: batch 2 gets what is left if the cap exceeds half of it).
 """
 
 from dataclasses import dataclass
@@ -39,7 +40,10 @@ def batch_shares_of(*, source: FundingSource) -> BatchShares:
         ).count()
         if approved_first_two >= total:
             cap = source.first_batches_cap
-            shares = {bid: (cap if number in (1, 2) else 0) for bid, number in batches}
+            # Never more than the total, even if the cap was set above half of it.
+            first = min(cap, total)
+            capped = {1: first, 2: min(cap, total - first)}
+            shares = {bid: capped.get(number, 0) for bid, number in batches}
             return BatchShares(shares=shares, numbers=numbers, first_two_cap=cap)
     base, remainder = divmod(total, len(batches))
     shares = {bid: base + (1 if i < remainder else 0) for i, (bid, _number) in enumerate(batches)}
