@@ -5,3 +5,4 @@ from . import (  # noqa: F401
     payout,
     publicity,
 )
+from . import allocation  # noqa: F401

@@ -1,0 +1,67 @@
+"""Admin of allocation runs and awards: read-only lists (writes only through the
+allocation services), links to the run page and the quota usage page per programme."""
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from qiuxue.masking import mask_name
+from quotas.admin_scoping import UnionScopedAdmin
+from quotas.models import Program
+from quotas.selectors import union_scope_of, user_is_city_staff
+
+from ..models import AllocationRun, Award
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(AllocationRun)
+class AllocationRunAdmin(ReadOnlyMixin, UnionScopedAdmin):
+    union_lookup = "program__owner_union"
+    list_display = ("id", "program", "batch", "dry_run", "status", "progress", "started_by", "created_at", "page")
+    list_filter = ("status", "dry_run", "program")
+    change_list_template = "payouts/allocation/admin_run_changelist.html"
+
+    @admin.display(description=_("运行页面"))
+    def page(self, obj: AllocationRun) -> str:
+        return format_html('<a href="{}">{}</a>', reverse("payouts:allocation_run", args=[obj.pk]), _("查看"))
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        scope = union_scope_of(request.user)
+        programs = (
+            Program.objects.filter(owner_union__path__startswith=scope.path).order_by("-year", "name")
+            if scope is not None and user_is_city_staff(request.user)
+            else Program.objects.none()
+        )
+        return super().changelist_view(request, {**(extra_context or {}), "allocation_programs": programs})
+
+
+@admin.register(Award)
+class AwardAdmin(ReadOnlyMixin, UnionScopedAdmin):
+    union_lookup = "application__worker__union"
+    list_display = (
+        "application",
+        "worker_name",
+        "source",
+        "batch",
+        "amount_yuan",
+        "via",
+        "rank",
+        "status",
+        "explanation",
+    )
+    list_filter = ("source", "batch", "via", "status")
+    search_fields = ("application__number",)
+    list_select_related = ("application__worker", "source", "batch")
+
+    @admin.display(description=_("姓名"))
+    def worker_name(self, obj: Award) -> str:
+        return mask_name(obj.application.worker.name)
