@@ -219,7 +219,11 @@ def application_create_draft(
 
 def application_update(*, application: Application, data: ApplicationData, actor: AbstractBaseUser) -> Application:
     with transaction.atomic():
-        app = Application.objects.select_for_update().select_related("worker", "program").get(pk=application.pk)
+        app = (
+            Application.objects.select_for_update(of=("self",))
+            .select_related("worker", "program")
+            .get(pk=application.pk)
+        )
         _check_owner(app, actor)
         if app.status not in EDITABLE_STATUSES:
             raise ValidationError(_("申请已提交，不能修改；如被退回修改，可在退回后修改。"))
@@ -242,7 +246,11 @@ def attachment_upload(*, application: Application, kind: str, uploaded_file, act
         raise ValidationError(_("材料类型不正确。"))
     clean = upload_clean(uploaded_file)  # CPU work outside the transaction
     with transaction.atomic():
-        app = Application.objects.select_for_update().select_related("worker", "program").get(pk=application.pk)
+        app = (
+            Application.objects.select_for_update(of=("self",))
+            .select_related("worker", "program")
+            .get(pk=application.pk)
+        )
         _check_owner(app, actor)
         if app.status not in EDITABLE_STATUSES:
             raise ValidationError(_("申请已提交，材料不能再更换。"))
@@ -271,6 +279,9 @@ def attachment_upload(*, application: Application, kind: str, uploaded_file, act
 
 
 def _program_lock(program_id: int) -> Program:
+    # Only the programme row. Every row lock on an application uses ``of=("self",)``: a plain
+    # select_for_update() with select_related would also lock the joined programme, union
+    # and worker rows and serialise every submission of every programme behind one another.
     return Program.objects.select_for_update().get(pk=program_id)
 
 
@@ -382,12 +393,17 @@ def application_submit(
     A second click, a retry or another tab finds the application already submitted and
     gets it back as success.
     """
-    now = now or timezone.now()
     with transaction.atomic():
         # Program first, then the application: the same order as withdrawal, so a submit and
         # a withdraw of one draft in two tabs cannot deadlock.
         locked_program = _program_lock(application.program_id) if _at_submission(application.program) else None
-        app = Application.objects.select_for_update().select_related("worker__union", "program").get(pk=application.pk)
+        app = (
+            Application.objects.select_for_update(of=("self",))
+            .select_related("worker__union", "program")
+            .get(pk=application.pk)
+        )
+        # The FCFS time is read under the locks, so seat ranks follow submission times exactly.
+        now = now or timezone.now()
         _check_owner(app, actor)
         if app.status in (S.IN_REVIEW, S.APPROVED, S.PAID) and app.submitted_at is not None:
             return app
@@ -442,7 +458,11 @@ def application_resubmit(
     with transaction.atomic():
         if _at_submission(application.program):
             _program_lock(application.program_id)
-        app = Application.objects.select_for_update().select_related("worker__union", "program").get(pk=application.pk)
+        app = (
+            Application.objects.select_for_update(of=("self",))
+            .select_related("worker__union", "program")
+            .get(pk=application.pk)
+        )
         _check_owner(app, actor)
         if (
             app.status in (S.IN_REVIEW, S.APPROVED, S.PAID)
@@ -479,7 +499,7 @@ def application_withdraw(*, application: Application, actor: AbstractBaseUser, r
     with transaction.atomic():
         if _at_submission(application.program):
             _program_lock(application.program_id)
-        app = Application.objects.select_for_update().select_related("worker").get(pk=application.pk)
+        app = Application.objects.select_for_update(of=("self",)).select_related("worker").get(pk=application.pk)
         _check_owner(app, actor)
         if app.status == S.WITHDRAWN:
             return app

@@ -85,7 +85,7 @@ def _clean_image(data: bytes, content_type: str) -> bytes:
                 width, height = probe.size
                 if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
                     raise ValidationError(
-                        _("图片尺寸过大（%(w)s×%(h)s），请缩小到 %(max)s 像素以内后上传。")
+                        _("图片尺寸过大（%(w)s×%(h)s 像素），请缩小到边长 %(max)s 像素以内后上传。")
                         % {"w": width, "h": height, "max": MAX_SIDE}
                     )
                 if probe.format != expected:

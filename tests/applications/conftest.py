@@ -6,6 +6,13 @@ from .factories import make_program, make_tree, make_worker
 
 
 @pytest.fixture(autouse=True)
+def _fast_hasher(settings):
+    # Hundreds of accounts per test: PBKDF2 would dominate the run. test_accounts restores
+    # the configured hashers where hashing itself is the point.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _redis_cache(settings):
     # Login throttling lives in the shared cache: test it on Redis, as in production.
     settings.CACHES = {
