@@ -315,13 +315,23 @@ class QuotaAdmin(SetupAdmin):
         response = super().changelist_view(request, extra_context)
         cl = getattr(response, "context_data", {}).get("cl") if hasattr(response, "context_data") else None
         if cl is not None:
-            sums = (
+            sums = list(
                 cl.queryset.order_by()
-                .values("source_id", "source__name", "source__program__name", "source__total_slots")
+                .values(
+                    "source_id",
+                    "source__name",
+                    "source__program__name",
+                    "source__total_slots",
+                    "source__program__owner_union__path",
+                )
                 .annotate(total=Sum("slots"))
                 .order_by("source_id")
             )
-            response.context_data["source_sums"] = list(sums)
+            scope = union_scope_of(request.user)
+            for entry in sums:
+                # Only the owner and above see every row, so only they compare with the total.
+                entry["complete"] = entry["source__program__owner_union__path"].startswith(scope.path)
+            response.context_data["source_sums"] = sums
             source_id = request.GET.get("source__id__exact")
             if source_id and source_id.isdigit():
                 visible = setup_visible(request, FundingSource.objects.all(), "program__owner_union")

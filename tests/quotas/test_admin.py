@@ -48,6 +48,9 @@ def test_county_admin_sees_exactly_its_subtree(client, world):
     assert {u.name for u in unions.context["cl"].result_list} == {"甲区总工会", "甲区基层工会1", "甲区基层工会2"}
     quotas = client.get(reverse("admin:quotas_quota_changelist"))
     assert [q.union for q in quotas.context["cl"].result_list] == [world["a"]]
+    assert quotas.context["source_sums"] == [
+        {**quotas.context["source_sums"][0], "total": 40, "complete": False}
+    ]  # its own row only, not compared with the city's total
 
     login(client, world["city_admin"])
     assert client.get(reverse("admin:quotas_union_changelist")).context["cl"].result_count == 7
@@ -233,3 +236,63 @@ def test_reviewer_cannot_write_and_district_owner_can(client, world, province):
     login(client, make_admin("xianan_mgr", district))
     page = client.get(reverse("admin:quotas_fundingsource_change", args=[source.pk]))
     assert page.status_code == 200 and page.context["has_change_permission"]
+
+
+def _inline_management(prefix):
+    return {
+        f"{prefix}-TOTAL_FORMS": "0",
+        f"{prefix}-INITIAL_FORMS": "0",
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+
+
+@pytest.mark.django_db
+def test_city_manager_sets_up_a_programme_with_a_batch_and_it_is_audited(client, world):
+    login(client, world["city_admin"])
+    data = {
+        "owner_union": world["city"].pk,
+        "year": "2025",
+        "name": "2025年测试市求学圆梦行动",
+        "slug": "test-2025",
+        "description": "",
+        "eligible_levels": '["dazhuan", "benke"]',
+        "excluded_categories": "[]",
+        "required_documents": '["form", "chsi"]',
+        "public_sector_documents": "[]",
+        "review_tiers": '["grassroots", "county", "city"]',
+        "allocation_mode": "batch",
+        "publicity_days": "7",
+        "return_keep_days": "7",
+        "chsi_min_valid_days": "180",
+        "one_per_level_ever": "on",
+        "is_open": "on",
+        **_inline_management("batches"),
+        **_inline_management("sources"),
+        "batches-TOTAL_FORMS": "1",
+        "batches-0-number": "1",
+        "batches-0-name": "第1批",
+        "batches-0-apply_opens_0": "2025-05-08",
+        "batches-0-apply_opens_1": "00:00:00",
+        "batches-0-apply_closes_0": "2025-06-06",
+        "batches-0-apply_closes_1": "23:59:59",
+        "batches-0-review_opens_0": "2025-05-08",
+        "batches-0-review_opens_1": "00:00:00",
+        "batches-0-review_closes_0": "2025-06-14",
+        "batches-0-review_closes_1": "23:59:59",
+    }
+    response = client.post(reverse("admin:quotas_program_add"), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors or [
+        f.errors for f in response.context["inline_admin_formsets"][0].formset
+    ]
+    from quotas.models import Program
+
+    program = Program.objects.get(slug="test-2025")
+    assert program.batches.get().number == 1
+    assert set(AuditLog.objects.filter(object_type__in=["Program", "Batch"]).values_list("action", flat=True)) == {
+        "program.create",
+        "batch.create",
+    }
+
+    login(client, world["a_admin"])  # the county sees it but cannot add programmes of its own
+    assert client.get(reverse("admin:quotas_program_add")).status_code == 403
