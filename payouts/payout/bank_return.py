@@ -2,7 +2,7 @@
 
 The file is the exported list (XLSX) or a CSV with at least: 序号, 身份证号码 or 银行卡号,
 and a result column (发放结果/状态: 成功/失败) with the bank's reason. A line is matched by
-its sequence *and* its card or ID number, so a shifted or foreign file is refused. All or
+its sequence *and* every card or ID number given, so a shifted or foreign file is refused. All or
 nothing: one bad row and nothing is written.
 """
 
@@ -152,9 +152,11 @@ def bank_return_import(
             if line is None:
                 errors.append(_("第%(row)d行：名单中没有序号 %(seq)d。") % {"row": r.row, "seq": r.sequence})
                 continue
-            matches = (r.card and r.card == _norm(decrypt_text(line.bank_card_encrypted))) or (
-                r.id_number and r.id_number == _norm(decrypt_text(line.id_number_encrypted))
-            )
+            # Every number the bank returns must be the one we sent: a card or ID that
+            # differs means a shifted or foreign file.
+            card_ok = not r.card or r.card == _norm(decrypt_text(line.bank_card_encrypted))
+            id_ok = not r.id_number or r.id_number == _norm(decrypt_text(line.id_number_encrypted))
+            matches = (r.card or r.id_number) and card_ok and id_ok
             if not matches:
                 errors.append(
                     _("第%(row)d行：序号 %(seq)d 的卡号/身份证号与名单不符。") % {"row": r.row, "seq": r.sequence}

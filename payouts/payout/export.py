@@ -16,10 +16,10 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from qiuxue.crypto import decrypt_text
 from quotas.services import audit_log_write
 
 from ..models import ExportStatus, PayoutLine, PayoutList, PayoutListStatus
+from .bulk_decrypt import BulkDecryptor
 from .services import _batch_label
 from .xlsx import Column, xlsx_write
 
@@ -28,11 +28,11 @@ COLUMNS = (
     Column(_("姓名"), 10),
     Column(_("身份证号码"), 21),
     Column(_("银行卡号"), 23),
-    Column(_("开户银行"), 18),
+    Column(_("开户银行"), 18, repeats=True),
     Column(_("补助金额（元）"), 12, numeric=True),
-    Column(_("工作单位"), 28),
-    Column(_("项目"), 30),
-    Column(_("批次"), 9),
+    Column(_("工作单位"), 28, repeats=True),
+    Column(_("项目"), 30, repeats=True),
+    Column(_("批次"), 9, repeats=True),
 )
 PROGRESS_STEP_ROWS = 10_000
 
@@ -48,8 +48,9 @@ def payout_rows(*, payout_list: PayoutList) -> Iterator[tuple]:
             "sequence", "name", "id_number_encrypted", "bank_card_encrypted", "bank_name", "amount_yuan", "unit_name"
         )
     )
+    decrypt = BulkDecryptor().decrypt
     for seq, name, id_enc, card_enc, bank, amount, unit in lines.iterator(chunk_size=5000):
-        yield (seq, name, decrypt_text(id_enc), decrypt_text(card_enc), bank, amount, unit, program, batch)
+        yield (seq, name, decrypt(id_enc), decrypt(card_enc), bank, amount, unit, program, batch)
 
 
 def payout_list_write_xlsx(*, payout_list: PayoutList, fileobj, progress: Callable[[int], None] | None = None) -> int:

@@ -31,6 +31,7 @@ STYLE_TOTAL_NUMBER = 7
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ROWS_PER_CHUNK = 2000
+_MEMO_LIMIT = 10_000  # distinct values remembered per repeating column
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class Column:
     header: str
     width: float
     numeric: bool = False
+    # Values repeat down the column (bank, unit, programme): format each distinct one once.
+    repeats: bool = False
 
 
 def column_letter(index: int) -> str:
@@ -59,14 +62,19 @@ def _text_xml(value: str) -> str:
     return f"<is><t>{value}</t></is>"
 
 
-def _cell(ref: str, value, *, numeric: bool, text_style: int = STYLE_TEXT, number_style: int = STYLE_NUMBER) -> str:
+def _cell_body(value, *, numeric: bool, text_style: int = STYLE_TEXT, number_style: int = STYLE_NUMBER) -> str:
+    """Everything of a ``<c>`` element after its ``r`` attribute."""
     if value is None or value == "":
-        return f'<c r="{ref}" s="{text_style}"/>'
+        return f' s="{text_style}"/>'
     if numeric and isinstance(value, int) and not isinstance(value, bool):
-        return f'<c r="{ref}" s="{number_style}"><v>{value}</v></c>'
+        return f' s="{number_style}"><v>{value}</v></c>'
     text = str(value)
     style = STYLE_TEXT_QUOTED if text.startswith(FORMULA_TRIGGERS) else text_style
-    return f'<c r="{ref}" s="{style}" t="inlineStr">{_text_xml(text)}</c>'
+    return f' s="{style}" t="inlineStr">{_text_xml(text)}</c>'
+
+
+def _cell(ref: str, value, *, numeric: bool, text_style: int = STYLE_TEXT, number_style: int = STYLE_NUMBER) -> str:
+    return f'<c r="{ref}"' + _cell_body(value, numeric=numeric, text_style=text_style, number_style=number_style)
 
 
 def xlsx_write(
@@ -118,12 +126,23 @@ def xlsx_write(
             sheet.write("".join(head).encode())
             chunk: list[str] = []
             row_number = 2
+            memos: list[dict | None] = [{} if c.repeats else None for c in columns]
+            opens = [f'<c r="{letter}' for letter in letters]
             for row in rows:
                 row_number += 1
                 r = str(row_number)
                 parts = [f'<row r="{r}">']
                 for i, value in enumerate(row):
-                    parts.append(_cell(letters[i] + r, value, numeric=numeric[i]))
+                    memo = memos[i]
+                    if memo is None:
+                        body = _cell_body(value, numeric=numeric[i])
+                    else:
+                        body = memo.get(value)
+                        if body is None:
+                            body = _cell_body(value, numeric=numeric[i])
+                            if len(memo) < _MEMO_LIMIT:
+                                memo[value] = body
+                    parts.append(f'{opens[i]}{r}"{body}')
                 parts.append("</row>")
                 chunk.append("".join(parts))
                 count += 1

@@ -1,0 +1,174 @@
+"""Bank return: paid lines close applications, failed lines go back to the worker, and
+the reissue list carries only the failed workers who have changed their card."""
+
+import io
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from applications.models import ApplicationEvent, ApplicationStatus, Notification
+from applications.services import ProfileData, worker_profile_save
+from payouts.models import Award, AwardStatus, PayoutLineStatus, PayoutListStatus
+from payouts.payout.bank_return import bank_return_import
+from payouts.payout.export import payout_list_export
+from payouts.payout.selectors import payout_lists_visible_to, payout_reconciliation
+from payouts.payout.services import payout_list_build, payout_lists_build_for_batch, payout_reissue_build
+
+from .conftest import luhn_complete, publish_and_end
+from .xlsx_read import data_rows, read_sheet
+
+pytestmark = pytest.mark.django_db
+
+
+def _exported(pl, actor) -> bytes:
+    pl = payout_list_export(payout_list_id=pl.pk, actor_id=actor.pk)
+    with pl.file.open("rb") as f:
+        return f.read()
+
+
+def _bank_return_xlsx(content: bytes, results: dict[int, tuple[str, str]]) -> bytes:
+    """The bank's return: the exported list with 发放结果 and 失败原因 filled in."""
+    wb = load_workbook(io.BytesIO(content))
+    ws = wb.active
+    ws.cell(row=2, column=10, value="发放结果")
+    ws.cell(row=2, column=11, value="失败原因")
+    for row in ws.iter_rows(min_row=3):
+        seq = row[0].value
+        if isinstance(seq, int) and seq in results:
+            ws.cell(row=row[0].row, column=10, value=results[seq][0])
+            ws.cell(row=row[0].row, column=11, value=results[seq][1])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def test_failures_produce_the_right_reissue_list(scenario, city_finance):
+    publish_and_end(scenario, city_finance)
+    pl = payout_list_build(
+        program=scenario.program, source=scenario.city_money, batch=scenario.batch, actor=city_finance
+    )
+    content = _exported(pl, city_finance)
+    lines = {ln.sequence: ln for ln in pl.lines.select_related("award__application__worker")}
+    results = {
+        1: ("成功", ""),
+        2: ("失败", "户名与账号不符"),
+        3: ("成功", ""),
+        4: ("失败", "账户已销户"),
+        5: ("成功", ""),
+    }
+    counts = bank_return_import(
+        payout_list=pl, name="return.xlsx", content=_bank_return_xlsx(content, results), actor=city_finance
+    )
+    assert counts == {"paid": 3, "failed": 2}
+    pl.refresh_from_db()
+    assert pl.status == PayoutListStatus.CLOSED
+    failed = [lines[2], lines[4]]
+    for ln in failed:
+        ln.refresh_from_db()
+        assert ln.status == PayoutLineStatus.FAILED
+        assert Award.objects.get(pk=ln.award_id).status == AwardStatus.FAILED
+        note = Notification.objects.get(user=ln.award.application.worker.user, event=None)
+        assert "发放失败" in note.title and ln.bank_message in note.body
+    assert lines[2].bank_message == "户名与账号不符"
+    assert Award.objects.get(pk=lines[1].award_id).status == AwardStatus.PAID
+
+    # Importing the same return again changes nothing.
+    assert bank_return_import(
+        payout_list=pl, name="return.xlsx", content=_bank_return_xlsx(content, results), actor=city_finance
+    ) == {"paid": 0, "failed": 0}
+
+    # Nobody has fixed the card yet: no reissue list.
+    with pytest.raises(ValidationError, match="尚未更新银行卡"):
+        payout_reissue_build(payout_list=pl, actor=city_finance)
+
+    # One of the two workers updates the card through the profile service.
+    fixer = lines[4].award.application.worker
+    new_card = luhn_complete("621700123456789012")
+    worker_profile_save(
+        user=fixer.user,
+        data=ProfileData(
+            name=fixer.name, employer=fixer.employer, union=fixer.union, bank_name="中国建设银行", bank_card=new_card
+        ),
+    )
+    reissue = payout_reissue_build(payout_list=pl, actor=city_finance)
+    assert reissue.reissue_of == pl and reissue.row_count == 1 and reissue.total_yuan == 1000
+    assert "补发" in reissue.title
+    line = reissue.lines.get()
+    assert line.award_id == lines[4].award_id and line.bank_name == "中国建设银行"
+    rows = data_rows(read_sheet(_exported(reissue, city_finance)))
+    assert len(rows) == 1 and rows[0][3] == new_card and rows[0][1] == fixer.name
+    # The other failed worker still waits; building again finds no one new.
+    with pytest.raises(ValidationError):
+        payout_reissue_build(payout_list=pl, actor=city_finance)
+
+    recon = {(r.source, r.payer): r for r in payout_reconciliation(lists=payout_lists_visible_to(city_finance))}
+    row = recon[("市级补助", "济南市总工会")]
+    assert row.counts == {"paid": 3, "failed": 1, "pending": 1, "reissued": 1}
+    assert row.sums == {"paid": 3000, "failed": 1000, "pending": 1000, "reissued": 1000}
+
+
+def test_application_is_marked_paid_when_all_its_awards_are_paid(scenario, city_finance):
+    publish_and_end(scenario, city_finance)
+    lists = payout_lists_build_for_batch(program=scenario.program, batch=scenario.batch, actor=city_finance)
+    app = scenario.applications[0]
+    for i, pl in enumerate(lists):
+        content = _exported(pl, city_finance)
+        results = {ln.sequence: ("成功", "") for ln in pl.lines.all()}
+        app.refresh_from_db()
+        assert app.status == ApplicationStatus.APPROVED  # not before the last source is paid
+        bank_return_import(
+            payout_list=pl, name=f"r{i}.xlsx", content=_bank_return_xlsx(content, results), actor=city_finance
+        )
+    app.refresh_from_db()
+    assert app.status == ApplicationStatus.PAID
+    event = ApplicationEvent.objects.get(application=app, action="mark_paid")
+    assert event.from_status == ApplicationStatus.APPROVED and event.to_status == ApplicationStatus.PAID
+    assert set(Award.objects.filter(application=app).values_list("status", flat=True)) == {AwardStatus.PAID}
+
+
+def test_a_mismatched_return_writes_nothing(scenario, city_finance):
+    publish_and_end(scenario, city_finance)
+    pl = payout_list_build(program=scenario.program, source=scenario.province, batch=scenario.batch, actor=city_finance)
+    content = _exported(pl, city_finance)
+    wb = load_workbook(io.BytesIO(_bank_return_xlsx(content, {1: ("成功", ""), 2: ("失败", "x")})))
+    ws = wb.active
+    ws["D4"] = "6222000000000000000"  # line 2's card altered: a shifted or foreign file
+    out = io.BytesIO()
+    wb.save(out)
+    with pytest.raises(ValidationError, match="第4行"):
+        bank_return_import(payout_list=pl, name="bad.xlsx", content=out.getvalue(), actor=city_finance)
+    assert set(pl.lines.values_list("status", flat=True)) == {PayoutLineStatus.PENDING}
+    assert not Award.objects.filter(status__in=[AwardStatus.PAID, AwardStatus.FAILED]).exists()
+
+
+def test_csv_return_through_the_view(scenario, city_finance, client):
+    publish_and_end(scenario, city_finance)
+    pl = payout_list_build(
+        program=scenario.program, source=scenario.university, batch=scenario.batch, actor=city_finance
+    )
+    assert pl.payer_name == "咸安某大学" and pl.payer_union is None
+    lines = list(pl.lines.order_by("sequence"))
+    from qiuxue.crypto import decrypt_text
+
+    csv_text = "序号,姓名,身份证号码,发放结果,失败原因\n" + "".join(
+        f"{ln.sequence},{ln.name.replace(',', '')},{decrypt_text(ln.id_number_encrypted)},{'失败' if ln.sequence == 1 else '成功'},{'账户冻结' if ln.sequence == 1 else ''}\n"
+        for ln in lines
+    )
+    client.force_login(city_finance)
+    url = reverse("payouts:payout_bank_return", args=[pl.pk])
+    assert client.get(url).status_code == 200
+    upload = SimpleUploadedFile("return.csv", csv_text.encode("gb18030"), content_type="text/csv")
+    response = client.post(url, {"file": upload})
+    assert response.status_code == 302
+    assert pl.lines.get(sequence=1).status == PayoutLineStatus.FAILED
+    assert pl.lines.filter(status=PayoutLineStatus.PAID).count() == len(lines) - 1
+
+    recon = client.get(reverse("payouts:payout_reconciliation", args=[scenario.program.pk]))
+    assert recon.status_code == 200 and "咸安某大学" in recon.content.decode()
+    xlsx = client.get(reverse("payouts:payout_reconciliation", args=[scenario.program.pk]) + "?format=xlsx")
+    ws = read_sheet(xlsx.content)
+    row = next(r for r in ws.iter_rows(min_row=3, values_only=True) if r[1] == "咸安某大学")
+    assert row[2:6] == (len(lines) - 1, (len(lines) - 1) * 1000, 1, 1000)
