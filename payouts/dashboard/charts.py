@@ -46,14 +46,23 @@ def _config(**kwargs) -> dict:
     }
 
 
+def _cjk_margin(labels: list[str]) -> int:
+    # pygal sizes the label gutter for Latin glyphs; a Chinese glyph is about twice as wide,
+    # so add the difference or long unit names are cut at the left edge.
+    longest = max((len(label) for label in labels), default=0)
+    return int(longest * STYLE.label_font_size * 0.5)
+
+
 def _render(chart) -> SafeString:
     # pygal builds the SVG with an XML tree, which escapes every label we pass in.
     return mark_safe(chart.render(is_unicode=True))  # noqa: S308
 
 
 def funnel_chart(stats: DashboardStats) -> SafeString:
-    chart = pygal.HorizontalBar(**_config(title="办理漏斗", show_legend=False))
     stages = stats.funnel
+    chart = pygal.HorizontalBar(
+        **_config(title="办理漏斗", show_legend=False, margin_left=_cjk_margin([s for s, _ in stages]))
+    )
     chart.x_labels = [label for label, _ in stages]
     chart.add("人数", [n for _, n in stages])
     return _render(chart)
@@ -68,7 +77,13 @@ def daily_chart(stats: DashboardStats) -> SafeString:
 
 def quota_chart(stats: DashboardStats) -> SafeString:
     rows = [u for u in stats.units if u.quota_slots is not None]
-    chart = pygal.HorizontalBar(**_config(title="各单位名额使用", height=max(300, 60 + 38 * len(rows))))
+    chart = pygal.HorizontalBar(
+        **_config(
+            title="各单位名额使用",
+            height=max(300, 60 + 38 * len(rows)),
+            margin_left=_cjk_margin([u.name for u in rows]),
+        )
+    )
     chart.x_labels = [u.name for u in rows]
     chart.add("拟补贴人数", [u.quota_slots for u in rows])
     chart.add("已分配", [u.quota_used for u in rows])
@@ -79,14 +94,19 @@ def quota_chart(stats: DashboardStats) -> SafeString:
 def backlog_chart(stats: DashboardStats, *, now: datetime | None = None) -> SafeString:
     now = now or timezone.now()
     rows = stats.backlog[:20]
-    chart = pygal.HorizontalBar(
-        **_config(title="各级待审核（距审核截止天数）", show_legend=False, height=max(300, 60 + 38 * len(rows)))
-    )
     labels = []
     for b in rows:
         left = b.days_left(now)
         suffix = "无截止" if left is None else (f"已超期{-left}天" if left < 0 else f"剩{left}天")
         labels.append(f"{b.union_name}（{suffix}）")
+    chart = pygal.HorizontalBar(
+        **_config(
+            title="各级待审核（距审核截止天数）",
+            show_legend=False,
+            height=max(300, 60 + 38 * len(rows)),
+            margin_left=_cjk_margin(labels),
+        )
+    )
     chart.x_labels = labels
     chart.add("待审核", [b.pending for b in rows])
     return _render(chart)

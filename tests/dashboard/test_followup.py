@@ -145,7 +145,7 @@ def test_follow_up_report_counts_current_status_per_unit(jinan, city_admin):
     ws = load_workbook(export.file.path).active
     header = [c.value for c in ws[2]]
     rows = {r[1]: r for r in ws.iter_rows(min_row=3, values_only=True)}
-    total = rows.pop("")  # the 合计 row leaves the unit column empty
+    total = rows.pop(None)  # the 合计 row leaves the unit column empty
     assert total[0] == "合计"
     assert total[header.index("已毕业")] == 1
     assert total[header.index("退学")] == 1
