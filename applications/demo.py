@@ -1,0 +1,223 @@
+"""Demo workers and applications, built through the real services and state machine.
+
+``demo_workers_load()`` expects the programmes of ``quotas.demo`` (loads them if missing) and
+is idempotent: if the demo worker exists, nothing is added. Jinan 2024's windows are in the
+past, so Jinan submissions pass ``now=`` a moment inside batch 1; Xian'an 2026 is open.
+"""
+
+import io
+import itertools
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.utils import timezone
+from PIL import Image
+
+from quotas.models import CatalogueEntry, DocumentKind, EducationLevel, Program, Union, UnionLevel
+
+from . import eligibility
+from .models import Application, Worker
+from .services import (
+    ApplicationData,
+    ProfileData,
+    application_create_draft,
+    application_resubmit,
+    application_submit,
+    application_withdraw,
+    attachment_upload,
+    worker_profile_save,
+)
+from .workflow import Action, application_transition
+
+TZ = ZoneInfo("Asia/Shanghai")
+DEMO_PHONE = "13800000001"
+DEMO_PASSWORD = "qiuxue-worker-2024"
+JINAN_SUBMIT_AT = datetime(2024, 5, 20, 9, 0, tzinfo=TZ)
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = ["建国", "秀英", "志强", "海燕", "晓东", "丽娟", "国平", "春梅", "伟", "静", "磊", "敏", "军", "芳", "洋", "婷"]
+EMPLOYERS = ["济南泉城软件有限公司", "历下区人民医院", "山东齐鲁物流有限公司", "济南公交集团", "章丘鼓风机股份有限公司"]
+
+
+def _id_number(n: int) -> str:
+    birth = date(1980, 1, 1) + timedelta(days=(n * 397) % 7000)
+    body = f"370102{birth:%Y%m%d}{(n * 7) % 1000:03d}"
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
+
+
+def _card(n: int) -> str:
+    body = f"622202{n:012d}"
+    total = 0
+    for i, ch in enumerate(reversed(body)):
+        d = int(ch) * (2 if i % 2 == 0 else 1)
+        total += d - 9 if d > 9 else d
+    return body + str((10 - total % 10) % 10)
+
+
+def _image(color: tuple[int, int, int]) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (600, 400), color).save(buf, "JPEG", quality=70)
+    return buf.getvalue()
+
+
+def _papers(app: Application, worker: Worker) -> None:
+    for i, kind in enumerate(eligibility.required_documents_for(program=app.program, worker=worker)):
+        data = _image((200 - 20 * i, 60 + 15 * i, 40))
+        attachment_upload(
+            application=app,
+            kind=kind,
+            uploaded_file=SimpleUploadedFile(f"{kind}.jpg", data, content_type="image/jpeg"),
+            actor=worker.user,
+        )
+
+
+def _worker(n: int, *, phone: str, union: Union, password_hash: str, **flags) -> Worker:
+    user, _ = get_user_model().objects.get_or_create(username=phone, defaults={"password": password_hash})
+    name = SURNAMES[n % len(SURNAMES)] + GIVEN[n % len(GIVEN)]
+    return worker_profile_save(
+        user=user,
+        data=ProfileData(
+            name=flags.pop("name", name),
+            employer=EMPLOYERS[n % len(EMPLOYERS)],
+            union=union,
+            bank_name="中国工商银行",
+            id_number=_id_number(n),
+            bank_card=_card(9000 + n),
+            position="一线操作工",
+            is_frontline=True,
+            is_migrant=n % 3 == 0,
+            **flags,
+        ),
+    )
+
+
+def _jinan_data(n: int) -> ApplicationData:
+    level = [
+        EducationLevel.DAZHUAN,
+        EducationLevel.BENKE,
+        EducationLevel.GAO_SHENG_ZHUAN,
+        EducationLevel.ZHUAN_SHENG_BEN,
+    ][n % 4]
+    return ApplicationData(
+        level=level,
+        school=["山东开放大学", "济南大学", "山东劳动职业技术学院", "齐鲁工业大学"][n % 4],
+        major=["机电一体化技术", "护理", "物流管理", "计算机科学与技术"][n % 4],
+        enrolled_on=date(2024, 3, 1),
+        chsi_code=f"DEMO{n:08d}",
+        chsi_expires_on=date(2025, 3, 1),
+    )
+
+
+def _xianan_data(program: Program, n: int) -> ApplicationData:
+    entries = list(CatalogueEntry.objects.filter(program=program).order_by("id"))
+    entry = entries[n % len(entries)]
+    today = timezone.localdate()
+    return ApplicationData(
+        level=entry.level,
+        school=entry.school,
+        major=entry.major,
+        enrolled_on=date(program.year, 3, 1),
+        chsi_code=f"XA{n:08d}",
+        chsi_expires_on=today + timedelta(days=365),
+    )
+
+
+def _review_to(app: Application, outcome: str, *, at: datetime | None = None) -> None:
+    """Play the reviewers' part through the state machine (the reviews app does this for real)."""
+    chain = list(Union.objects.filter(pk__in=app.review_chain))
+    chain.sort(key=lambda u: app.review_chain.index(u.pk))
+    if outcome == "returned":
+        application_transition(
+            application=app,
+            action=Action.RETURN,
+            actor=None,
+            tier=chain[0],
+            reason="学信网学籍在线验证报告不清晰，请重新上传。",
+            changes={
+                "returned_at": at or timezone.now(),
+                "return_fields": ["chsi"],
+                "return_reason": "学信网报告不清晰",
+            },
+        )
+        return
+    if outcome == "rejected":
+        application_transition(
+            application=app, action=Action.REJECT, actor=None, tier=chain[0], reason="经核实不是本单位一线职工。"
+        )
+        return
+    for lower, upper in itertools.pairwise(chain):
+        application_transition(
+            application=app, action=Action.APPROVE, actor=None, tier=lower, changes={"current_tier": upper}
+        )
+    application_transition(application=app, action=Action.APPROVE_FINAL, actor=None, tier=chain[-1])
+
+
+def demo_workers_load() -> dict:
+    """One demo worker (13800000001) with a submitted Jinan application, and ~40 more."""
+    if Worker.objects.filter(phone=DEMO_PHONE).exists():
+        return {"phone": DEMO_PHONE, "password": DEMO_PASSWORD, "created": 0}
+    jinan = Program.objects.filter(slug="jinan-2024").first()
+    xianan = Program.objects.filter(slug="xianan-2026").first()
+    if jinan is None or xianan is None:
+        from quotas.demo import load_quota_demo
+
+        load_quota_demo()
+        jinan, xianan = Program.objects.get(slug="jinan-2024"), Program.objects.get(slug="xianan-2026")
+    password_hash = make_password(DEMO_PASSWORD)  # once: PBKDF2 per account would dominate
+    jinan_units = list(Union.objects.subtree_of(jinan.owner_union).filter(level=UnionLevel.GRASSROOTS).order_by("path"))
+    xianan_units = list(
+        Union.objects.subtree_of(xianan.owner_union)
+        .filter(level__in=(UnionLevel.GRASSROOTS, UnionLevel.TOWNSHIP))
+        .order_by("path")
+    )
+    home = next((u for u in jinan_units if u.name == "济南泉城软件有限公司工会"), jinan_units[0])
+    created = 0
+    with transaction.atomic():
+        demo = _worker(0, phone=DEMO_PHONE, union=home, password_hash=password_hash, name="王小明", email="")
+        app = application_create_draft(worker=demo, program=jinan, data=_jinan_data(0), actor=demo.user)
+        _papers(app, demo)
+        application_submit(application=app, actor=demo.user, now=JINAN_SUBMIT_AT)
+        created += 1
+        # Jinan: a spread of statuses across units.
+        outcomes = ["in_review"] * 8 + ["approved"] * 8 + ["returned"] * 4 + ["rejected"] * 2
+        outcomes += ["draft"] * 3 + ["withdrawn"] * 2 + ["resubmitted"] * 2
+        for i, outcome in enumerate(outcomes, start=1):
+            unit = jinan_units[i % len(jinan_units)]
+            w = _worker(
+                i, phone=f"1380000{i + 1:04d}", union=unit, password_hash=password_hash, is_public_sector=i % 7 == 0
+            )
+            a = application_create_draft(worker=w, program=jinan, data=_jinan_data(i), actor=w.user)
+            _papers(a, w)
+            created += 1
+            if outcome == "draft":
+                continue
+            a = application_submit(application=a, actor=w.user, now=JINAN_SUBMIT_AT + timedelta(minutes=7 * i))
+            if outcome in ("approved", "returned", "rejected"):
+                _review_to(a, outcome)
+            elif outcome == "withdrawn":
+                application_withdraw(application=a, actor=w.user, reason="个人原因")
+            elif outcome == "resubmitted":
+                _review_to(a, "returned", at=JINAN_SUBMIT_AT + timedelta(days=2))
+                a.refresh_from_db()
+                application_resubmit(application=a, actor=w.user, now=JINAN_SUBMIT_AT + timedelta(days=3))
+        # Xian'an: places are taken at submission, in order.
+        for j in range(12):
+            n = 100 + j
+            w = _worker(
+                n,
+                phone=f"1390000{j + 1:04d}",
+                union=xianan_units[j % len(xianan_units)],
+                password_hash=password_hash,
+                is_new_form_worker=j % 4 == 0,
+            )
+            a = application_create_draft(worker=w, program=xianan, data=_xianan_data(xianan, j), actor=w.user)
+            _papers(a, w)
+            created += 1
+            if j < 10:
+                application_submit(application=a, actor=w.user)
+    print(f"演示职工账号：{DEMO_PHONE}  密码：{DEMO_PASSWORD}（其余演示职工 1380000xxxx / 1390000xxxx 同一密码）")
+    return {"phone": DEMO_PHONE, "password": DEMO_PASSWORD, "created": created, "document_kinds": DocumentKind.values}
