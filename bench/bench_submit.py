@@ -113,9 +113,19 @@ def _setup(n: int, media_root: str) -> list[tuple[int, str]]:
     User = get_user_model()
     base = int(tag, 16) * 10000 % 10**8
     out = []
+    from applications.models import Worker
+    from qiuxue.crypto import hmac_index
+
+    k = base
     for i in range(n):
+        # Earlier runs (and other benchmarks) share this database: skip numbers already taken.
+        while (
+            User.objects.filter(username=f"13{k % 10**9:09d}").exists()
+            or Worker.objects.filter(id_number_hmac=hmac_index(_id_number(k))).exists()
+        ):
+            k += 1
         # No password: the session is made directly below, so no PBKDF2 per account.
-        user = User.objects.create_user(username=f"13{(base + i) % 10**9:09d}", password=None)
+        user = User.objects.create_user(username=f"13{k % 10**9:09d}", password=None)
         worker = worker_profile_save(
             user=user,
             data=ProfileData(
@@ -123,8 +133,8 @@ def _setup(n: int, media_root: str) -> list[tuple[int, str]]:
                 employer="压测公司",
                 union=shops[i % len(shops)],
                 bank_name="工商银行",
-                id_number=_id_number(base + i),
-                bank_card=_card(base + i),
+                id_number=_id_number(k),
+                bank_card=_card(k),
                 is_frontline=True,
             ),
         )
@@ -137,6 +147,7 @@ def _setup(n: int, media_root: str) -> list[tuple[int, str]]:
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.create()
         out.append((app.pk, session.session_key))
+        k += 1
     return out
 
 
