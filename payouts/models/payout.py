@@ -45,7 +45,9 @@ class PayoutList(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reissues", verbose_name=_("补发自")
     )
     title = models.CharField(_("标题"), max_length=200)
-    status = models.CharField(_("状态"), max_length=10, choices=PayoutListStatus.choices, default=PayoutListStatus.DRAFT)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=PayoutListStatus.choices, default=PayoutListStatus.DRAFT
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
     # Private file under MEDIA_ROOT/private/payouts/ with a server-chosen name; only the
@@ -92,7 +94,9 @@ class PayoutLine(models.Model):
     bank_card_masked = models.CharField(_("银行卡号"), max_length=24)
     amount_yuan = models.PositiveIntegerField(_("金额（元）"))
     unit_name = models.CharField(_("工作单位"), max_length=120)
-    status = models.CharField(_("状态"), max_length=10, choices=PayoutLineStatus.choices, default=PayoutLineStatus.PENDING)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=PayoutLineStatus.choices, default=PayoutLineStatus.PENDING
+    )
     bank_message = models.CharField(_("银行反馈"), max_length=300, blank=True)
     returned_at = models.DateTimeField(_("回盘时间"), null=True, blank=True)
 

@@ -73,7 +73,9 @@ class ObjectionStatus(models.TextChoices):
 
 
 class Objection(models.Model):
-    publicity = models.ForeignKey(Publicity, on_delete=models.PROTECT, related_name="objections", verbose_name=_("公示"))
+    publicity = models.ForeignKey(
+        Publicity, on_delete=models.PROTECT, related_name="objections", verbose_name=_("公示")
+    )
     application = models.ForeignKey(
         Application, on_delete=models.PROTECT, related_name="objections", verbose_name=_("被异议申请")
     )
