@@ -25,6 +25,7 @@ from .admin_filters import BatchFilter, QueueFilter, UnitFilter
 from .flags import flags_for_applications
 from .forms import ApproveForm, RejectForm, ReturnForm
 from .models import ReviewDecision, ReviewOverview
+from .paginator import CappedCountPaginator
 from .selectors import (
     application_history,
     applications_for_review,
@@ -98,6 +99,7 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
     list_per_page = 50
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
+    paginator = CappedCountPaginator
     actions = ("approve_selected", "return_selected", "reject_selected")
 
     class Media:
