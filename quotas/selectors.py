@@ -4,14 +4,24 @@ from django.contrib.auth.base_user import AbstractBaseUser
 
 from .models import AdminRole, Union, UnionAdmin, UnionLevel
 
+# Every admin hook of every app asks who the user is; a request's user object carries the
+# answer so one page costs one look-up, not one per permission check.
+UNION_ADMIN_CACHE_ATTR = "_qiuxue_union_admin"
+
 
 def union_admin_of(user: AbstractBaseUser | None) -> UnionAdmin | None:
     if user is None or not user.is_authenticated:
         return None
-    try:
-        return UnionAdmin.objects.select_related("union").get(user=user)
-    except UnionAdmin.DoesNotExist:
-        return None
+    if UNION_ADMIN_CACHE_ATTR in user.__dict__:
+        return user.__dict__[UNION_ADMIN_CACHE_ATTR]
+    admin = UnionAdmin.objects.select_related("union").filter(user=user).first()
+    user.__dict__[UNION_ADMIN_CACHE_ATTR] = admin
+    return admin
+
+
+def union_admin_forget(user: AbstractBaseUser) -> None:
+    """Drop the cached answer after the user's admin record changed."""
+    user.__dict__.pop(UNION_ADMIN_CACHE_ATTR, None)
 
 
 def union_scope_of(user: AbstractBaseUser | None) -> Union | None:

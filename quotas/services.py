@@ -16,7 +16,7 @@ from .models import (
     Union,
     UnionAdmin,
 )
-from .selectors import union_admin_of
+from .selectors import union_admin_forget, union_admin_of
 
 
 def audit_log_write(
@@ -50,7 +50,9 @@ def union_create(*, name: str, code: str, level: str, parent: Union | None = Non
 def union_admin_create(*, user: AbstractBaseUser, union: Union, role: str = AdminRole.REVIEWER) -> UnionAdmin:
     user.is_staff = True
     user.save(update_fields=["is_staff"])
-    return UnionAdmin.objects.create(user=user, union=union, role=role)
+    union_admin = UnionAdmin.objects.create(user=user, union=union, role=role)
+    union_admin_forget(user)
+    return union_admin
 
 
 @transaction.atomic
@@ -78,6 +80,7 @@ def union_admin_update(
     before = {"union": union_admin.union.name, "role": union_admin.role}
     union_admin.union, union_admin.role = union, role
     union_admin.save(update_fields=["union", "role"])
+    union_admin_forget(union_admin.user)
     audit_log_write(
         actor=actor,
         action="union_admin.update",
