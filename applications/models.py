@@ -82,7 +82,8 @@ class SeatStatus(models.TextChoices):
 
 class ApplicationQuerySet(models.QuerySet):
     def in_subtree(self, union: Union) -> "ApplicationQuerySet":
-        return self.filter(worker__union__path__startswith=union.path)
+        # The application's own copy of the path: one indexed column, no join.
+        return self.filter(union_path__startswith=union.path)
 
 
 class Application(models.Model):
@@ -108,6 +109,12 @@ class Application(models.Model):
     )
     # Ordered ids of the unions that review this application, lowest first; fixed at submission.
     review_chain = models.JSONField(default=list, editable=False)
+    # The materialised path of the worker's union, copied when the draft is created and
+    # again at submission (the union whose chain reviews it). Like ``review_chain`` it is
+    # not followed afterwards: a worker who moves to another union leaves the applications
+    # already submitted with the union they were submitted under. Subtree scoping of
+    # applications filters this one column (``in_subtree``), with no join to the worker.
+    union_path = models.CharField(_("所属工会路径"), max_length=255, blank=True, default="", editable=False)
     returned_at = models.DateTimeField(null=True, blank=True)
     return_fields = models.JSONField(default=list, blank=True)
     return_reason = models.TextField(blank=True)
@@ -133,12 +140,34 @@ class Application(models.Model):
         ]
         indexes = [
             models.Index(fields=["program", "status", "submitted_at", "id"], name="app_fcfs_idx"),
-            models.Index(fields=["current_tier", "status"], name="app_tier_queue_idx"),
+            # The review queue: "at tier X, in review, oldest first" is a range of this
+            # index in page order; the scope column at the end lets the (capped) count
+            # run as an index-only scan. Supersedes (current_tier, status).
+            models.Index(
+                fields=["current_tier", "status", "submitted_at", "id", "union_path"], name="app_review_queue_idx"
+            ),
+            # Subtree prefix queries (``LIKE 'path%'``) whatever the database collation,
+            # with the status so scoped counts per status need no heap visits.
+            models.Index(
+                fields=["union_path", "status"],
+                name="app_scope_idx",
+                opclasses=["varchar_pattern_ops", "varchar_pattern_ops"],
+            ),
             models.Index(fields=["program", "seat_status", "seat_rank"], name="app_seat_idx"),
         ]
 
     def __str__(self) -> str:
         return self.number or f"草稿#{self.pk}"
+
+    def save(self, *args, **kwargs):
+        # The services set ``union_path``; rows created any other way (fixtures, the shell)
+        # must not fall outside every subtree, so a blank one is filled from the worker.
+        if not self.union_path and self.worker_id is not None:
+            self.union_path = Worker.objects.filter(pk=self.worker_id).values_list("union__path", flat=True).get()
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "union_path"}
+        super().save(*args, **kwargs)
 
 
 class Attachment(models.Model):

@@ -199,6 +199,7 @@ def application_create_draft(
                 enrolled_on=data.enrolled_on,
                 chsi_code=data.chsi_code.strip(),
                 chsi_expires_on=data.chsi_expires_on,
+                union_path=worker.union.path,  # scope column (reviews): see Application.union_path
             )
             app.number = _application_number(program=program, pk=app.pk)
             app.save(update_fields=["number"])
@@ -426,6 +427,7 @@ def application_submit(
             "submitted_at": now,
             "last_submitted_at": now,
             "review_chain": [u.pk for u in chain],
+            "union_path": app.worker.union.path,  # the union it is submitted under (scope column)
             "current_tier": chain[0],
             "number": app.number or _application_number(program=program, pk=app.pk),
         }
