@@ -2,7 +2,9 @@
 
 ``UnionScopedAdmin.union_lookup`` names the path from the model to a ``Union``; the
 queryset is filtered to that union's subtree, object permissions are checked against it,
-and union pickers only offer unions inside it. Nobody without a ``UnionAdmin`` sees
+and union pickers only offer unions inside it. A model that carries its own copy of the
+path (``Application.union_path``) names that column in ``union_path_field`` instead: the
+subtree is then one indexed column, no join. Nobody without a ``UnionAdmin`` sees
 anything, superusers included (an operator is attached to a union like everyone else).
 """
 
@@ -15,6 +17,9 @@ from .selectors import union_admin_of, union_scope_of
 
 class UnionScopedAdmin(admin.ModelAdmin):
     union_lookup: str = "union"
+    # Set to a path column lookup (e.g. "union_path", "application__union_path") to scope
+    # by it rather than by ``union_lookup``'s union path.
+    union_path_field: str | None = None
     # Roles that may add/change/delete through this admin (view is open to every role).
     write_roles: tuple[str, ...] = (AdminRole.MANAGER,)
     # City-level only: programme set-up and quotas belong to the city federation.
@@ -25,7 +30,11 @@ class UnionScopedAdmin(admin.ModelAdmin):
         scope = union_scope_of(request.user)
         if scope is None:
             return qs.none()
-        return qs.filter(**{f"{self.union_lookup}__path__startswith": scope.path})
+        return qs.filter(**{f"{self.scope_path_lookup}__startswith": scope.path})
+
+    @property
+    def scope_path_lookup(self) -> str:
+        return self.union_path_field or f"{self.union_lookup}__path"
 
     def _in_scope(self, request: HttpRequest, obj) -> bool:
         if obj is None:

@@ -65,6 +65,7 @@ class _ReviewScopedAdmin(UnionScopedAdmin):
 @admin.register(Application)
 class ApplicationReviewAdmin(_ReviewScopedAdmin):
     union_lookup = "worker__union"
+    union_path_field = "union_path"
     list_display = (
         "number",
         "worker_name",
@@ -357,6 +358,7 @@ class ReviewOverviewAdmin(_ReviewScopedAdmin):
     """The overview page: pending per tier and unit, overdue against the review window."""
 
     union_lookup = "worker__union"
+    union_path_field = "union_path"
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
@@ -388,6 +390,7 @@ class ReviewOverviewAdmin(_ReviewScopedAdmin):
 @admin.register(ReviewDecision)
 class ReviewDecisionAdmin(_ReviewScopedAdmin):
     union_lookup = "application__worker__union"
+    union_path_field = "application__union_path"
     list_display = ("at", "application", "tier_union", "reviewer", "decision", "window_override")
     list_filter = ("decision", "window_override")
     list_select_related = ("application", "tier_union", "reviewer")

@@ -90,7 +90,7 @@ class UnitFilter(admin.SimpleListFilter):
         unit = Union.objects.filter(parent=admin_.union, pk=int(self.value())).first()
         if unit is None:
             return queryset.none()
-        return queryset.filter(worker__union__path__startswith=unit.path)
+        return queryset.in_subtree(unit)
 
 
 class BatchFilter(admin.SimpleListFilter):

@@ -22,9 +22,7 @@ def request_union_admin(request: HttpRequest) -> UnionAdmin | None:
 def applications_for_review(*, union: Union) -> QuerySet[Application]:
     """Everything a reviewer of ``union`` may see: submitted applications of its subtree.
     Drafts belong to the worker until submitted."""
-    return Application.objects.exclude(status=ApplicationStatus.DRAFT).filter(
-        worker__union__path__startswith=union.path
-    )
+    return Application.objects.in_subtree(union).exclude(status=ApplicationStatus.DRAFT)
 
 
 def review_window_open(*, batch: Batch | None, now=None) -> bool:
@@ -43,7 +41,7 @@ def review_overview(*, union: Union) -> dict:
     """Pending applications of the subtree by tier and by unit, with overdue counts.
 
     Two grouped queries whatever the size of the subtree; units are the direct children of
-    ``union`` found by the first segment of the worker's union path below it.
+    ``union`` found by the first segment of the application's union path below it.
     """
     now = timezone.now()
     pending = applications_for_review(union=union).filter(status=ApplicationStatus.IN_REVIEW)
@@ -55,7 +53,7 @@ def review_overview(*, union: Union) -> dict:
     )
     segment = len(union.path) + PATH_SEGMENT_WIDTH + 1
     by_unit_rows = (
-        pending.annotate(unit_path=Substr("worker__union__path", 1, segment))
+        pending.annotate(unit_path=Substr("union_path", 1, segment))
         .values("unit_path")
         .annotate(n=Count("id"), overdue=overdue, mine=Count("id", filter=Q(current_tier_id=union.pk)))
         .order_by("unit_path")
