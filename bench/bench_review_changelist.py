@@ -183,6 +183,7 @@ def _ensure_data(n_apps: int) -> tuple[Union, list[Union], bool]:
         have = Application.objects.filter(program__owner_union=city).count()
         if have == n_apps:
             _union_path_fill(city)
+            _vacuum_analyze()
             return city, list(Union.objects.filter(parent=city).order_by("path")), True
         _drop(city)
     with transaction.atomic():
@@ -195,7 +196,7 @@ def _ensure_data(n_apps: int) -> tuple[Union, list[Union], bool]:
 
 def _union_path_fill(city: Union) -> None:
     """Data of an earlier run without ``Application.union_path`` (the migration fills it
-    too): one set-based UPDATE, then fresh statistics and visibility map."""
+    too): one set-based UPDATE."""
     with connection.cursor() as cur:
         cur.execute(
             "UPDATE applications_application a SET union_path = u.path "
@@ -203,9 +204,6 @@ def _union_path_fill(city: Union) -> None:
             "WHERE w.id = a.worker_id AND a.union_path = '' AND u.path LIKE %s",
             [city.path + "%"],
         )
-        filled = cur.rowcount
-    if filled:
-        _vacuum_analyze()
 
 
 def _vacuum_analyze() -> None:

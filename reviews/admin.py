@@ -101,6 +101,8 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     paginator = CappedCountPaginator
+    # Says so when the count stopped at the cap (the figure shown is then a lower bound).
+    change_list_template = "admin/reviews/application/change_list.html"
     actions = ("approve_selected", "return_selected", "reject_selected")
 
     class Media:

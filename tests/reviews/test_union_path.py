@@ -86,3 +86,23 @@ def test_rows_created_outside_the_services_get_the_worker_union_path(tree, progr
         chsi_expires_on="2030-01-01",
     )
     assert Application.objects.get(pk=app.pk).union_path == tree.grassroots_i.path
+
+
+@pytest.mark.django_db
+def test_list_counts_are_exact_below_the_cap_and_say_so_at_the_cap(client, tree, program, monkeypatch):
+    from reviews.paginator import CappedCountPaginator
+
+    from .conftest import make_submitted
+
+    apps = [make_submitted(make_worker(tree.grassroots_a1), program) for _ in range(4)]
+    admin_user = make_admin(tree.county_a)
+    client.force_login(admin_user)
+    monkeypatch.setattr(CappedCountPaginator, "cap", 5)
+    response = client.get(reverse(CHANGELIST), {"queue": "all"})
+    assert response.context["cl"].result_count == len(apps)
+    assert "rv-capped" not in response.content.decode()
+
+    monkeypatch.setattr(CappedCountPaginator, "cap", 3)
+    response = client.get(reverse(CHANGELIST), {"queue": "all"})
+    assert response.context["cl"].result_count == 3
+    assert "共超过 3 条" in response.content.decode()
