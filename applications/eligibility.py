@@ -112,8 +112,9 @@ def document_reasons(*, required: Iterable[str], present: Iterable[str]) -> list
     return [_("缺少材料：%(kind)s。") % {"kind": labels.get(k, k)} for k in missing]
 
 
-def catalogue_reasons(*, entries: set[tuple[str, str, str]], school: str, level: str, major: str) -> list[str]:
-    if not entries or (school, level, major) in entries:
+def catalogue_reasons(*, listed: bool | None) -> list[str]:
+    """``listed``: None when the programme has no catalogue, else whether the choice is in it."""
+    if listed is None or listed:
         return []
     return [_("所选院校、层次和专业不在本方案的院校专业目录中。")]
 

@@ -1,5 +1,6 @@
 """Tell the worker about each step: one in-app message per event (never two), plus an
-email and an SMS where configured. Delivery happens after the transition has committed.
+email and an SMS where configured. The in-app row is written with the transition; the
+email/SMS delivery is queued after it has committed.
 
 Exactly once: the in-app row is unique per event; the email and the SMS are each *claimed*
 by an ``UPDATE … WHERE emailed_at IS NULL`` before sending, so a task retried, delivered
@@ -22,11 +23,30 @@ from .workflow import ACTION_LABELS
 logger = logging.getLogger(__name__)
 
 
+def _event_text(event: ApplicationEvent) -> tuple[str, str]:
+    title = f"{event.application}：{ACTION_LABELS.get(event.action, event.action)}"
+    body_parts = [p for p in (event.tier.name if event.tier else "", event.reason) if p]
+    return title, "；".join(body_parts)
+
+
+def notification_for_event_create(*, event: ApplicationEvent) -> Notification:
+    """The message for an event just written, in the caller's transaction (the state
+    machine calls it): one INSERT, no look-up; the email/SMS job is queued after commit.
+    The event is new, so the one-message-per-event constraint cannot be hit here."""
+    title, body = _event_text(event)
+    application = event.application
+    notification = Notification.objects.create(
+        event=event, user_id=application.worker.user_id, application=application, title=title, body=body
+    )
+    notification_deliver_enqueue(notification_id=notification.pk)
+    return notification
+
+
 def notification_for_event_send(*, event_id: int) -> Notification | None:
+    """The message for an already committed event, created if missing (idempotent)."""
     event = ApplicationEvent.objects.select_related("application__worker__user", "tier").get(pk=event_id)
     application = event.application
-    title = f"{application}：{ACTION_LABELS.get(event.action, event.action)}"
-    body_parts = [p for p in (event.tier.name if event.tier else "", event.reason) if p]
+    title, body = _event_text(event)
     try:
         with transaction.atomic():
             notification, created = Notification.objects.get_or_create(
@@ -35,7 +55,7 @@ def notification_for_event_send(*, event_id: int) -> Notification | None:
                     "user": application.worker.user,
                     "application": application,
                     "title": title,
-                    "body": "；".join(body_parts),
+                    "body": body,
                 },
             )
             if created:

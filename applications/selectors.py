@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Min, Q
+from django.db.models import Exists, Min, Q
 from django.http import Http404
 from django.utils import timezone
 
@@ -84,8 +84,20 @@ def catalogue_of(*, program: Program) -> list[CatalogueEntry]:
     return list(program.catalogue.all())
 
 
-def catalogue_keys(*, program: Program) -> set[tuple[str, str, str]]:
-    return set(program.catalogue.values_list("school", "level", "major"))
+def catalogue_lists(*, program: Program, school: str, level: str, major: str) -> bool | None:
+    """None when the programme has no catalogue (any school goes), else whether it lists
+    this school, level and major. One query on the unique index, whatever the list's size."""
+    entries = CatalogueEntry.objects.filter(program_id=program.pk)
+    has_any, listed = (
+        Program.objects.filter(pk=program.pk)
+        .annotate(
+            has_any=Exists(entries),
+            listed=Exists(entries.filter(school=school.strip(), level=level, major=major.strip())),
+        )
+        .values_list("has_any", "listed")
+        .get()
+    )
+    return listed if has_any else None
 
 
 def seat_capacity_of(*, program: Program) -> int | None:

@@ -27,7 +27,7 @@ from quotas.services import audit_log_write
 
 from . import eligibility
 from .models import Application, ApplicationEvent, ApplicationStatus, Attachment, SeatStatus, Worker
-from .selectors import QUEUED_STATUSES, catalogue_keys, open_batch_of, prior_level_groups_of, seat_capacity_of
+from .selectors import QUEUED_STATUSES, catalogue_lists, open_batch_of, prior_level_groups_of, seat_capacity_of
 from .uploads import upload_clean
 from .validators import birth_date_from_id, validate_bank_card, validate_id_number, validate_phone
 from .workflow import Action, application_transition
@@ -152,7 +152,7 @@ def _check_data(*, program: Program, data: ApplicationData) -> None:
     reasons = [
         *eligibility.level_reasons(program=program, level=data.level),
         *eligibility.catalogue_reasons(
-            entries=catalogue_keys(program=program), school=data.school, level=data.level, major=data.major
+            listed=catalogue_lists(program=program, school=data.school, level=data.level, major=data.major)
         ),
     ]
     if not data.school.strip() or not data.major.strip():
@@ -308,7 +308,7 @@ def _event_record(*, application: Application, action: str, label: str, detail: 
         to_status=application.status,
         detail={"label": label, **(detail or {})},
     )
-    transaction.on_commit(lambda: notifications.notification_for_event_send(event_id=event.pk))
+    notifications.notification_for_event_create(event=event)
 
 
 def seat_release_and_promote(*, application: Application) -> Application | None:
@@ -377,9 +377,19 @@ def _reasons_at(*, app: Application, on: date) -> list[str]:
             present_documents=present,
         ),
         *eligibility.catalogue_reasons(
-            entries=catalogue_keys(program=app.program), school=app.school, level=app.level, major=app.major
+            listed=catalogue_lists(program=app.program, school=app.school, level=app.level, major=app.major)
         ),
     ]
+
+
+def _lock_for_submit(application: Application) -> Application:
+    # Everything the checks read comes with the one locked row; ``of=("self",)`` keeps the
+    # joined worker, union and programme rows unlocked (see ``_program_lock``).
+    return (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("worker__union", "program__owner_union")
+        .get(pk=application.pk)
+    )
 
 
 def _at_submission(program: Program) -> bool:
@@ -398,11 +408,7 @@ def application_submit(
         # Program first, then the application: the same order as withdrawal, so a submit and
         # a withdraw of one draft in two tabs cannot deadlock.
         locked_program = _program_lock(application.program_id) if _at_submission(application.program) else None
-        app = (
-            Application.objects.select_for_update(of=("self",))
-            .select_related("worker__union", "program")
-            .get(pk=application.pk)
-        )
+        app = _lock_for_submit(application)
         # The FCFS time is read under the locks, so seat ranks follow submission times exactly.
         now = now or timezone.now()
         _check_owner(app, actor)
@@ -440,6 +446,7 @@ def application_submit(
             changes=changes,
             expected_status=S.DRAFT,
             detail={"batch": batch.number, "seat_status": changes.get("seat_status", "")},
+            locked=True,
         )
     application.__dict__.update({k: v for k, v in result.application.__dict__.items() if not k.startswith("_")})
     return result.application
@@ -460,11 +467,7 @@ def application_resubmit(
     with transaction.atomic():
         if _at_submission(application.program):
             _program_lock(application.program_id)
-        app = (
-            Application.objects.select_for_update(of=("self",))
-            .select_related("worker__union", "program")
-            .get(pk=application.pk)
-        )
+        app = _lock_for_submit(application)
         _check_owner(app, actor)
         if (
             app.status in (S.IN_REVIEW, S.APPROVED, S.PAID)
@@ -492,6 +495,7 @@ def application_resubmit(
             changes=changes,
             expected_status=S.RETURNED,
             detail={"kept_queue_position": keep},
+            locked=True,
         )
     application.__dict__.update({k: v for k, v in result.application.__dict__.items() if not k.startswith("_")})
     return result.application
@@ -511,6 +515,7 @@ def application_withdraw(*, application: Application, actor: AbstractBaseUser, r
             actor=actor,
             reason=reason.strip()[:500],
             expected_status=app.status,
+            locked=True,
         )
         seat_release_and_promote(application=result.application)
     application.__dict__.update({k: v for k, v in result.application.__dict__.items() if not k.startswith("_")})

@@ -2,7 +2,8 @@
 
 Every change of status in every app goes through ``application_transition``: it locks the
 row, checks the (status, action) pair against ``TRANSITIONS``, writes the change and one
-``ApplicationEvent`` in the same transaction, and tells the worker after commit.
+``ApplicationEvent`` and the worker's in-app message in the same transaction, and queues
+the email/SMS copies after commit.
 """
 
 from dataclasses import dataclass
@@ -85,55 +86,102 @@ def application_transition(
     changes: dict | None = None,
     expected_status: str | None = None,
     expected_tier_id: int | None = None,
+    locked: bool = False,
 ) -> TransitionResult:
     """Apply ``action`` to the application under a row lock.
 
     ``changes`` are extra field values to write with the status (e.g. the next tier).
     ``expected_status``/``expected_tier_id`` guard against acting on a stale page: two
     reviewers clicking at once get one decision, and the second a clear refusal.
+    ``locked=True``: the caller already holds the row lock in its own open transaction
+    (``select_for_update(of=("self",))``, with ``worker``) and passes that instance, so the
+    row is not read again: the worker's submit is one lock, not two, at window open.
     """
-    with transaction.atomic():
-        locked = Application.objects.select_for_update().get(pk=application.pk)
-        if expected_status is not None and locked.status != expected_status:
-            raise TransitionError(
-                _("申请 %(number)s 的状态已变为“%(status)s”，请刷新后再操作。")
-                % {"number": locked, "status": locked.get_status_display()}
-            )
-        if expected_tier_id is not None and locked.current_tier_id != expected_tier_id:
-            raise TransitionError(_("申请 %(number)s 已不在本级审核，请刷新后再操作。") % {"number": locked})
-        target = TRANSITIONS.get((locked.status, action))
-        if target is None:
-            raise TransitionError(
-                _("申请 %(number)s 当前为“%(status)s”，不能执行“%(action)s”。")
-                % {
-                    "number": locked,
-                    "status": locked.get_status_display(),
-                    "action": ACTION_LABELS.get(action, action),
-                }
-            )
-        from_status = locked.status
-        locked.status = target
-        for field, value in (changes or {}).items():
-            setattr(locked, field, value)
-        locked.updated_at = timezone.now()
-        locked.save()
-        event = ApplicationEvent.objects.create(
-            application=locked,
-            actor=actor if actor is not None and actor.is_authenticated else None,
-            tier=tier,
+    if locked:
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("application_transition(locked=True) needs the caller's transaction")
+        return _transition_apply(
+            application,
             action=action,
-            from_status=from_status,
-            to_status=target,
+            actor=actor,
+            tier=tier,
             reason=reason,
-            detail=detail or {},
+            detail=detail,
+            changes=changes,
+            expected_status=expected_status,
+            expected_tier_id=expected_tier_id,
         )
-        _notify_after_commit(event)
+    with transaction.atomic():
+        # Only the application row is locked (of=self); the worker comes along for the message.
+        row = Application.objects.select_for_update(of=("self",)).select_related("worker").get(pk=application.pk)
+        result = _transition_apply(
+            row,
+            action=action,
+            actor=actor,
+            tier=tier,
+            reason=reason,
+            detail=detail,
+            changes=changes,
+            expected_status=expected_status,
+            expected_tier_id=expected_tier_id,
+        )
     # Keep the caller's instance in step with the database.
-    application.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
+    application.__dict__.update({k: v for k, v in row.__dict__.items() if not k.startswith("_")})
+    return result
+
+
+def _transition_apply(
+    locked: Application,
+    *,
+    action: str,
+    actor: AbstractBaseUser | None,
+    tier: Union | None,
+    reason: str,
+    detail: dict | None,
+    changes: dict | None,
+    expected_status: str | None,
+    expected_tier_id: int | None,
+) -> TransitionResult:
+    if expected_status is not None and locked.status != expected_status:
+        raise TransitionError(
+            _("申请 %(number)s 的状态已变为“%(status)s”，请刷新后再操作。")
+            % {"number": locked, "status": locked.get_status_display()}
+        )
+    if expected_tier_id is not None and locked.current_tier_id != expected_tier_id:
+        raise TransitionError(_("申请 %(number)s 已不在本级审核，请刷新后再操作。") % {"number": locked})
+    target = TRANSITIONS.get((locked.status, action))
+    if target is None:
+        raise TransitionError(
+            _("申请 %(number)s 当前为“%(status)s”，不能执行“%(action)s”。")
+            % {
+                "number": locked,
+                "status": locked.get_status_display(),
+                "action": ACTION_LABELS.get(action, action),
+            }
+        )
+    from_status = locked.status
+    locked.status = target
+    for field, value in (changes or {}).items():
+        setattr(locked, field, value)
+    locked.updated_at = timezone.now()
+    locked.save()
+    event = ApplicationEvent.objects.create(
+        application=locked,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        tier=tier,
+        action=action,
+        from_status=from_status,
+        to_status=target,
+        reason=reason,
+        detail=detail or {},
+    )
+    _notify(event)
     return TransitionResult(application=locked, event=event)
 
 
-def _notify_after_commit(event: ApplicationEvent) -> None:
-    from . import notifications  # late: notifications imports models that import this module's callers
+def _notify(event: ApplicationEvent) -> None:
+    # The in-app message is written in this transaction (one INSERT: it lands with the
+    # event or not at all); only the email/SMS job is queued after commit.
+    from . import notifications  # late: notifications imports this module
 
-    transaction.on_commit(lambda: notifications.notification_for_event_send(event_id=event.pk))
+    notifications.notification_for_event_create(event=event)

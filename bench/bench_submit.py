@@ -1,9 +1,19 @@
 """Burst at window open: how many submissions per second the full stack takes.
 
-gunicorn (several sync workers) + PostgreSQL. N workers with complete drafts and papers are
-made through the services; each gets a logged-in session (created server-side, as a login
-would). Then a pool of threads, each with its own http.client connection, POSTs every submit
-endpoint at once. Reported: submissions/s over the burst and p50/p95/p99 latency.
+gunicorn + PostgreSQL + Redis, configured as in production: ``DEBUG=0``, persistent
+database connections, Celery *not* eager (the email/SMS copies go to a Redis queue of their
+own, purged afterwards; no Celery worker runs), sessions ``cached_db`` on Redis.
+
+N workers with complete drafts and papers are made through the services; each gets a
+logged-in session (created server-side, as a login would: no password hashing in the
+timed part). Before the window opens every worker has the submit page open (one untimed
+GET each, which also warms the session cache). Then a pool of client threads, each with its
+own http.client connection, POSTs every submit endpoint at once.
+
+Reported: submissions/s over the burst, p50/p95/p99 latency, errors (anything but the
+302 to the detail page, and any application not in review afterwards), queries per submit
+(counted in-process on extra applications through the same view), gunicorn workers and
+class, and the load average when the run started (the box may be shared).
 """
 
 import http.client
@@ -14,14 +24,20 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-GUNICORN_WORKERS = int(os.environ.get("BENCH_GUNICORN_WORKERS", "4"))
+# gunicorn's rule of thumb: 2 x cores + 1 sync workers.
+GUNICORN_WORKERS = int(os.environ.get("BENCH_GUNICORN_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
+GUNICORN_CLASS = os.environ.get("BENCH_GUNICORN_CLASS", "sync")
+GUNICORN_THREADS = int(os.environ.get("BENCH_GUNICORN_THREADS", "1"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "16"))
+COUNTED = 3  # extra applications submitted in-process to count the queries of one submit
 
 
 def _free_port() -> int:
@@ -151,16 +167,32 @@ def _setup(n: int, media_root: str) -> list[tuple[int, str]]:
     return out
 
 
-def _start_gunicorn(port: int, media_root: str) -> subprocess.Popen:
+def _redis_url() -> str:
+    from django.conf import settings
+
+    url = settings.CELERY_BROKER_URL
+    if not url.startswith("redis"):
+        raise RuntimeError("bench_submit needs Redis: set CELERY_BROKER_URL=redis://…")
+    return url
+
+
+def _start_gunicorn(port: int, media_root: str, queue: str) -> subprocess.Popen:
+    redis_url = _redis_url()
     env = {
         **os.environ,
         "DEBUG": "0",
         "ALLOWED_HOSTS": "127.0.0.1",
-        "CONN_MAX_AGE": "60",
-        "CELERY_TASK_ALWAYS_EAGER": "1",
+        "CONN_MAX_AGE": "600",
+        # Production path: the after-commit email/SMS job is queued on Redis, not run inline.
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "CELERY_BROKER_URL": redis_url,
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        # Shared cache on the same Redis: sessions become cached_db (settings), login throttle.
+        "REDIS_URL": redis_url,
         "MEDIA_ROOT": media_root,
         "LOG_LEVEL": "ERROR",
     }
+    log = open(Path(media_root) / "gunicorn.log", "wb")  # noqa: SIM115 - closed with the process
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -169,6 +201,12 @@ def _start_gunicorn(port: int, media_root: str) -> subprocess.Popen:
             "qiuxue.wsgi:application",
             "-w",
             str(GUNICORN_WORKERS),
+            "-k",
+            GUNICORN_CLASS,
+            "--threads",
+            str(GUNICORN_THREADS),
+            "--backlog",
+            "2048",
             "-b",
             f"127.0.0.1:{port}",
             "--log-level",
@@ -176,8 +214,8 @@ def _start_gunicorn(port: int, media_root: str) -> subprocess.Popen:
         ],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=log,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -185,11 +223,6 @@ def _start_gunicorn(port: int, media_root: str) -> subprocess.Popen:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             conn.request("GET", "/login/")
             if conn.getresponse().status == 200:
-                # Touch every worker once so imports and DB connections are warm.
-                for _ in range(GUNICORN_WORKERS * 4):
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                    conn.request("GET", "/login/")
-                    conn.getresponse().read()
                 return proc
         except OSError:
             time.sleep(0.2)
@@ -197,66 +230,129 @@ def _start_gunicorn(port: int, media_root: str) -> subprocess.Popen:
     raise RuntimeError("gunicorn did not start")
 
 
+class _Client:
+    """One http.client connection per thread, reopened when the server closes it."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.local = threading.local()
+
+    def request(self, method: str, path: str, session_key: str, body: str = "") -> tuple[int, float]:
+        conn = getattr(self.local, "conn", None)
+        if conn is None:
+            conn = self.local.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        csrf = "b" * 32  # an unmasked CSRF secret, as in the cookie
+        headers = {"Cookie": f"sessionid={session_key}; csrftoken={csrf}", "X-CSRFToken": csrf}
+        if method == "POST":
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            body = body or f"csrfmiddlewaretoken={csrf}"
+        started = time.perf_counter()
+        try:
+            conn.request(method, path, body=body or None, headers=headers)
+            response = conn.getresponse()
+            response.read()
+        except OSError:
+            conn.close()
+            self.local.conn = None
+            return 0, time.perf_counter() - started
+        if response.getheader("Connection", "").lower() == "close":
+            conn.close()  # sync workers close after each response; reconnect next time
+            self.local.conn = None
+        return response.status, time.perf_counter() - started
+
+
+def _queries_per_submit(targets: list[tuple[int, str]], queue: str) -> list[int]:
+    """Submit a few applications in-process through the same view, counting every query
+    (session, user, worker, the submit transaction and the after-commit work)."""
+    from django.conf import settings
+    from django.db import connection, reset_queries
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from qiuxue.celery import app
+
+    old = (app.conf.task_always_eager, app.conf.task_default_queue)
+    app.conf.task_always_eager, app.conf.task_default_queue = False, queue
+    counts = []
+    try:
+        client = Client()
+        for app_id, session_key in targets:
+            client.cookies[settings.SESSION_COOKIE_NAME] = session_key
+            reset_queries()  # the set-up filled the (bounded) query log
+            with CaptureQueriesContext(connection) as ctx:
+                response = client.post(f"/applications/{app_id}/submit/")
+            if response.status_code != 302 or not response["Location"].endswith(f"/applications/{app_id}/"):
+                raise RuntimeError(f"in-process submit failed: {response.status_code}")
+            counts.append(len(ctx.captured_queries))
+    finally:
+        app.conf.task_always_eager, app.conf.task_default_queue = old
+    return counts
+
+
+def _redis_cleanup(queue: str, session_keys: list[str]) -> int:
+    """Drop the bench's queued email/SMS jobs and cached sessions; returns the jobs dropped."""
+    import redis
+
+    r = redis.Redis.from_url(_redis_url())
+    queued = r.llen(queue)
+    r.delete(queue)
+    for i in range(0, len(session_keys), 500):
+        r.delete(*(f":1:django.contrib.sessions.cached_db{k}" for k in session_keys[i : i + 500]))
+    return queued
+
+
 def run(scale: float = 1.0) -> dict:
     from applications.models import Application, ApplicationStatus
 
+    load_at_start = os.getloadavg()
     n = max(50, int(1000 * scale))
     media_root = tempfile.mkdtemp(prefix="qx-bench-media-")
+    queue = f"qiuxue-bench-submit-{os.getpid()}"
     t0 = time.perf_counter()
-    targets = _setup(n, media_root)
+    all_targets = _setup(n + COUNTED, media_root)
+    targets, counted = all_targets[:n], all_targets[n:]
     setup_s = time.perf_counter() - t0
+    queries = _queries_per_submit(counted, queue)
+
     port = _free_port()
-    server = _start_gunicorn(port, media_root)
-    csrf = secrets.token_hex(16)  # 32 characters: an unmasked CSRF secret, as in the cookie
-    body = f"csrfmiddlewaretoken={csrf}"
-
-    import threading
-
-    local = threading.local()
-
-    def submit(target: tuple[int, str]) -> tuple[int, float]:
-        app_id, session_key = target
-        conn = getattr(local, "conn", None)
-        if conn is None:
-            conn = local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        started = time.perf_counter()
-        conn.request(
-            "POST",
-            f"/applications/{app_id}/submit/",
-            body=body,
-            headers={
-                "Content-Type": "application/x-www-form-urlencoded",
-                "Cookie": f"sessionid={session_key}; csrftoken={csrf}",
-                "X-CSRFToken": csrf,
-            },
-        )
-        response = conn.getresponse()
-        response.read()
-        if response.getheader("Connection", "").lower() == "close":
-            conn.close()  # sync workers close after each response; reconnect next time
-        return response.status, time.perf_counter() - started
-
+    server = _start_gunicorn(port, media_root, queue)
+    client = _Client(port)
     try:
         with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
+            # Everyone has the submit page open when the window opens (untimed).
+            warm = Counter(
+                s for s, _ in pool.map(lambda t: client.request("GET", f"/applications/{t[0]}/submit/", t[1]), targets)
+            )
+            load_at_burst = os.getloadavg()
             burst_start = time.perf_counter()
-            results = list(pool.map(submit, targets))
+            results = list(pool.map(lambda t: client.request("POST", f"/applications/{t[0]}/submit/", t[1]), targets))
             burst_s = time.perf_counter() - burst_start
     finally:
         server.terminate()
         server.wait(timeout=15)
+    dropped = _redis_cleanup(queue, [k for _, k in all_targets])
+    statuses = Counter(status for status, _ in results)
     latencies = sorted(r[1] * 1000 for r in results)
-    ok = sum(1 for status, _ in results if status == 302)
     submitted = Application.objects.filter(pk__in=[t[0] for t in targets], status=ApplicationStatus.IN_REVIEW).count()
     quantiles = statistics.quantiles(latencies, n=100)
     return {
         "submissions": n,
-        "gunicorn_workers": GUNICORN_WORKERS,
+        "load_average_at_start": " / ".join(f"{x:.2f}" for x in load_at_start),
+        "load_average_at_burst": " / ".join(f"{x:.2f}" for x in load_at_burst),
+        "cpus": os.cpu_count(),
+        "gunicorn": f"{GUNICORN_WORKERS} x {GUNICORN_CLASS}"
+        + (f" ({GUNICORN_THREADS} threads)" if GUNICORN_THREADS > 1 else ""),
         "client_concurrency": CONCURRENCY,
-        "http_302": ok,
+        "warmup_statuses": dict(warm),
+        "statuses": dict(statuses),
+        "errors": n - statuses.get(302, 0),
         "in_review_after": submitted,
+        "queries_per_submit": max(queries),
         "submissions_per_s": round(n / burst_s, 1),
         "p50_ms": round(statistics.median(latencies), 1),
         "p95_ms": round(quantiles[94], 1),
         "p99_ms": round(quantiles[98], 1),
+        "max_ms": round(latencies[-1], 1),
+        "email_sms_jobs_queued": dropped,
         "setup_s": round(setup_s, 1),
     }
