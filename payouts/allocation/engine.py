@@ -11,7 +11,9 @@ Vocabulary shared by the queries:
 - *held*: live awards the run must not touch and whose slots count as used: published,
   paid or failed (payment retried) awards, and proposed awards outside the scope.
 - *cand*: approved applications in scope without a held or revoked award of the source
-  (a revoked award is final for that application and source).
+  (a revoked award is final for that application and source). Written ``NOT IN``
+  (``application_id`` is never NULL) so PostgreSQL always hashes the excluded set: with
+  ``NOT EXISTS`` and fresh, unanalysed award rows it chose a nested loop per application.
 """
 
 # Only table names (from model metadata) and fixed SQL fragments are formatted into these
@@ -22,13 +24,12 @@ from dataclasses import dataclass
 
 from django.db import connection
 
-from applications.models import Application, Worker
+from applications.models import Application
 from quotas.models import Batch, Quota, Union
 
 from ..models import Award
 
 A = Application._meta.db_table
-W = Worker._meta.db_table
 U = Union._meta.db_table
 Q = Quota._meta.db_table
 B = Batch._meta.db_table
@@ -62,31 +63,30 @@ def _held_and_cand(*, source_id: int, scope: Scope, cand_extra: str = "") -> tup
         AND (x.status <> 'proposed' OR NOT ({held_scope}))
     ),
     cand AS (
-      SELECT a.id, a.submitted_at, a.batch_id, a.seat_rank, w.union_id
+      SELECT a.id, a.submitted_at, a.batch_id, a.seat_rank, a.union_path
       FROM {A} a
-      JOIN {W} w ON w.id = a.worker_id
       LEFT JOIN {B} cb ON cb.id = a.batch_id
       WHERE a.program_id = %s AND a.status = 'approved' AND ({cand_scope}) {cand_extra}
-        AND NOT EXISTS (
-          SELECT 1 FROM {X} y WHERE y.application_id = a.id AND y.source_id = %s AND y.status <> 'proposed'
-        )
+        AND a.id NOT IN (SELECT y.application_id FROM {X} y WHERE y.source_id = %s AND y.status <> 'proposed')
     )"""
     return sql, [source_id, *held_params, scope.program_id, *cand_params, source_id]
 
 
 def unit_of_cte(*, apps_cte: str, source_id: int) -> tuple[str, list]:
-    """``unit_of(union_id, quota_id)``: the deepest ancestor-or-self of each applicant's
-    union that has a quota row of the source. Computed per *union* (hundreds), not per
-    application (a million), then joined back by ``union_id``."""
+    """``unit_of(union_path, quota_id)``: the deepest ancestor-or-self of each applicant's
+    union that has a quota row of the source. Computed per distinct union *path* (a few
+    hundred), not per application (a million), then joined back by path. The path is the
+    application's own copy (``Application.union_path``, the union it was submitted under),
+    so a million applications need no join to their workers."""
     sql = f"""
     unit_of AS (
-      SELECT t.union_id, t.quota_id FROM (
-        SELECT u.id AS union_id, q.id AS quota_id,
-               row_number() OVER (PARTITION BY u.id ORDER BY qu.depth DESC) AS k
-        FROM {U} u
+      SELECT t.union_path, t.quota_id FROM (
+        SELECT p.union_path, q.id AS quota_id,
+               row_number() OVER (PARTITION BY p.union_path ORDER BY qu.depth DESC) AS k
+        FROM (SELECT DISTINCT union_path FROM {apps_cte}) p
         JOIN {Q} q ON q.source_id = %s AND q.union_id IS NOT NULL
         JOIN {U} qu ON qu.id = q.union_id
-        WHERE u.id IN (SELECT DISTINCT union_id FROM {apps_cte}) AND u.path LIKE qu.path || '%%'
+        WHERE p.union_path LIKE qu.path || '%%'
       ) t WHERE t.k = 1
     )"""
     return sql, [source_id]
@@ -114,7 +114,7 @@ def _unit_ranked(*, source_id: int, scope: Scope) -> tuple[str, list]:
              row_number() OVER (PARTITION BY uo.quota_id ORDER BY c.submitted_at, c.id) AS unit_rank,
              ul.slots AS unit_slots, ul.held_n AS unit_held
       FROM cand c
-      LEFT JOIN unit_of uo ON uo.union_id = c.union_id
+      LEFT JOIN unit_of uo ON uo.union_path = c.union_path
       LEFT JOIN unit_left ul ON ul.quota_id = uo.quota_id
     ),
     ranked1 AS (
@@ -247,29 +247,37 @@ MATCHING_COLUMNS = ("id", "batch_id", "rank", "base_explanation", "county_id")
 
 def matching_rows(*, source_id: int, base_source_id: int, scope: Scope) -> list[dict]:
     """One row per live award of the base source, 1:1, with the applicant's county
-    (the deepest ancestor-or-self of level county) for county-paid matching money."""
+    (the deepest ancestor-or-self of level county) for county-paid matching money. The
+    county is found per union (a few hundred), not per award."""
     in_scope, scope_params = scope.in_scope_sql("b")
     sql = f"""
-    SELECT a.id, a.batch_id, x.rank, x.explanation,
-           (SELECT cu.id FROM {U} cu WHERE cu.level = 'county' AND u.path LIKE cu.path || '%%'
-            ORDER BY cu.depth DESC LIMIT 1) AS county_id
-    FROM {X} x
-    JOIN {A} a ON a.id = x.application_id
-    JOIN {W} w ON w.id = a.worker_id
-    JOIN {U} u ON u.id = w.union_id
-    LEFT JOIN {B} b ON b.id = a.batch_id
-    WHERE x.source_id = %s AND x.status <> 'revoked' AND a.program_id = %s AND a.status = 'approved'
-      AND ({in_scope})
-      AND NOT EXISTS (
-        SELECT 1 FROM {X} y WHERE y.application_id = a.id AND y.source_id = %s AND y.status <> 'proposed'
-      )
-    ORDER BY a.submitted_at, a.id"""
+    WITH base AS (
+      SELECT a.id, a.batch_id, a.submitted_at, x.rank, x.explanation, a.union_path
+      FROM {X} x
+      JOIN {A} a ON a.id = x.application_id
+      LEFT JOIN {B} b ON b.id = a.batch_id
+      WHERE x.source_id = %s AND x.status <> 'revoked' AND a.program_id = %s AND a.status = 'approved'
+        AND ({in_scope})
+        AND a.id NOT IN (SELECT y.application_id FROM {X} y WHERE y.source_id = %s AND y.status <> 'proposed')
+    ),
+    county_of AS (
+      SELECT t.union_path, t.county_id FROM (
+        SELECT p.union_path, cu.id AS county_id,
+               row_number() OVER (PARTITION BY p.union_path ORDER BY cu.depth DESC) AS k
+        FROM (SELECT DISTINCT union_path FROM base) p
+        JOIN {U} cu ON cu.level = 'county' AND p.union_path LIKE cu.path || '%%'
+      ) t WHERE t.k = 1
+    )
+    SELECT base.id, base.batch_id, base.rank, base.explanation, co.county_id
+    FROM base LEFT JOIN county_of co ON co.union_path = base.union_path
+    ORDER BY base.submitted_at, base.id"""
     return _fetch(sql, [base_source_id, scope.program_id, *scope_params, source_id], MATCHING_COLUMNS)
 
 
 def tune_session() -> None:
     """PostgreSQL: give this transaction's sorts room in memory (a million-row window
-    sort spills to disk at the 4 MB default). SQLite needs nothing."""
+    sort spills to disk at the 4 MB default) and keep its joins set-based. SQLite needs
+    nothing."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             cur.execute("SET LOCAL work_mem = '256MB'")

@@ -71,7 +71,7 @@ def _unit_usage(source: FundingSource) -> list[UnitUsage]:
     unit_of, unit_params = engine.unit_of_cte(apps_cte="apps", source_id=source.pk)
     sql = f"""
     WITH apps AS (
-      SELECT a.id, w.union_id FROM {engine.A} a JOIN {engine.W} w ON w.id = a.worker_id
+      SELECT a.id, a.union_path FROM {engine.A} a
       WHERE a.program_id = %s AND a.status IN ('approved', 'paid')
     ),
     {unit_of},
@@ -79,7 +79,7 @@ def _unit_usage(source: FundingSource) -> list[UnitUsage]:
     SELECT uo.quota_id, count(*),
            sum(CASE WHEN aw.via = 'pool' THEN 1 ELSE 0 END),
            sum(CASE WHEN aw.application_id IS NULL THEN 1 ELSE 0 END)
-    FROM apps LEFT JOIN unit_of uo ON uo.union_id = apps.union_id
+    FROM apps LEFT JOIN unit_of uo ON uo.union_path = apps.union_path
     LEFT JOIN aw ON aw.application_id = apps.id
     GROUP BY uo.quota_id"""
     with connection.cursor() as cur:

@@ -123,6 +123,7 @@ def applications(
                 chsi_expires_on=date(prog.year + 1, 3, 1),
                 status=status,
                 submitted_at=t,
+                union_path=unit.path,
                 **extra,
             )
             for w, t in zip(ws, times, strict=True)
