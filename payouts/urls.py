@@ -13,6 +13,14 @@ from .allocation import views as allocation_views  # noqa: E402
 
 urlpatterns += [path("allocation/<slug:slug>/", allocation_views.allocation_program, name="allocation_program")]
 urlpatterns += [path("allocation/runs/<int:pk>/", allocation_views.allocation_run, name="allocation_run")]
-urlpatterns += [path("allocation/runs/<int:pk>/status.json", allocation_views.allocation_run_status, name="allocation_run_status")]
+urlpatterns += [
+    path("allocation/runs/<int:pk>/status.json", allocation_views.allocation_run_status, name="allocation_run_status")
+]
 urlpatterns += [path("allocation/<slug:slug>/usage/", allocation_views.allocation_usage, name="allocation_usage")]
-urlpatterns += [path("allocation/<slug:slug>/usage/<int:source_id>.xlsx", allocation_views.allocation_usage_xlsx, name="allocation_usage_xlsx")]
+urlpatterns += [
+    path(
+        "allocation/<slug:slug>/usage/<int:source_id>.xlsx",
+        allocation_views.allocation_usage_xlsx,
+        name="allocation_usage_xlsx",
+    )
+]
