@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -135,6 +135,16 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
         return queryset.filter(worker__name__icontains=term), False
 
     # --- list columns ----------------------------------------------------------------
+
+    def action_checkbox(self, obj: Application):
+        # Django's markup, without rendering a CheckboxInput widget template for each of the
+        # 50 rows (a tenth of the page's rendering time).
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            admin.helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            format_html(_("Select this object for an action - {}"), str(obj)),
+        )
 
     @admin.display(description=gettext_lazy("姓名"), ordering="worker__name")
     def worker_name(self, obj: Application) -> str:
