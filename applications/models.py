@@ -153,6 +153,14 @@ class Application(models.Model):
                 name="app_scope_idx",
                 opclasses=["varchar_pattern_ops", "varchar_pattern_ops"],
             ),
+            # Applications in review per subtree (the review overview): every column it
+            # reads is here, so even the city's whole pending set is an index-only scan.
+            models.Index(
+                fields=["union_path", "current_tier", "batch"],
+                name="app_in_review_scope_idx",
+                condition=Q(status="in_review"),
+                opclasses=["varchar_pattern_ops", "int8_ops", "int8_ops"],
+            ),
             models.Index(fields=["program", "seat_status", "seat_rank"], name="app_seat_idx"),
         ]
 
