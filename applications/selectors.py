@@ -4,7 +4,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Exists, Min, Q
+from django.db import connection
+from django.db.models import Min, Q
 from django.http import Http404
 from django.utils import timezone
 
@@ -62,15 +63,18 @@ def applications_of_worker(*, worker: Worker) -> list[Application]:
 
 
 def application_get_for_user(*, user: AbstractBaseUser, pk: int) -> Application:
-    """The worker's own application, or 404: another worker's id looks like no id at all."""
-    app = (
-        Application.objects.select_related("worker__union", "program__owner_union", "batch", "current_tier")
-        .filter(pk=pk, worker__user_id=user.pk)
-        .first()
-    )
-    if app is None:
-        raise Http404
-    return app
+    """The worker's own application, or 404: another worker's id looks like no id at all.
+
+    Joins only what every page and the services need. Adding ``batch`` and
+    ``current_tier`` made it a 7-table join whose *planning* alone took PostgreSQL ~3 ms,
+    on every page and every submission; the detail page reads those two by primary key.
+    """
+    try:
+        return Application.objects.select_related("worker__union", "program__owner_union").get(
+            pk=pk, worker__user_id=user.pk
+        )
+    except Application.DoesNotExist:
+        raise Http404 from None
 
 
 def attachment_get_for_user(*, user: AbstractBaseUser, pk: int) -> Attachment:
@@ -87,17 +91,18 @@ def catalogue_of(*, program: Program) -> list[CatalogueEntry]:
 def catalogue_lists(*, program: Program, school: str, level: str, major: str) -> bool | None:
     """None when the programme has no catalogue (any school goes), else whether it lists
     this school, level and major. One query on the unique index, whatever the list's size."""
-    entries = CatalogueEntry.objects.filter(program_id=program.pk)
-    has_any, listed = (
-        Program.objects.filter(pk=program.pk)
-        .annotate(
-            has_any=Exists(entries),
-            listed=Exists(entries.filter(school=school.strip(), level=level, major=major.strip())),
+    # Plain SQL (PostgreSQL and SQLite alike): it runs in every submission at window open,
+    # and composing the two EXISTS through the ORM costs ~2 ms of CPU against ~0.15 ms.
+    meta = CatalogueEntry._meta
+    table, column = connection.ops.quote_name(meta.db_table), meta.get_field("program").column
+    where = f"FROM {table} WHERE {column} = %s"  # names from the model; every value is bound
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT EXISTS(SELECT 1 {where}), EXISTS(SELECT 1 {where} AND school = %s AND level = %s AND major = %s)",
+            [program.pk, program.pk, school.strip(), level, major.strip()],
         )
-        .values_list("has_any", "listed")
-        .get()
-    )
-    return listed if has_any else None
+        has_any, listed = cursor.fetchone()
+    return bool(listed) if has_any else None
 
 
 def seat_capacity_of(*, program: Program) -> int | None:

@@ -10,9 +10,8 @@ from quotas.models import DocumentKind, Program
 
 from .. import eligibility
 from ..forms import ApplicationForm, UploadForm, WithdrawForm
-from ..models import ApplicationStatus
+from ..models import Application, ApplicationStatus
 from ..selectors import (
-    application_get_for_user,
     application_queue_position,
     applications_of_worker,
     current_attachments,
@@ -33,7 +32,7 @@ from ..services import (
     resubmit_keeps_position,
 )
 from ..workflow import ACTION_LABELS, TransitionError
-from .common import error_messages, worker_required
+from .common import error_messages, own_application_required, worker_required
 
 S = ApplicationStatus
 
@@ -92,9 +91,8 @@ def program_apply(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@worker_required
-def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    app = application_get_for_user(user=request.user, pk=pk)
+@own_application_required
+def application_edit(request: HttpRequest, app: Application) -> HttpResponse:
     if app.status not in EDITABLE_STATUSES:
         return redirect("applications:detail", pk=app.pk)
     form = ApplicationForm(request.POST or None, program=app.program, initial=ApplicationForm.initial_from(app))
@@ -123,10 +121,9 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@worker_required
+@own_application_required
 @require_POST
-def attachment_upload_view(request: HttpRequest, pk: int) -> HttpResponse:
-    app = application_get_for_user(user=request.user, pk=pk)
+def attachment_upload_view(request: HttpRequest, app: Application) -> HttpResponse:
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
         for errors in form.errors.values():
@@ -145,10 +142,9 @@ def attachment_upload_view(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("applications:edit", pk=app.pk)
 
 
-@worker_required
-def application_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
+@own_application_required
+def application_submit_view(request: HttpRequest, app: Application) -> HttpResponse:
     """GET: what will happen (and what is missing); POST: submit or resubmit."""
-    app = application_get_for_user(user=request.user, pk=pk)
     resubmitting = app.status == S.RETURNED
     if request.method == "POST":
         service = application_resubmit if resubmitting else application_submit
@@ -176,9 +172,8 @@ def application_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@worker_required
-def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    app = application_get_for_user(user=request.user, pk=pk)
+@own_application_required
+def application_detail(request: HttpRequest, app: Application) -> HttpResponse:
     events = list(app.events.select_related("tier").order_by("at", "id"))
     statuses = dict(ApplicationStatus.choices)
     for e in events:
@@ -202,9 +197,8 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@worker_required
-def application_withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
-    app = application_get_for_user(user=request.user, pk=pk)
+@own_application_required
+def application_withdraw_view(request: HttpRequest, app: Application) -> HttpResponse:
     form = WithdrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -8,8 +8,9 @@ from django.views.decorators.cache import never_cache
 from qiuxue.crypto import decrypt_text
 from quotas.services import audit_log_write
 
-from ..selectors import application_get_for_user, attachment_get_for_user, current_attachments
-from .common import worker_required
+from ..models import Application
+from ..selectors import attachment_get_for_user, current_attachments
+from .common import own_application_required, worker_required
 
 
 @never_cache
@@ -24,11 +25,10 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
 
 
 @never_cache
-@worker_required
-def application_print(request: HttpRequest, pk: int) -> HttpResponse:
+@own_application_required
+def application_print(request: HttpRequest, app: Application) -> HttpResponse:
     """申请表 for the employer's stamp. The only page that shows the full ID number, to its
     owner; each view is audited."""
-    app = application_get_for_user(user=request.user, pk=pk)
     worker = app.worker
     with transaction.atomic():
         audit_log_write(actor=request.user, action="application_form_print", obj=app, detail={"full_id_shown": True})
