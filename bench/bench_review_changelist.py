@@ -249,10 +249,10 @@ def _admin_for(union: Union, name: str):
     return user
 
 
-def _measure(user, params: dict) -> dict:
+def _measure(user, params: dict, page: str = "admin:applications_application_changelist") -> dict:
     client = Client()
     client.force_login(user)
-    url = reverse("admin:applications_application_changelist")
+    url = reverse(page)
     response = client.get(url, params)  # warm caches and connection
     assert response.status_code == 200, response.status_code
     # The query log is a bounded deque; start from empty so the capture slices correctly.
@@ -326,5 +326,11 @@ def run(scale: float) -> dict:
     for name, (user, params) in cases.items():
         for key, value in _measure(user, params).items():
             figures[f"{name}.{key}"] = value
+    # The review overview (pending per tier and per unit, overdue) of the whole subtree.
+    overview = "admin:reviews_reviewoverview_changelist"
+    for name, user in {"county_overview": county_user, "city_overview": city_user}.items():
+        for key, value in _measure(user, {}, page=overview).items():
+            if key != "rows_on_page":
+                figures[f"{name}.{key}"] = value
     figures["loadavg_1_5_15_end"] = [round(x, 2) for x in os.getloadavg()]
     return figures

@@ -40,8 +40,9 @@ def application_history(*, application: Application) -> QuerySet[ApplicationEven
 def review_overview(*, union: Union) -> dict:
     """Pending applications of the subtree by tier and by unit, with overdue counts.
 
-    Two grouped queries whatever the size of the subtree; units are the direct children of
-    ``union`` found by the first segment of the application's union path below it.
+    Two grouped queries and two name look-ups whatever the size of the subtree; units are
+    the direct children of ``union`` found by the first segment of the application's union
+    path below it.
     """
     now = timezone.now()
     # In review is never a draft. Every column read here (path, tier, batch) is in the
@@ -49,11 +50,21 @@ def review_overview(*, union: Union) -> dict:
     pending = Application.objects.in_subtree(union).filter(status=ApplicationStatus.IN_REVIEW)
     # Counted columns are the ones in that index (a window needs a batch; "mine" a tier).
     overdue = Count("batch_id", filter=Q(batch__review_closes__lt=now))
-    by_tier = list(
-        pending.values("current_tier_id", "current_tier__name", "current_tier__level")
-        .annotate(n=Count("*"), overdue=overdue)
-        .order_by("current_tier__path")
-    )
+    # Grouped by the tier id alone (a hash of integers); the names come from one look-up of
+    # those unions, and the order by path is done here: sorting the pending rows by text
+    # took longer than the whole count on a city with 120,000 of them.
+    tier_rows = list(pending.values("current_tier_id").annotate(n=Count("*"), overdue=overdue).order_by())
+    tiers = {
+        pk: (name, level, path)
+        for pk, name, level, path in Union.objects.filter(
+            pk__in=[r["current_tier_id"] for r in tier_rows if r["current_tier_id"]]
+        ).values_list("pk", "name", "level", "path")
+    }
+    by_tier = []
+    for row in tier_rows:
+        name, level, path = tiers.get(row["current_tier_id"], ("", "", ""))
+        by_tier.append({**row, "current_tier__name": name, "current_tier__level": level, "path": path})
+    by_tier.sort(key=lambda r: r["path"])
     segment = len(union.path) + PATH_SEGMENT_WIDTH + 1
     by_unit_rows = (
         pending.annotate(unit_path=Substr("union_path", 1, segment))
