@@ -68,6 +68,7 @@ class FollowUpImportForm(forms.Form):
 @admin.register(StudyFollowUp)
 class StudyFollowUpAdmin(UnionScopedAdmin):
     union_lookup = "application__worker__union"
+    union_path_field = "application__union_path"
     write_roles = (AdminRole.MANAGER, AdminRole.REVIEWER)
     form = FollowUpForm
     raw_id_fields = ("application",)
@@ -90,7 +91,7 @@ class StudyFollowUpAdmin(UnionScopedAdmin):
         if db_field.name == "application":
             scope = union_scope_of(request.user)
             kwargs["queryset"] = (
-                Application.objects.filter(worker__union__path__startswith=scope.path, status__in=FOLLOWED_STATUSES)
+                Application.objects.filter(union_path__startswith=scope.path, status__in=FOLLOWED_STATUSES)
                 if scope
                 else Application.objects.none()
             )

@@ -1,7 +1,7 @@
 """The city dashboard's figures, in a fixed number of aggregate queries.
 
 Every figure is computed in the database (GROUP BY with conditional counts) and every
-query is filtered to the viewer's subtree (``worker__union__path__startswith``), so the
+query is filtered to the viewer's subtree (``union_path__startswith``), so the
 page costs the same ten-odd queries for 100 applications or 100,000.
 
 A *unit* is a row of the quota table: the union directly under the programme's owner
@@ -137,12 +137,12 @@ def unit_path_length(program: Program) -> int:
 
 
 def _applications(*, program: Program, batch: Batch | None, scope: Union) -> QuerySet[Application]:
-    qs = Application.objects.filter(program=program, worker__union__path__startswith=scope.path)
+    qs = Application.objects.filter(program=program, union_path__startswith=scope.path)
     return qs.filter(batch=batch) if batch is not None else qs
 
 
 def _awards(*, program: Program, batch: Batch | None, scope: Union) -> QuerySet[Award]:
-    qs = Award.objects.filter(source__program=program, application__worker__union__path__startswith=scope.path)
+    qs = Award.objects.filter(source__program=program, application__union_path__startswith=scope.path)
     return qs.filter(batch=batch) if batch is not None else qs
 
 
@@ -169,7 +169,7 @@ def dashboard_stats(*, program: Program, scope: Union, batch: Batch | None = Non
     if allocated:
         waitlisted |= Q(status=S.APPROVED, has_award=False)
     rows = (
-        apps.annotate(unit=Substr("worker__union__path", 1, length), has_award=Exists(live_award))
+        apps.annotate(unit=Substr("union_path", 1, length), has_award=Exists(live_award))
         .values("unit")
         .annotate(
             drafts=Count("id", filter=Q(status=S.DRAFT)),
@@ -195,7 +195,7 @@ def dashboard_stats(*, program: Program, scope: Union, batch: Batch | None = Non
     money_by_source: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
     money_rows = (
         _awards(program=program, batch=batch, scope=scope)
-        .annotate(unit=Substr("application__worker__union__path", 1, length))
+        .annotate(unit=Substr("application__union_path", 1, length))
         .values("unit", "source_id", "status")
         .annotate(n=Count("id"), yuan=Sum("amount_yuan"))
         .order_by()
@@ -210,7 +210,7 @@ def dashboard_stats(*, program: Program, scope: Union, batch: Batch | None = Non
     quota_source = next((s for s in sources if s.uses_unit_quotas), None)
     if quota_source is not None:
         live_in_scope = ~Q(awards__status=AwardStatus.REVOKED) & Q(
-            awards__application__worker__union__path__startswith=scope.path
+            awards__application__union_path__startswith=scope.path
         )
         if batch is not None:
             live_in_scope &= Q(awards__batch=batch)

@@ -143,7 +143,7 @@ def follow_up_import(*, program: Program, name: str, content: bytes, actor: Abst
         for a in Application.objects.filter(
             program=program,
             status__in=FOLLOWED_STATUSES,
-            worker__union__path__startswith=scope.path,
+            union_path__startswith=scope.path,
             worker__id_number_hmac__in=[p[2] for p in parsed],
         ).select_related("worker")
     }

@@ -13,7 +13,7 @@ S = ApplicationStatus
 
 def batch_application_counts(*, program: Program, scope: Union) -> dict[int | None, dict[str, int]]:
     rows = (
-        Application.objects.filter(program=program, worker__union__path__startswith=scope.path)
+        Application.objects.filter(program=program, union_path__startswith=scope.path)
         .values("batch_id")
         .annotate(
             applications=Count("id", filter=Q(submitted_at__isnull=False)),
@@ -30,7 +30,7 @@ def award_totals(*, program: Program, scope: Union) -> dict[int, dict[int | None
     """{source_id: {batch_id: {award status: (count, yuan)}}}"""
     out: dict = defaultdict(lambda: defaultdict(dict))
     rows = (
-        Award.objects.filter(source__program=program, application__worker__union__path__startswith=scope.path)
+        Award.objects.filter(source__program=program, application__union_path__startswith=scope.path)
         .values("source_id", "batch_id", "status")
         .annotate(n=Count("id"), yuan=Sum("amount_yuan"))
         .order_by()
