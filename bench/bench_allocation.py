@@ -3,7 +3,7 @@
 matching; against a naive per-row ORM loop on 100,000 (the baseline, written here only).
 
 Data is generated set-based with generate_series (users, workers, applications), outside
-the timed part. Figures: wall time of ``allocation_run``, tracemalloc peak of the Python
+the timed part, once: later runs reuse it and only clear the awards. Figures: wall time of ``allocation_run``, tracemalloc peak of the Python
 process during it, max RSS (getrusage), and the speed ratio on the 100,000 workload.
 """
 
@@ -173,8 +173,22 @@ def _applications(prog: Program, n: int) -> None:
                WHERE w.rn <= %s""",
             [f"{prog.pk}-", prog.pk, batches[1].pk, batches[2].pk, batches[3].pk, f"{PREFIX}-%", n],
         )
-        cur.execute(f"ANALYZE {Application._meta.db_table}")
-        cur.execute(f"ANALYZE {Worker._meta.db_table}")
+    _analyze(Application._meta.db_table, Worker._meta.db_table)
+
+
+def _analyze(*tables: str) -> None:
+    """Fresh statistics for the planner. Other benchmarks share this database and may
+    hold a conflicting lock for a moment (a deadlock is reported then): retry."""
+    from django.db import OperationalError
+
+    for table in tables:
+        for attempt in range(5):
+            try:
+                with connection.cursor() as cur:
+                    cur.execute(f"ANALYZE {table}")
+                break
+            except OperationalError:
+                time.sleep(1 + attempt)
 
 
 def _timed_run(prog: Program) -> tuple[float, int, object]:
@@ -214,21 +228,30 @@ def naive_allocate(*, source: FundingSource, limit: int) -> set[int]:
 def run(scale: float) -> dict:
     n_big = max(int(1_000_000 * scale), 1000)
     n_small = max(int(100_000 * scale), 1000)
-    _cleanup()
-    city, units, province = _world()
-    prog, city_money = _program(city, province, units, f"{PREFIX}-1m")
-    started = time.perf_counter()
-    _workers(city, n_big)
-    _applications(prog, n_big)
-    setup_s = time.perf_counter() - started
+    prog = Program.objects.filter(slug=f"{PREFIX}-1m").first()
+    setup_s = 0.0
+    if prog is None or prog.applications.count() != n_big or not Program.objects.filter(slug=f"{PREFIX}-100k").exists():
+        # Build once; later runs reuse the data (deleting a million users again costs
+        # minutes of foreign-key checks) and only clear the awards.
+        _cleanup()
+        city, units, province = _world()
+        prog, city_money = _program(city, province, units, f"{PREFIX}-1m")
+        started = time.perf_counter()
+        _workers(city, n_big)
+        _applications(prog, n_big)
+        small, small_city = _program(city, province, units, f"{PREFIX}-100k")
+        _applications(small, n_small)
+        setup_s = time.perf_counter() - started
+    small = Program.objects.get(slug=f"{PREFIX}-100k")
+    city_money, small_city = prog.sources.get(position=0), small.sources.get(position=0)
+    Award.objects.filter(source__program__in=[prog, small]).delete()
+    _analyze(Award._meta.db_table)
 
     big_s, big_peak, result = _timed_run(prog)
     awards = {o.name: o.live for o in result.sources}
     rerun_s, _peak, rerun = _timed_run(prog)
     assert all(o.created == o.updated == o.deleted == 0 for o in rerun.sources)
 
-    small, small_city = _program(city, province, units, f"{PREFIX}-100k")
-    _applications(small, n_small)
     small_s, _peak, _result = _timed_run(small)
     # The naive loop takes tens of milliseconds per application on this machine, so it runs
     # on the first ``n_naive`` applications in FCFS order and is extrapolated per row to the
@@ -267,5 +290,4 @@ def run(scale: float) -> dict:
         "speedup_vs_naive": round(naive_full_s / small_s, 1),
         "speedup_goal": 50,
     }
-    _cleanup()
     return figures

@@ -100,9 +100,12 @@ def _unit_ranked(*, source_id: int, scope: Scope) -> tuple[str, list]:
     sql = f"""WITH {base},
     {unit_of},
     unit_left AS (
-      SELECT q.id AS quota_id, q.slots AS slots,
-             (SELECT count(*) FROM held h WHERE h.quota_id = q.id AND h.via = 'quota') AS held_n
-      FROM {Q} q WHERE q.source_id = %s AND q.union_id IS NOT NULL
+      -- A grouped join, not a correlated count: the planner may inline CTEs, and a
+      -- correlated subquery would then run once per application.
+      SELECT q.id AS quota_id, q.slots AS slots, count(h.application_id) AS held_n
+      FROM {Q} q LEFT JOIN held h ON h.quota_id = q.id AND h.via = 'quota'
+      WHERE q.source_id = %s AND q.union_id IS NOT NULL
+      GROUP BY q.id, q.slots
     ),
     pool_left AS (
       SELECT coalesce((SELECT sum(q.slots) FROM {Q} q WHERE q.source_id = %s AND q.union_id IS NULL), 0) AS slots,
@@ -184,8 +187,9 @@ def _batch_ranked(*, source_id: int, scope: Scope, shares: dict[int, int]) -> tu
     sql = f"""WITH {base},
     shares (batch_id, share_n) AS (VALUES {values}),
     share_left AS (
-      SELECT s.batch_id, s.share_n, (SELECT count(*) FROM held h WHERE h.batch_id = s.batch_id) AS held_n
-      FROM shares s
+      SELECT s.batch_id, s.share_n, count(h.application_id) AS held_n
+      FROM shares s LEFT JOIN held h ON h.batch_id = s.batch_id
+      GROUP BY s.batch_id, s.share_n
     ),
     ranked AS (
       SELECT c.id, c.batch_id,
