@@ -97,34 +97,24 @@ def application_transition(
     (``select_for_update(of=("self",))``, with ``worker``) and passes that instance, so the
     row is not read again: the worker's submit is one lock, not two, at window open.
     """
+    step = {
+        "action": action,
+        "actor": actor,
+        "tier": tier,
+        "reason": reason,
+        "detail": detail,
+        "changes": changes,
+        "expected_status": expected_status,
+        "expected_tier_id": expected_tier_id,
+    }
     if locked:
         if not transaction.get_connection().in_atomic_block:
             raise RuntimeError("application_transition(locked=True) needs the caller's transaction")
-        return _transition_apply(
-            application,
-            action=action,
-            actor=actor,
-            tier=tier,
-            reason=reason,
-            detail=detail,
-            changes=changes,
-            expected_status=expected_status,
-            expected_tier_id=expected_tier_id,
-        )
+        return _transition_apply(application, **step)
     with transaction.atomic():
         # Only the application row is locked (of=self); the worker comes along for the message.
         row = Application.objects.select_for_update(of=("self",)).select_related("worker").get(pk=application.pk)
-        result = _transition_apply(
-            row,
-            action=action,
-            actor=actor,
-            tier=tier,
-            reason=reason,
-            detail=detail,
-            changes=changes,
-            expected_status=expected_status,
-            expected_tier_id=expected_tier_id,
-        )
+        result = _transition_apply(row, **step)
     # Keep the caller's instance in step with the database.
     application.__dict__.update({k: v for k, v in row.__dict__.items() if not k.startswith("_")})
     return result
