@@ -17,7 +17,6 @@ import os
 import statistics
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -27,27 +26,20 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from applications.models import Application
+from quotas.demo import DATA_DIR
 from quotas.models import Batch, Program, Union, UnionAdmin, UnionLevel
 from quotas.services import union_admin_create, union_create
 
 CITY_CODE = "BENCH-RV-JN"
 YEARS = (2020, 2021, 2022, 2023, 2024)
 REQUESTS = 30
-QUOTA_TABLES = (
-    Path(__file__).resolve().parent.parent / "data" / "jinan-2024-quota-table.csv",
-    Path("/work/shared/data/jinan-2024-quota-table.csv"),
-)
+QUOTA_TABLE = DATA_DIR / "jinan-2024-quota-table.csv"
 
 
 def _unit_names() -> list[str]:
-    for path in QUOTA_TABLES:
-        if path.exists():
-            with path.open(encoding="utf-8") as fh:
-                names = [row["单位"] for row in csv.DictReader(fh) if row.get("单位")]
-            names = [n for n in names if "调剂" not in n]
-            if names:
-                return names[:56]
-    return [f"第{i:02d}区县总工会" for i in range(1, 57)]
+    with QUOTA_TABLE.open(encoding="utf-8") as fh:
+        names = [row["单位"] for row in csv.DictReader(fh) if row.get("单位")]
+    return [n for n in names if "调剂" not in n][:56]
 
 
 def _build_tree() -> tuple[Union, list[Union], dict[int, list[int]]]:
