@@ -18,11 +18,12 @@ from django.db import connection, transaction
 from applications.models import Application, Worker
 from payouts.allocation.services import allocation_run
 from payouts.models import Award, AwardVia
+from quotas.demo import DATA_DIR
 from quotas.models import Batch, BatchSplit, FundingSource, PayerRule, Program, Quota, Union, UnionLevel
 from quotas.services import union_create
 
 TABLE = Path(__file__).resolve().parent.parent / "quotas" / "demo_data" / "jinan-2024-quota-table.xlsx"
-CSV = Path("/work/shared/data/jinan-2024-quota-table.csv")
+CSV = DATA_DIR / "jinan-2024-quota-table.csv"
 PREFIX = "bench-alloc"
 NAIVE_ROWS = 5_000
 

@@ -11,8 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from applications.models import Application, ApplicationStatus
+from applications.services import seat_release_and_promote
 from applications.workflow import Action, application_transition
-from quotas.models import Batch, Program
+from quotas.models import AllocationMode, Batch, Program
 from quotas.services import audit_log_write
 
 from ..models import Award, AwardStatus, Objection, ObjectionStatus, Publicity, PublicityEntry, PublicityStatus
@@ -135,9 +136,16 @@ def objection_uphold(*, objection: Objection, actor: AbstractBaseUser, note: str
     if not note.strip():
         raise ValidationError(_("请填写处理意见。"))
     with transaction.atomic():
+        # Programme first: the allocation rerun inside award_revoke and the seat promotion
+        # below both take it, and every writer takes it before the application row.
+        program = Program.objects.select_for_update().get(pk=objection.publicity.program_id)
         locked = _lock_pending(objection)
         application = locked.application
         promoted: list[int] = []
+        if program.allocation_mode == AllocationMode.AT_SUBMISSION:
+            # Xian'an: the place taken at submission goes to the first on the waitlist before
+            # the awards are revoked, so the allocation rerun below can fund the heir.
+            seat_release_and_promote(application=application)
         awards = Award.objects.filter(
             application=application, application__program_id=locked.publicity.program_id
         ).exclude(status__in=[AwardStatus.REVOKED, AwardStatus.PAID])

@@ -8,16 +8,16 @@ hundreds of applicants would test the review app, not this one.
 import csv
 import itertools
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 
 from applications.models import Application, ApplicationStatus, Worker
+from quotas.demo import DATA_DIR
 from quotas.models import AdminRole, Batch, FundingSource, Program, Quota, Union, UnionLevel
 from quotas.services import union_admin_create, union_create
 
-DATA = Path("/work/shared/data")
+DATA = DATA_DIR
 TZ = ZoneInfo("Asia/Shanghai")
 _seq = itertools.count(1)
 

@@ -267,3 +267,35 @@ def test_xianan_places_taken_at_submission_and_a_freed_place_goes_to_the_waitlis
     assert live(union_money).get(application=first).explanation == "提交即占名额 第100位"
     assert live(school_money).filter(application=first).exists()
     assert not live(school_money).filter(application=placed[4]).exists()
+
+
+def test_xianan_upheld_objection_frees_the_place_for_the_waitlist():
+    from payouts.publicity.services import objection_submit, objection_uphold, publicity_open
+
+    district = f.union("咸安区总工会", UnionLevel.COUNTY)
+    firm = f.union("咸安某物流公司工会", UnionLevel.GRASSROOTS, district)
+    manager = f.city_staff(district)
+    prog = f.program(district, "xianan-objection", mode=AllocationMode.AT_SUBMISSION, year=2026)
+    union_money = f.source(prog, "工会资助", 1000, total_slots=2)
+    placed = f.applications(prog, firm, [f.at(1, 0, 4, 2026)], seat_status=SeatStatus.PLACED, seat_rank=1)
+    placed += f.applications(prog, firm, [f.at(1, 1, 4, 2026)], seat_status=SeatStatus.PLACED, seat_rank=2)
+    waiting = f.applications(prog, firm, [f.at(2, 0, 4, 2026)], seat_status=SeatStatus.WAITLISTED, seat_rank=1)
+
+    allocation_run(program=prog, actor=None)
+    assert names(live(union_money)) == who(placed)
+    publicity = publicity_open(program=prog, batch=None, actor=manager)
+    objection = objection_submit(
+        publicity=publicity,
+        token=publicity.entries.get(application=placed[0]).token,
+        contact_name="甲",
+        contact_phone="13912345678",
+        reason="此人并非新入学。",
+    )
+    objection_uphold(objection=objection, actor=manager, note="经核实，异议成立。")
+
+    revoked = Application.objects.get(pk=placed[0].pk)
+    heir = Application.objects.get(pk=waiting[0].pk)
+    assert (revoked.status, revoked.seat_status) == (ApplicationStatus.REVOKED, SeatStatus.NONE)
+    # The waitlisted applicant (already approved) takes the freed place and its award.
+    assert (heir.seat_status, heir.seat_rank) == (SeatStatus.PLACED, 2)
+    assert names(live(union_money)) == who([placed[1], heir])
