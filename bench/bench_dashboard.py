@@ -105,6 +105,7 @@ def _seed(n_apps: int):
                 submitted_at=submitted,
                 last_submitted_at=submitted,
                 current_tier=tier,
+                union_path=w.union.path,  # bulk_create skips save(): set the scope column here
             )
         )
     apps = Application.objects.bulk_create(apps, batch_size=2000)
