@@ -101,6 +101,8 @@ def test_worker_applies_from_a_phone(live_server, page):
     expect(page.locator(".timeline")).to_contain_text("提交申请")
     expect(page.locator("#queue")).to_contain_text("第1位")
     assert id_number not in page.content()
+    # Nothing runs off a phone's screen (the masked numbers once pushed the page sideways).
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(ARTIFACTS / "04-status.png"), full_page=True)
     app.refresh_from_db()
     assert app.status == ApplicationStatus.IN_REVIEW and app.current_tier == tree["shop"]
