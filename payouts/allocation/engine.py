@@ -50,7 +50,11 @@ class Scope:
         return f"({batch_alias}.number IS NULL OR {batch_alias}.number <= %s)", [self.max_batch]
 
 
-def _held_and_cand(*, source_id: int, scope: Scope, cand_extra: str = "") -> tuple[str, list]:
+def _held_and_cand(
+    *, source_id: int, scope: Scope, cand_extra: str = "", extra_params: tuple = (), limit: int | None = None
+) -> tuple[str, list]:
+    """``limit``: only the first ``limit`` candidates in FCFS order (an ordered index scan
+    on ``(program, status, submitted_at, id)`` instead of reading and sorting them all)."""
     held_scope, held_params = scope.in_scope_sql("hb")
     cand_scope, cand_params = scope.in_scope_sql("cb")
     sql = f"""
@@ -68,8 +72,10 @@ def _held_and_cand(*, source_id: int, scope: Scope, cand_extra: str = "") -> tup
       LEFT JOIN {B} cb ON cb.id = a.batch_id
       WHERE a.program_id = %s AND a.status = 'approved' AND ({cand_scope}) {cand_extra}
         AND a.id NOT IN (SELECT y.application_id FROM {X} y WHERE y.source_id = %s AND y.status <> 'proposed')
+      {"" if limit is None else "ORDER BY a.submitted_at, a.id LIMIT %s"}
     )"""
-    return sql, [source_id, *held_params, scope.program_id, *cand_params, source_id]
+    tail = [] if limit is None else [limit]
+    return sql, [source_id, *held_params, scope.program_id, *cand_params, *extra_params, source_id, *tail]
 
 
 def unit_of_cte(*, apps_cte: str, source_id: int) -> tuple[str, list]:
@@ -92,10 +98,10 @@ def unit_of_cte(*, apps_cte: str, source_id: int) -> tuple[str, list]:
     return sql, [source_id]
 
 
-def _unit_ranked(*, source_id: int, scope: Scope) -> tuple[str, list]:
+def _unit_ranked(*, source_id: int, scope: Scope, limit: int | None = None) -> tuple[str, list]:
     """CTEs up to ``ranked2``: each candidate with its unit, unit rank, and — for those
     its unit cannot serve — its running position in the city pool queue."""
-    base, params = _held_and_cand(source_id=source_id, scope=scope)
+    base, params = _held_and_cand(source_id=source_id, scope=scope, limit=limit)
     unit_of, unit_params = unit_of_cte(apps_cte="cand", source_id=source_id)
     sql = f"""WITH {base},
     {unit_of},
@@ -156,8 +162,69 @@ UNIT_COLUMNS = (
 )
 
 
+# The FCFS prefix tried first is PREFIX_START times the source's slots (at least
+# PREFIX_MIN rows: enough when applicants spread over the units roughly like the slots
+# do), grown by PREFIX_FACTOR while some unit with open slots is not full in it, up to
+# PREFIX_MAX rows; past that the whole candidate set is ranked (one scan and sort of
+# every approved application, as before the prefix existed).
+PREFIX_MIN = 1000
+PREFIX_START = 16
+PREFIX_FACTOR = 4
+PREFIX_MAX = 300_000
+
+
 def unit_rows(*, source_id: int, scope: Scope, total_slots: int | None) -> list[dict]:
-    """Unit quota first, then the pool in global order, then the source total."""
+    """Unit quota first, then the pool in global order, then the source total.
+
+    Why a prefix is enough: let K be the slots still open (units + pool). Among the
+    first K candidates in FCFS order at most the open unit slots are unit-funded, so at
+    least the open pool slots overflow there: nobody later can reach the pool. If every
+    unit with open slots is also full inside the prefix, nobody later is funded at all,
+    and the ranks inside a prefix equal the ranks over everybody. Otherwise the prefix
+    grows, and the full ranking is the last resort."""
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT coalesce(sum(slots), 0) FROM {Q} WHERE source_id = %s AND slots > 0", [source_id])
+        open_slots = cur.fetchone()[0]
+    limit = max(open_slots * PREFIX_START, PREFIX_MIN)
+    while limit <= PREFIX_MAX:
+        rows = _unit_prefix_rows(source_id=source_id, scope=scope, limit=limit)
+        if rows is not None:
+            return [
+                {c: r[c] for c in UNIT_COLUMNS}
+                for r in rows
+                if total_slots is None or r["total_rank"] <= total_slots - r["total_held"]
+            ]
+        limit *= PREFIX_FACTOR
+    return _unit_rows_full(source_id=source_id, scope=scope, total_slots=total_slots)
+
+
+def _unit_prefix_rows(*, source_id: int, scope: Scope, limit: int) -> list[dict] | None:
+    """The placed rows of the first ``limit`` candidates (before the source total), or
+    None when they may differ from the full ranking (see ``unit_rows``)."""
+    ctes, params = _unit_ranked(source_id=source_id, scope=scope, limit=limit)
+    cols = ", ".join(f"p.{c}" for c in UNIT_COLUMNS)
+    # The left join keeps one row (the prefix size) even when nobody is placed.
+    sql = f"""{ctes} SELECT {cols}, p.total_held, cn.n FROM (SELECT count(*) AS n FROM cand) cn
+    LEFT JOIN (SELECT pl.*, t.held_n AS total_held FROM placed pl CROSS JOIN total_left t) p ON 1 = 1
+    ORDER BY p.total_rank"""
+    fetched = _fetch(sql, params, (*UNIT_COLUMNS, "total_held", "cand_n"))
+    rows = [r for r in fetched if r["id"] is not None]
+    if fetched[0]["cand_n"] < limit:
+        return rows  # every candidate was in the prefix
+    with connection.cursor() as cur:
+        # Only ``unit_left`` is read: the other CTEs are not evaluated.
+        cur.execute(f"{ctes} SELECT ul.quota_id, ul.slots - ul.held_n FROM unit_left ul", params)
+        lefts = cur.fetchall()
+    funded: dict[int, int] = {}
+    for r in rows:
+        if r["is_over"] == 0:
+            funded[r["quota_id"]] = funded.get(r["quota_id"], 0) + 1
+    if all(funded.get(quota_id, 0) >= left for quota_id, left in lefts):
+        return rows
+    return None
+
+
+def _unit_rows_full(*, source_id: int, scope: Scope, total_slots: int | None) -> list[dict]:
     ctes, params = _unit_ranked(source_id=source_id, scope=scope)
     cols = ", ".join(f"pl.{c}" for c in UNIT_COLUMNS)
     total_cond = "1 = 1" if total_slots is None else "pl.total_rank <= %s - t.held_n"
@@ -180,8 +247,21 @@ def unit_position_of(*, source_id: int, scope: Scope, application_id: int) -> di
 BATCH_COLUMNS = ("id", "batch_id", "batch_rank", "batch_share", "batch_held")
 
 
-def _batch_ranked(*, source_id: int, scope: Scope, shares: dict[int, int]) -> tuple[str, list]:
-    base, params = _held_and_cand(source_id=source_id, scope=scope)
+def _batch_ranked(
+    *, source_id: int, scope: Scope, shares: dict[int, int], only_batch: int | None = None
+) -> tuple[str, list]:
+    """``only_batch``: rank just that batch's first ``shares[only_batch]`` candidates (a
+    batch rank only depends on the batch's earlier candidates)."""
+    if only_batch is None:
+        base, params = _held_and_cand(source_id=source_id, scope=scope)
+    else:
+        base, params = _held_and_cand(
+            source_id=source_id,
+            scope=scope,
+            cand_extra="AND a.batch_id = %s",
+            extra_params=(only_batch,),
+            limit=shares[only_batch],
+        )
     values = ", ".join("(%s, %s)" for _ in shares)
     share_params = [v for item in sorted(shares.items()) for v in item]
     sql = f"""WITH {base},
@@ -201,11 +281,17 @@ def _batch_ranked(*, source_id: int, scope: Scope, shares: dict[int, int]) -> tu
 
 
 def batch_rows(*, source_id: int, scope: Scope, shares: dict[int, int]) -> list[dict]:
-    """Each batch's share, first come first served inside the batch."""
-    ctes, params = _batch_ranked(source_id=source_id, scope=scope, shares=shares)
-    sql = f"""{ctes} SELECT r.id, r.batch_id, r.batch_rank, r.batch_share, r.batch_held FROM ranked r
-    WHERE r.batch_rank <= r.batch_share - r.batch_held ORDER BY r.batch_id, r.batch_rank"""
-    return _fetch(sql, params, BATCH_COLUMNS)
+    """Each batch's share, first come first served inside the batch: one query per batch
+    over only its first ``share`` candidates (no batch gets more than its share)."""
+    out = []
+    for batch_id in sorted(shares):
+        if shares[batch_id] <= 0:
+            continue
+        ctes, params = _batch_ranked(source_id=source_id, scope=scope, shares=shares, only_batch=batch_id)
+        sql = f"""{ctes} SELECT r.id, r.batch_id, r.batch_rank, r.batch_share, r.batch_held FROM ranked r
+        WHERE r.batch_rank <= r.batch_share - r.batch_held ORDER BY r.batch_id, r.batch_rank"""
+        out.extend(_fetch(sql, params, BATCH_COLUMNS))
+    return out
 
 
 def batch_position_of(*, source_id: int, scope: Scope, shares: dict[int, int], application_id: int) -> dict | None:
@@ -262,7 +348,10 @@ def matching_rows(*, source_id: int, base_source_id: int, scope: Scope) -> list[
       LEFT JOIN {B} b ON b.id = a.batch_id
       WHERE x.source_id = %s AND x.status <> 'revoked' AND a.program_id = %s AND a.status = 'approved'
         AND ({in_scope})
-        AND a.id NOT IN (SELECT y.application_id FROM {X} y WHERE y.source_id = %s AND y.status <> 'proposed')
+        -- On the award, not the application: filtering the probed application row by a
+        -- hashed subplan made PostgreSQL cost each probe with the subplan and scan all
+        -- applications instead of looking up the few thousand awarded ones.
+        AND x.application_id NOT IN (SELECT y.application_id FROM {X} y WHERE y.source_id = %s AND y.status <> 'proposed')
     ),
     county_of AS (
       SELECT t.union_path, t.county_id FROM (
@@ -285,6 +374,8 @@ def tune_session() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             cur.execute("SET LOCAL work_mem = '256MB'")
+            # JIT compiling these CTE-heavy plans costs more than it saves (0.1-0.3 s each).
+            cur.execute("SET LOCAL jit = off")
 
 
 def _fetch(sql: str, params: list, columns: tuple[str, ...]) -> list[dict]:
