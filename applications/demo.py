@@ -31,6 +31,7 @@ from .services import (
     attachment_upload,
     worker_profile_save,
 )
+from .validators import id_check_char, luhn_check_digit
 from .workflow import Action, application_transition
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -45,17 +46,12 @@ EMPLOYERS = ["济南泉城软件有限公司", "历下区人民医院", "山东�
 def _id_number(n: int) -> str:
     birth = date(1980, 1, 1) + timedelta(days=(n * 397) % 7000)
     body = f"370102{birth:%Y%m%d}{(n * 7) % 1000:03d}"
-    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
+    return body + id_check_char(body)
 
 
 def _card(n: int) -> str:
     body = f"622202{n:012d}"
-    total = 0
-    for i, ch in enumerate(reversed(body)):
-        d = int(ch) * (2 if i % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return body + str((10 - total % 10) % 10)
+    return body + luhn_check_digit(body)
 
 
 def _image(color: tuple[int, int, int]) -> bytes:

@@ -60,18 +60,17 @@ def _id_number(n: int) -> str:
     # 15 million distinct numbers (birth dates 1965-2006 x 1000 sequence numbers): earlier
     # runs share the database, and a small space once filled makes the set-up spin forever.
     day = date(1965, 1, 1) + timedelta(days=(n // 1000) % 15000)
+    from applications.validators import id_check_char
+
     body = f"370102{day:%Y%m%d}{n % 1000:03d}"
-    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
+    return body + id_check_char(body)
 
 
 def _card(n: int) -> str:
+    from applications.validators import luhn_check_digit
+
     body = f"622202{n:012d}"
-    total = 0
-    for i, ch in enumerate(reversed(body)):
-        d = int(ch) * (2 if i % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return body + str((10 - total % 10) % 10)
+    return body + luhn_check_digit(body)
 
 
 def _setup(n: int, media_root: str) -> list[tuple[int, str]]:

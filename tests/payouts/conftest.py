@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from applications.models import Application, ApplicationStatus, Worker
-from applications.validators import id_check_char
+from applications.validators import id_check_char, luhn_check_digit
 from qiuxue.crypto import encrypt_text, hmac_index
 from qiuxue.masking import mask_bank_card, mask_id_number
 from quotas.models import AdminRole, Batch, FundingSource, PayerRule, Program, UnionLevel
@@ -18,15 +18,7 @@ from quotas.services import union_admin_create, union_create
 
 def luhn_complete(prefix: str) -> str:
     """Append the Luhn check digit, so the card passes the profile's validator."""
-    total = 0
-    for i, ch in enumerate(reversed(prefix)):
-        d = int(ch)
-        if i % 2 == 0:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return prefix + str((10 - total % 10) % 10)
+    return prefix + luhn_check_digit(prefix)
 
 
 def id_number_ending_x(serial: int) -> str:
