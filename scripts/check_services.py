@@ -15,9 +15,18 @@ def main() -> int:
     ok = True
     db = urlparse(os.environ["DATABASE_URL"])
     try:
-        psycopg2.connect(
+        conn = psycopg2.connect(
             host=db.hostname, port=db.port or 5432, user=db.username or "postgres", dbname="postgres", connect_timeout=3
-        ).close()
+        )
+        # The suite runs on test_<name>; the named database itself is only looked at by
+        # `makemigrations --check`, which warns when it is missing: create it once.
+        conn.autocommit = True
+        name = db.path.lstrip("/")
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            if cur.fetchone() is None:
+                cur.execute(f'CREATE DATABASE "{name}"')
+        conn.close()
     except psycopg2.OperationalError as exc:
         ok = False
         print(f"无法连接 PostgreSQL ({db.hostname}:{db.port}): {exc}\n请先启动: {HOW_PG}", file=sys.stderr)
