@@ -69,22 +69,28 @@ def quota_usage(*, source: FundingSource) -> list[UnitUsage]:
 
 def _unit_usage(source: FundingSource) -> list[UnitUsage]:
     unit_of, unit_params = engine.unit_of_cte(apps_cte="apps", source_id=source.pk)
+    # Count per union path first (a few hundred groups), and count awards from the award
+    # side (a few thousand rows): no join of a million applications to their awards.
     sql = f"""
     WITH apps AS (
-      SELECT a.id, a.union_path FROM {engine.A} a
+      SELECT a.union_path, count(*) AS n FROM {engine.A} a
       WHERE a.program_id = %s AND a.status IN ('approved', 'paid')
+      GROUP BY a.union_path
     ),
     {unit_of},
-    aw AS (SELECT application_id, via FROM {engine.X} WHERE source_id = %s AND status <> 'revoked')
-    SELECT uo.quota_id, count(*),
-           sum(CASE WHEN aw.via = 'pool' THEN 1 ELSE 0 END),
-           sum(CASE WHEN aw.application_id IS NULL THEN 1 ELSE 0 END)
+    aw AS (
+      SELECT a.union_path, count(*) AS n, sum(CASE WHEN x.via = 'pool' THEN 1 ELSE 0 END) AS pool_n
+      FROM {engine.X} x JOIN {engine.A} a ON a.id = x.application_id
+      WHERE x.source_id = %s AND x.status <> 'revoked' AND a.status IN ('approved', 'paid')
+      GROUP BY a.union_path
+    )
+    SELECT uo.quota_id, sum(apps.n), sum(COALESCE(aw.pool_n, 0)), sum(apps.n - COALESCE(aw.n, 0))
     FROM apps LEFT JOIN unit_of uo ON uo.union_path = apps.union_path
-    LEFT JOIN aw ON aw.application_id = apps.id
+    LEFT JOIN aw ON aw.union_path = apps.union_path
     GROUP BY uo.quota_id"""
     with connection.cursor() as cur:
         cur.execute(sql, [source.program_id, *unit_params, source.pk])
-        by_quota = {row[0]: row[1:] for row in cur.fetchall()}
+        by_quota = {row[0]: tuple(int(v or 0) for v in row[1:]) for row in cur.fetchall()}
     used = dict(
         Award.objects.filter(source=source, quota__isnull=False)
         .exclude(status=AwardStatus.REVOKED)
@@ -149,8 +155,10 @@ def _single_usage(source: FundingSource) -> list[UnitUsage]:
     awarded = _live_awards(source).count()
     slots = source.total_slots if source.total_slots is not None else awarded
     label = source.program.owner_union.name
-    funded_apps = _live_awards(source).values("application_id")
-    unfunded = apps.filter(status__in=FUNDED_STATUSES).exclude(pk__in=funded_apps).count()
+    # At most one live award per application and source: the funded among the approved
+    # are counted from the award side instead of excluding them from a million rows.
+    funded = _live_awards(source).filter(application__status__in=FUNDED_STATUSES).count()
+    unfunded = counts["approved"] - funded
     return [
         UnitUsage(
             1,
