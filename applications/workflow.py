@@ -44,6 +44,13 @@ ACTION_LABELS = {
     Action.MARK_PAID: "补助已发放",
 }
 
+
+def event_label(event: ApplicationEvent) -> str:
+    """How a step reads on the timeline and in the history. Steps outside the state machine
+    (draft created, place promoted, ...) name themselves in ``detail["label"]``."""
+    return (event.detail or {}).get("label") or ACTION_LABELS.get(event.action) or _("办理进展")
+
+
 # (from status, action) -> to status. Anything not listed is illegal.
 TRANSITIONS: dict[tuple[str, str], str] = {
     (S.DRAFT, Action.SUBMIT): S.IN_REVIEW,

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from applications.models import Application, ApplicationStatus
-from applications.workflow import ACTION_LABELS
+from applications.workflow import event_label
 from quotas.admin_scoping import UnionScopedAdmin
 from quotas.models import AdminRole, Union
 
@@ -267,7 +267,7 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
             "events": [
                 {
                     "obj": e,
-                    "action": ACTION_LABELS.get(e.action, e.action),
+                    "action": event_label(e),
                     "from": statuses.get(e.from_status, e.from_status),
                     "to": statuses.get(e.to_status, e.to_status),
                 }

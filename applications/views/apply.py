@@ -31,7 +31,7 @@ from ..services import (
     attachment_upload,
     resubmit_keeps_position,
 )
-from ..workflow import ACTION_LABELS, TransitionError
+from ..workflow import TransitionError, event_label
 from .common import error_messages, own_application_required, worker_required
 
 S = ApplicationStatus
@@ -177,8 +177,7 @@ def application_detail(request: HttpRequest, app: Application) -> HttpResponse:
     events = list(app.events.select_related("tier").order_by("at", "id"))
     statuses = dict(ApplicationStatus.choices)
     for e in events:
-        # Later apps add their own actions; they may name the step in detail["label"].
-        e.label = (e.detail or {}).get("label") or ACTION_LABELS.get(e.action) or _("办理进展")
+        e.label = event_label(e)
         e.from_label = statuses.get(e.from_status, "")
         e.to_label = statuses.get(e.to_status, "")
     return render(

@@ -227,3 +227,13 @@ def test_attachment_preview_is_inline_nosniff_and_audited(grassroots_client, tre
         logs = AuditLog.objects.filter(action="attachment.view", object_id=str(att.pk))
         assert logs.count() == expected
     assert logs.first().actor == grassroots_client.user
+
+
+@pytest.mark.django_db
+def test_history_names_steps_outside_the_state_machine(grassroots_client, tree, program):
+    from applications.models import ApplicationEvent
+
+    app = make_submitted(make_worker(tree.grassroots_a1), program)
+    ApplicationEvent.objects.create(application=app, action="seat_promote", detail={"label": "候补递补占得名额"})
+    html = grassroots_client.get(change_url(app)).content.decode()
+    assert "候补递补占得名额" in html and "seat_promote" not in html
