@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from applications.models import ApplicationStatus, Notification
+from applications.models import Application, ApplicationStatus, Notification
 from applications.workflow import Action, application_transition
 from qiuxue.crypto import decrypt_text
 from quotas.services import audit_log_write
@@ -174,23 +174,22 @@ def bank_return_import(
             changes.append((line, r))
         if errors:
             raise ValidationError(errors)
-        paid_apps: set[int] = set()
-        counts = {"paid": 0, "failed": 0}
+        # Set-based writes: a return file can hold the whole list (hundreds of thousands of
+        # lines); only the per-application close-out below goes through the state machine.
+        paid_apps: dict[int, Application] = {}
+        failed_notices: list[Notification] = []
         for line, r in changes:
             line.status = PayoutLineStatus.PAID if r.paid else PayoutLineStatus.FAILED
             line.bank_message = r.message
             line.returned_at = now
-            line.save(update_fields=["status", "bank_message", "returned_at"])
             award = line.award
             award.status = AwardStatus.PAID if r.paid else AwardStatus.FAILED
-            award.save(update_fields=["status"])
             application = award.application
             if r.paid:
-                counts["paid"] += 1
-                paid_apps.add(application.pk)
-            else:
-                counts["failed"] += 1
-                Notification.objects.create(
+                paid_apps[application.pk] = application
+                continue
+            failed_notices.append(
+                Notification(
                     user=application.worker.user,
                     application=application,
                     title=_("%(number)s：补助发放失败，请更新银行卡") % {"number": application},
@@ -199,9 +198,15 @@ def bank_return_import(
                     )
                     % {"source": locked.source.name, "amount": line.amount_yuan, "msg": r.message or _("无")},
                 )
+            )
+        PayoutLine.objects.bulk_update(
+            [line for line, _r in changes], ["status", "bank_message", "returned_at"], batch_size=2000
+        )
+        Award.objects.bulk_update([line.award for line, _r in changes], ["status"], batch_size=2000)
+        Notification.objects.bulk_create(failed_notices, batch_size=2000)
+        counts = {"paid": len(changes) - len(failed_notices), "failed": len(failed_notices)}
         for application_id in sorted(paid_apps):
-            line = next(ln for ln, _r in changes if ln.award.application_id == application_id)
-            application = line.award.application
+            application = paid_apps[application_id]
             if application.status == ApplicationStatus.APPROVED and _application_all_paid(application_id):
                 application_transition(
                     application=application,
