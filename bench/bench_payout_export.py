@@ -35,6 +35,7 @@ def _dataset(n: int):
 
     from applications.models import Application, ApplicationStatus, Worker
     from payouts.models import Award, AwardStatus, AwardVia, PayoutLine, PayoutList
+    from payouts.payout.services import payout_line_for_award
     from qiuxue.crypto import encrypt_text, hmac_index
     from qiuxue.masking import mask_bank_card, mask_id_number
     from quotas.models import Batch, FundingSource, Program, Union, UnionLevel
@@ -136,20 +137,9 @@ def _dataset(n: int):
             row_count=n,
             total_yuan=1000 * n,
         )
-        line = PayoutLine.objects.create(
-            payout_list=payout_list,
-            award=award,
-            sequence=1,
-            name=worker.name,
-            id_number_encrypted=worker.id_number_encrypted,
-            id_number_masked=worker.id_number_masked,
-            bank_name=worker.bank_name,
-            bank_card_encrypted=worker.bank_card_encrypted,
-            bank_card_hmac=worker.bank_card_hmac,
-            bank_card_masked=worker.bank_card_masked,
-            amount_yuan=1000,
-            unit_name=worker.employer,
-        )
+        # The template line is built exactly as the service builds lines; SQL clones it below.
+        line = payout_line_for_award(award=award, payout_list=payout_list, sequence=1)
+        line.save()
         name_expr = "CASE WHEN mod(g, 997) = 0 THEN '=HYPERLINK(1)' ELSE '职工' || g END"
         unit_expr = "'济南某某有限公司第' || mod(g, 500) || '分公司'"
         g_of_user = "CAST(substr(u.username, 14) AS integer)"

@@ -46,7 +46,8 @@ def _batch_label(batch: Batch | None) -> str:
     return _("第%(n)s批") % {"n": _CN_NUMBERS[n] if 0 < n <= 10 else str(n)}
 
 
-def _line_from_award(*, award: Award, payout_list: PayoutList, sequence: int) -> PayoutLine:
+def payout_line_for_award(*, award: Award, payout_list: PayoutList, sequence: int) -> PayoutLine:
+    """An unsaved line copying the worker's name and numbers as they are now; callers bulk-insert."""
     worker = award.application.worker
     return PayoutLine(
         payout_list=payout_list,
@@ -103,7 +104,7 @@ def payout_list_build(
             total_yuan=sum(a.amount_yuan for a in awards),
         )
         PayoutLine.objects.bulk_create(
-            _line_from_award(award=a, payout_list=payout_list, sequence=i) for i, a in enumerate(awards, start=1)
+            payout_line_for_award(award=a, payout_list=payout_list, sequence=i) for i, a in enumerate(awards, start=1)
         )
         audit_log_write(
             actor=actor,
@@ -178,7 +179,8 @@ def payout_reissue_build(*, payout_list: PayoutList, actor: AbstractBaseUser | N
             total_yuan=sum(line.award.amount_yuan for line in ready),
         )
         PayoutLine.objects.bulk_create(
-            _line_from_award(award=line.award, payout_list=reissue, sequence=i) for i, line in enumerate(ready, start=1)
+            payout_line_for_award(award=line.award, payout_list=reissue, sequence=i)
+            for i, line in enumerate(ready, start=1)
         )
         # Back to "being paid": the worker sees the money is on its way again.
         Award.objects.filter(pk__in=[line.award_id for line in ready]).update(status=AwardStatus.PUBLISHED)
