@@ -2,35 +2,20 @@
 payout services (build lists, build a reissue list, export). Numbers are masked here; the
 full numbers exist only in the exported file, for the roles allowed to download it."""
 
-from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from quotas.admin_scoping import UnionScopedAdmin
-from quotas.models import Batch, Program
-from quotas.selectors import union_scope_of, user_is_city_staff
 
 from ..models import PayoutLine, PayoutList
 from ..payout.selectors import payout_list_may_export, payout_lists_visible_to
 from ..payout.services import payout_list_export_request, payout_lists_build_for_batch, payout_reissue_build
-
-
-class BuildForm(forms.Form):
-    program = forms.ModelChoiceField(label=gettext_lazy("项目"), queryset=Program.objects.none())
-    batch = forms.ModelChoiceField(label=gettext_lazy("批次"), queryset=Batch.objects.none(), required=False)
-
-    def __init__(self, *args, request: HttpRequest, **kwargs):
-        super().__init__(*args, **kwargs)
-        scope = union_scope_of(request.user)
-        programs = Program.objects.filter(owner_union__path__startswith=scope.path) if scope else Program.objects.none()
-        self.fields["program"].queryset = programs
-        self.fields["batch"].queryset = Batch.objects.filter(program__in=programs)
+from .program_batch import program_batch_page
 
 
 @admin.register(PayoutList)
@@ -122,22 +107,15 @@ class PayoutListAdmin(UnionScopedAdmin):
         ]
 
     def build_view(self, request: HttpRequest) -> HttpResponse:
-        if not user_is_city_staff(request.user):
-            raise PermissionDenied
-        form = BuildForm(request.POST or None, request=request)
-        if request.method == "POST" and form.is_valid():
-            try:
-                built = payout_lists_build_for_batch(
-                    program=form.cleaned_data["program"], batch=form.cleaned_data["batch"], actor=request.user
-                )
-            except ValidationError as exc:
-                for message in exc.messages:
-                    form.add_error(None, message)
-            else:
-                self.message_user(request, _("已生成 %(n)d 份发放名单。") % {"n": len(built)}, messages.SUCCESS)
-                return redirect("admin:payouts_payoutlist_changelist")
-        context = {**self.admin_site.each_context(request), "form": form, "title": _("生成发放名单"), "opts": self.opts}
-        return render(request, "payouts/payout/admin_build.html", context)
+        return program_batch_page(
+            self,
+            request,
+            service=payout_lists_build_for_batch,
+            title=_("生成发放名单"),
+            template="payouts/payout/admin_build.html",
+            success=lambda built: _("已生成 %(n)d 份发放名单。") % {"n": len(built)},
+            done_url="admin:payouts_payoutlist_changelist",
+        )
 
 
 @admin.register(PayoutLine)

@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -14,29 +14,11 @@ from django.utils.translation import gettext_lazy
 
 from qiuxue.masking import mask_name, mask_phone
 from quotas.admin_scoping import UnionScopedAdmin
-from quotas.models import Batch, Program
-from quotas.selectors import union_scope_of, user_is_city_staff
+from quotas.selectors import user_is_city_staff
 
 from ..models import Objection, ObjectionStatus, Publicity
 from ..publicity.services import objection_dismiss, objection_uphold, publicity_open
-
-
-class PublicityOpenForm(forms.Form):
-    program = forms.ModelChoiceField(label=gettext_lazy("项目"), queryset=Program.objects.none())
-    batch = forms.ModelChoiceField(label=gettext_lazy("批次"), queryset=Batch.objects.none(), required=False)
-
-    def __init__(self, *args, request: HttpRequest, **kwargs):
-        super().__init__(*args, **kwargs)
-        scope = union_scope_of(request.user)
-        programs = Program.objects.filter(owner_union__path__startswith=scope.path) if scope else Program.objects.none()
-        self.fields["program"].queryset = programs
-        self.fields["batch"].queryset = Batch.objects.filter(program__in=programs)
-
-    def clean(self):
-        data = super().clean()
-        if data.get("batch") and data.get("program") and data["batch"].program_id != data["program"].pk:
-            raise ValidationError(_("批次不属于所选项目。"))
-        return data
+from .program_batch import program_batch_page
 
 
 @admin.register(Publicity)
@@ -85,22 +67,15 @@ class PublicityAdmin(UnionScopedAdmin):
         ]
 
     def open_view(self, request: HttpRequest) -> HttpResponse:
-        if not user_is_city_staff(request.user):
-            raise PermissionDenied
-        form = PublicityOpenForm(request.POST or None, request=request)
-        if request.method == "POST" and form.is_valid():
-            try:
-                publicity = publicity_open(
-                    program=form.cleaned_data["program"], batch=form.cleaned_data["batch"], actor=request.user
-                )
-            except ValidationError as exc:
-                for message in exc.messages:
-                    form.add_error(None, message)
-            else:
-                self.message_user(request, _("已发布公示：%(title)s") % {"title": publicity.title}, messages.SUCCESS)
-                return redirect("admin:payouts_publicity_changelist")
-        context = {**self.admin_site.each_context(request), "form": form, "title": _("发布公示"), "opts": self.opts}
-        return render(request, "payouts/publicity/admin_open.html", context)
+        return program_batch_page(
+            self,
+            request,
+            service=publicity_open,
+            title=_("发布公示"),
+            template="payouts/publicity/admin_open.html",
+            success=lambda publicity: _("已发布公示：%(title)s") % {"title": publicity.title},
+            done_url="admin:payouts_publicity_changelist",
+        )
 
 
 class DecisionForm(forms.Form):
