@@ -227,7 +227,13 @@ class ApplicationEvent(models.Model):
 
 
 class Notification(models.Model):
-    """In-app message to a worker; email/SMS copies are sent from it, once."""
+    """In-app message to a worker; email/SMS copies are sent from it, once.
+
+    The row is also the outbox of those copies: it is written in the transaction of the
+    step it tells about, and a beat sweep sends what is undelivered (``delivered_at`` empty,
+    ``deliver_after`` due). A request never talks to the broker, and a broker that is down
+    when the step commits loses no message.
+    """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     application = models.ForeignKey(Application, null=True, on_delete=models.CASCADE, related_name="notifications")
@@ -239,11 +245,20 @@ class Notification(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
     texted_at = models.DateTimeField(null=True, blank=True)
+    # Outbox state: done when both copies are sent or not wanted. ``deliver_after`` is a
+    # sweep's lease on the row, or the back-off after a failed attempt.
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    deliver_after = models.DateTimeField(null=True, blank=True)
+    delivery_attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         verbose_name = _("消息")
         verbose_name_plural = _("消息")
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # The sweep reads only the few undelivered rows out of millions of messages.
+            models.Index(fields=["id"], condition=Q(delivered_at__isnull=True), name="notification_undelivered"),
+        ]
 
     def __str__(self) -> str:
         return self.title

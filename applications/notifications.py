@@ -1,19 +1,28 @@
 """Tell the worker about each step: one in-app message per event (never two), plus an
-email and an SMS where configured. The in-app row is written with the transition; the
-email/SMS delivery is queued after it has committed.
+email and an SMS where configured.
 
-Exactly once: the in-app row is unique per event; the email and the SMS are each *claimed*
-by an ``UPDATE … WHERE emailed_at IS NULL`` before sending, so a task retried, delivered
-twice by the broker, or run by two workers at once sends each copy once. If the send itself
-fails the claim is released and the task retries. A worker process killed between the claim
-and the send loses that copy (at most once); the in-app message is always there.
+The in-app row is written in the transaction of the step, and it is also the outbox of the
+email/SMS copies: a beat sweep (``notification_deliver_pending``, every few seconds) sends
+what is undelivered. So a submission at window open never waits on the broker (publishing a
+Celery message per step cost more CPU than the rest of the submit's Python together), and a
+broker or mail server that is down when the step commits delays the copies but loses none.
+
+Exactly once per copy: the sweep leases a batch of rows (``SELECT … FOR UPDATE SKIP
+LOCKED``, then ``deliver_after`` moved past the lease), so two sweeps work on different
+rows; and each copy is *claimed* by an ``UPDATE … WHERE emailed_at IS NULL`` before
+sending, so even two deliveries of one row send each copy once. A failed send releases its
+claim and the row is tried again with back-off. A process killed between the claim and the
+send loses that copy (at most once, by design: a duplicate SMS about money is worse than a
+missing one); the in-app message is always there.
 """
 
 import logging
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from .models import ApplicationEvent, Notification
@@ -21,6 +30,15 @@ from .sms import sms_backend
 from .workflow import ACTION_LABELS
 
 logger = logging.getLogger(__name__)
+
+# A sweep's lease on the rows it took: long enough for a batch through a slow gateway;
+# a sweep that dies leaves them to the next one after it.
+DELIVERY_LEASE = timedelta(minutes=5)
+DELIVERY_BATCH = 200
+# Back-off after a failed attempt: 30 s, 1, 2, 4 … min; after the last one the row stays
+# undelivered (the in-app message is there) and the failure is in the log.
+DELIVERY_MAX_ATTEMPTS = 8
+DELIVERY_BACKOFF = timedelta(seconds=30)
 
 
 def _event_text(event: ApplicationEvent) -> tuple[str, str]:
@@ -31,50 +49,26 @@ def _event_text(event: ApplicationEvent) -> tuple[str, str]:
 
 def notification_for_event_create(*, event: ApplicationEvent) -> Notification:
     """The message for an event just written, in the caller's transaction (the state
-    machine calls it): one INSERT, no look-up; the email/SMS job is queued after commit.
-    The event is new, so the one-message-per-event constraint cannot be hit here."""
+    machine calls it): one INSERT, no look-up, no broker. The event is new, so the
+    one-message-per-event constraint cannot be hit here."""
     title, body = _event_text(event)
     application = event.application
-    notification = Notification.objects.create(
+    return Notification.objects.create(
         event=event, user_id=application.worker.user_id, application=application, title=title, body=body
     )
-    notification_deliver_enqueue(notification_id=notification.pk)
-    return notification
 
 
-def notification_for_event_send(*, event_id: int) -> Notification | None:
-    """The message for an already committed event, created if missing (idempotent)."""
-    event = ApplicationEvent.objects.select_related("application__worker__user", "tier").get(pk=event_id)
-    application = event.application
-    title, body = _event_text(event)
-    try:
-        with transaction.atomic():
-            notification, created = Notification.objects.get_or_create(
-                event=event,
-                defaults={
-                    "user": application.worker.user,
-                    "application": application,
-                    "title": title,
-                    "body": body,
-                },
-            )
-            if created:
-                notification_deliver_enqueue(notification_id=notification.pk)
-    except IntegrityError:  # a concurrent delivery of the same event won the race
-        notification = Notification.objects.get(event=event)
-    return notification
+def notification_create(*, user, title: str, body: str = "", application=None) -> Notification:
+    """A message not tied to a transition (reminders). Call inside the caller's transaction."""
+    return Notification.objects.create(user=user, application=application, title=title, body=body)
 
 
-def notification_deliver_enqueue(*, notification_id: int) -> None:
-    """Queue the email/SMS copies once the message row is committed."""
-
-    def enqueue() -> None:
-        from .tasks import notification_deliver_task
-
-        notification_deliver_task.delay(notification_id)
-
-    # robust: a broken mail server must never turn a worker's submission into an error page.
-    transaction.on_commit(enqueue, robust=True)
+def notification_mark_read(*, user, notification_id: int | None = None) -> int:
+    """Mark one message (or all, with no id) of this user as read; returns how many changed."""
+    qs = Notification.objects.filter(user=user, read_at__isnull=True)
+    if notification_id is not None:
+        qs = qs.filter(pk=notification_id)
+    return qs.update(read_at=timezone.now())
 
 
 def _claim(notification_id: int, field: str) -> bool:
@@ -95,7 +89,8 @@ def _text(notification: Notification) -> str:
 
 
 def notification_deliver(*, notification_id: int) -> dict[str, bool]:
-    """Send the email and SMS copies of one message, each at most once."""
+    """Send the email and SMS copies of one message, each at most once; then mark the
+    message delivered. A failed send gives its claim back and raises."""
     notification = Notification.objects.select_related("user__worker").get(pk=notification_id)
     worker = getattr(notification.user, "worker", None)
     email = (worker.email if worker else "") or notification.user.email
@@ -116,19 +111,48 @@ def notification_deliver(*, notification_id: int) -> dict[str, bool]:
             _release(notification_id, "texted_at")
             raise
         sent["sms"] = True
+    Notification.objects.filter(pk=notification_id, delivered_at__isnull=True).update(delivered_at=timezone.now())
     return sent
 
 
-def notification_create(*, user, title: str, body: str = "", application=None) -> Notification:
-    """A message not tied to a transition (reminders). Call inside the caller's transaction."""
-    notification = Notification.objects.create(user=user, application=application, title=title, body=body)
-    notification_deliver_enqueue(notification_id=notification.pk)
-    return notification
+def _pending(now: datetime):
+    return Notification.objects.filter(
+        Q(deliver_after__isnull=True) | Q(deliver_after__lte=now),
+        delivered_at__isnull=True,
+        delivery_attempts__lt=DELIVERY_MAX_ATTEMPTS,
+    )
 
 
-def notification_mark_read(*, user, notification_id: int | None = None) -> int:
-    """Mark one message (or all, with no id) of this user as read; returns how many changed."""
-    qs = Notification.objects.filter(user=user, read_at__isnull=True)
-    if notification_id is not None:
-        qs = qs.filter(pk=notification_id)
-    return qs.update(read_at=timezone.now())
+def notification_lease_pending(*, now: datetime | None = None, limit: int = DELIVERY_BATCH) -> list[int]:
+    """Take up to ``limit`` due messages for this sweep: rows another sweep holds are
+    skipped (SKIP LOCKED while choosing, then the lease while sending)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        ids = list(
+            _pending(now).select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True)[:limit]
+        )
+        Notification.objects.filter(pk__in=ids).update(deliver_after=now + DELIVERY_LEASE)
+    return ids
+
+
+def notification_deliver_pending(*, now: datetime | None = None, limit: int = DELIVERY_BATCH) -> dict[str, int]:
+    """One sweep of the outbox: lease a batch and send it. Returns how many messages were
+    taken, sent (each copy counted once) and failed (tried again after a back-off)."""
+    now = now or timezone.now()
+    ids = notification_lease_pending(now=now, limit=limit)
+    done = {"taken": len(ids), "emails": 0, "sms": 0, "failed": 0}
+    for notification_id in ids:
+        try:
+            sent = notification_deliver(notification_id=notification_id)
+        except Exception:
+            logger.exception("notification %s: delivery failed, will retry", notification_id)
+            attempts = Notification.objects.filter(pk=notification_id).values_list("delivery_attempts", flat=True)
+            backoff = DELIVERY_BACKOFF * 2 ** next(iter(attempts), 0)
+            Notification.objects.filter(pk=notification_id).update(
+                delivery_attempts=F("delivery_attempts") + 1, deliver_after=timezone.now() + backoff
+            )
+            done["failed"] += 1
+            continue
+        done["emails"] += sent["email"]
+        done["sms"] += sent["sms"]
+    return done

@@ -1,16 +1,16 @@
-"""Celery tasks of the applications app: thin wrappers, ids in, idempotent on retry."""
+"""Celery tasks of the applications app: thin wrappers, idempotent on retry."""
 
 from celery import shared_task
 
 
-@shared_task(
-    name="applications.tasks.notification_deliver",
-    acks_late=True,
-    autoretry_for=(Exception,),
-    retry_backoff=30,
-    max_retries=5,
-)
-def notification_deliver_task(notification_id: int) -> dict:
-    from .notifications import notification_deliver
+@shared_task(name="applications.tasks.notification_deliver_pending")
+def notification_deliver_pending_task() -> dict:
+    """Beat runs it every few seconds. A full batch means a backlog (a burst at window
+    open): the next sweep is queued at once instead of waiting for beat, and any idle
+    worker takes it (the lease keeps concurrent sweeps on different rows)."""
+    from .notifications import DELIVERY_BATCH, notification_deliver_pending
 
-    return notification_deliver(notification_id=notification_id)
+    done = notification_deliver_pending()
+    if done["taken"] == DELIVERY_BATCH:
+        notification_deliver_pending_task.delay()
+    return done

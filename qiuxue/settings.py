@@ -155,6 +155,11 @@ CELERY_TIMEZONE = TIME_ZONE
 # Beat: schedules that keep windows, publicity periods and quota releases on time.
 # Each task is idempotent, so a beat tick twice or a retry changes nothing the second time.
 CELERY_BEAT_SCHEDULE = {
+    # The outbox of the email/SMS copies of each message (applications/notifications.py).
+    "notifications-every-10s": {
+        "task": "applications.tasks.notification_deliver_pending",
+        "schedule": timedelta(seconds=10),
+    },
     "tick-every-minute": {
         "task": "payouts.tasks.scheduler_tick",
         "schedule": timedelta(minutes=1),

@@ -14,7 +14,6 @@ from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from applications.models import Application, ApplicationStatus, Notification
-from applications.notifications import notification_deliver_enqueue
 from payouts.models import DigestSent, SchedulerMark
 from quotas.models import Batch, UnionAdmin
 from quotas.services import audit_log_write
@@ -74,11 +73,10 @@ def _remind_drafts(*, batch: Batch) -> int:
     title = f"{batch.program.name}：申请将于 {closes:%m月%d日 %H:%M} 截止"
     body = "您有尚未提交的申请，请在截止前补齐材料并提交，逾期系统将不再接收。"
     drafts = list(_drafts_of(batch).select_related("worker").only("pk", "worker__user_id"))
+    # The outbox sweep sends their email/SMS copies.
     rows = Notification.objects.bulk_create(
         [Notification(user_id=a.worker.user_id, application_id=a.pk, title=title, body=body) for a in drafts]
     )
-    for row in rows:
-        notification_deliver_enqueue(notification_id=row.pk)
     return len(rows)
 
 

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from applications.models import Notification
+from applications.notifications import notification_deliver_pending
 from applications.services import application_submit
 from payouts.models import DigestSent, Publicity, PublicityStatus
 from payouts.schedule.services import review_digest_send, scheduler_tick
@@ -32,21 +33,21 @@ def test_beat_schedule_names_registered_tasks():
         assert entry["task"] in app.tasks
 
 
-def test_apply_window_reminds_drafts_once_and_records_close(clock, django_capture_on_commit_callbacks, sms_log):
+def test_apply_window_reminds_drafts_once_and_records_close(clock, sms_log):
     c = city_make(now=clock)
     closes = c.batch.apply_closes
     drafts = [application_make(c, c.grassroots[0][0], "draft") for _ in range(2)]
     application_make(c, c.grassroots[1][0], "in_review", tier=c.grassroots[1][0])
 
     assert scheduler_tick(now=closes - timedelta(hours=30))["windows"]["reminded"] == 0
-    with django_capture_on_commit_callbacks(execute=True):
-        result = scheduler_tick(now=closes - timedelta(hours=23))
+    result = scheduler_tick(now=closes - timedelta(hours=23))
+    notification_deliver_pending()  # the outbox sweep sends their SMS
     assert result["windows"]["reminded"] == 2
     reminders = Notification.objects.filter(event__isnull=True, title__contains="截止")
     assert sorted(n.application_id for n in reminders) == sorted(a.pk for a in drafts)
     assert len(sms_log) == 2  # each reminder also goes out by SMS, once
-    with django_capture_on_commit_callbacks(execute=True):
-        again = scheduler_tick(now=closes - timedelta(hours=22))
+    again = scheduler_tick(now=closes - timedelta(hours=22))
+    notification_deliver_pending()
     assert again["windows"]["reminded"] == 0 and reminders.count() == 2 and len(sms_log) == 2
 
     assert AuditLog.objects.filter(action="batch.apply_closed").count() == 0
