@@ -161,7 +161,9 @@ def _transition_apply(
     for field, value in (changes or {}).items():
         setattr(locked, field, value)
     locked.updated_at = timezone.now()
-    locked.save()
+    # Only what this step changes: a full save would rewrite all thirty-odd columns, and
+    # compiling that UPDATE was a visible share of every submission's CPU.
+    locked.save(update_fields=["status", "updated_at", *(changes or {})])
     event = ApplicationEvent.objects.create(
         application=locked,
         actor=actor if actor is not None and actor.is_authenticated else None,
