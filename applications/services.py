@@ -22,12 +22,13 @@ from django.utils.translation import gettext as _
 from qiuxue.crypto import encrypt_text, hmac_index
 from qiuxue.masking import mask_bank_card, mask_id_number
 from quotas.models import AllocationMode, DocumentKind, Program, Union, UnionLevel
-from quotas.selectors import review_chain_for
+from quotas.selectors import review_chain_pick
 from quotas.services import audit_log_write
 
 from . import eligibility
 from .models import Application, ApplicationEvent, ApplicationStatus, Attachment, SeatStatus, Worker
-from .selectors import QUEUED_STATUSES, catalogue_lists, open_batch_of, prior_level_groups_of, seat_capacity_of
+from .selectors import QUEUED_STATUSES, catalogue_lists, seat_capacity_of
+from .submit_facts import SubmitFacts, submit_facts_of
 from .uploads import upload_clean
 from .validators import birth_date_from_id, validate_bank_card, validate_id_number, validate_phone
 from .workflow import Action, application_transition
@@ -361,8 +362,7 @@ def seat_release_and_promote(*, application: Application) -> Application | None:
 # --- submit, resubmit, withdraw ---------------------------------------------------------
 
 
-def _reasons_at(*, app: Application, on: date) -> list[str]:
-    present = set(app.attachments.filter(is_current=True).values_list("kind", flat=True))
+def _reasons_at(*, app: Application, on: date, facts: SubmitFacts) -> list[str]:
     return [
         *eligibility.submission_reasons(
             worker=app.worker,
@@ -371,14 +371,10 @@ def _reasons_at(*, app: Application, on: date) -> list[str]:
             enrolled_on=app.enrolled_on,
             chsi_expires_on=app.chsi_expires_on,
             on=on,
-            prior_level_groups=prior_level_groups_of(
-                id_number_hmac=app.worker.id_number_hmac, exclude_application_id=app.pk
-            ),
-            present_documents=present,
+            prior_level_groups=facts.prior_level_groups,
+            present_documents=facts.present_documents,
         ),
-        *eligibility.catalogue_reasons(
-            listed=catalogue_lists(program=app.program, school=app.school, level=app.level, major=app.major)
-        ),
+        *eligibility.catalogue_reasons(listed=facts.catalogue_listed),
     ]
 
 
@@ -430,22 +426,22 @@ def application_submit(
         if app.status != S.DRAFT:
             raise ValidationError(_("申请当前为“%(status)s”，不能提交。") % {"status": app.get_status_display()})
         program = app.program
-        batch = open_batch_of(program=program, now=now)
-        if batch is None:
+        facts = submit_facts_of(application=app, now=now)
+        if facts.batch_id is None:
             raise ValidationError(_("现在不在申请时间内（申请窗口已关闭或尚未开放），不能提交。"))
-        reasons = _reasons_at(app=app, on=timezone.localdate(now))
+        reasons = _reasons_at(app=app, on=timezone.localdate(now), facts=facts)
         if reasons:
             raise ValidationError(reasons)
-        chain = review_chain_for(union=app.worker.union, tiers=program.review_tiers)
+        chain = review_chain_pick(ancestors=facts.ancestors, tiers=program.review_tiers)
         if not chain:
             raise ValidationError(_("未找到您所在工会的审核单位，请核对所在工会。"))
         changes = {
-            "batch": batch,
+            "batch_id": facts.batch_id,
             "submitted_at": now,
             "last_submitted_at": now,
-            "review_chain": [u.pk for u in chain],
+            "review_chain": [u.id for u in chain],
             "union_path": app.worker.union.path,  # the union it is submitted under (scope column)
-            "current_tier": chain[0],
+            "current_tier_id": chain[0].id,
             "number": app.number or _application_number(program=program, pk=app.pk),
         }
         if locked_program is not None:
@@ -456,7 +452,7 @@ def application_submit(
             actor=actor,
             changes=changes,
             expected_status=S.DRAFT,
-            detail={"batch": batch.number, "seat_status": changes.get("seat_status", "")},
+            detail={"batch": facts.batch_number, "seat_status": changes.get("seat_status", "")},
             locked=True,
         )
     application.__dict__.update({k: v for k, v in result.application.__dict__.items() if not k.startswith("_")})
@@ -488,7 +484,7 @@ def application_resubmit(
             return app
         if app.status != S.RETURNED:
             raise ValidationError(_("申请当前为“%(status)s”，不能重新提交。") % {"status": app.get_status_display()})
-        reasons = _reasons_at(app=app, on=timezone.localdate(now))
+        reasons = _reasons_at(app=app, on=timezone.localdate(now), facts=submit_facts_of(application=app, now=now))
         if reasons:
             raise ValidationError(reasons)
         keep = resubmit_keeps_position(application=app, now=now)

@@ -1,5 +1,8 @@
 """Reads: who an admin is, and which part of the union tree they may see."""
 
+from collections.abc import Iterable
+from typing import Protocol
+
 from django.contrib.auth.base_user import AbstractBaseUser
 
 from .models import AdminRole, Union, UnionAdmin, UnionLevel
@@ -76,17 +79,31 @@ TIER_LEVELS: dict[str, tuple[str, ...]] = {
 }
 
 
-def review_chain_for(*, union: Union, tiers: list[str]) -> list[Union]:
-    """The unions that review a worker of ``union``, lowest first.
+class UnionRank(Protocol):
+    """What the review chain needs of a union: a plain ``Union`` or a lighter row."""
+
+    id: int
+    level: str
+    depth: int
+
+
+def review_chain_pick[U: UnionRank](*, ancestors: Iterable[U], tiers: list[str]) -> list[U]:
+    """The unions that review a worker whose union has these ancestors (itself included),
+    lowest first.
 
     A tier the worker's branch of the tree does not have (no township above a big
     enterprise's union, say) is skipped; the programme's top tier is always present.
     """
-    ancestors = list(Union.objects.ancestors_of(union).order_by("-depth"))
-    chain: list[Union] = []
+    by_depth = sorted(ancestors, key=lambda u: u.depth, reverse=True)
+    chain: list[U] = []
     for tier in tiers:
         levels = TIER_LEVELS.get(tier, (tier,))
-        match = next((u for u in ancestors if u.level in levels), None)
-        if match is not None and match not in chain:
+        match = next((u for u in by_depth if u.level in levels), None)
+        if match is not None and all(u.id != match.id for u in chain):
             chain.append(match)
     return chain
+
+
+def review_chain_for(*, union: Union, tiers: list[str]) -> list[Union]:
+    """The unions that review a worker of ``union``, lowest first (see ``review_chain_pick``)."""
+    return review_chain_pick(ancestors=Union.objects.ancestors_of(union), tiers=tiers)
