@@ -263,6 +263,35 @@ class _Client:
         return response.status, time.perf_counter() - started
 
 
+def _cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU seconds (user + system) so far, by who spent them: the gunicorn processes, the
+    PostgreSQL processes, this process (the client threads) and everything else. Linux /proc;
+    read before and after the burst to see where the two cores went."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {"gunicorn": 0.0, "postgres": 0.0, "client": 0.0, "other": 0.0}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue  # the process ended meanwhile
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        pid, ppid = int(entry), int(fields[1])
+        seconds = (int(fields[11]) + int(fields[12])) / tick
+        if pid == os.getpid():
+            out["client"] += seconds
+        elif pid == server_pid or ppid == server_pid:
+            out["gunicorn"] += seconds
+        elif comm.startswith("postgres"):
+            out["postgres"] += seconds
+        else:
+            out["other"] += seconds
+    return out
+
+
 def _queries_per_submit(targets: list[tuple[int, str]], queue: str) -> list[int]:
     """Submit a few applications in-process through the same view, counting every query
     (session, user, worker, the submit transaction and the after-commit work)."""
@@ -326,9 +355,11 @@ def run(scale: float = 1.0) -> dict:
                 s for s, _ in pool.map(lambda t: client.request("GET", f"/applications/{t[0]}/submit/", t[1]), targets)
             )
             load_at_burst = os.getloadavg()
+            cpu_before = _cpu_seconds(server.pid)
             burst_start = time.perf_counter()
             results = list(pool.map(lambda t: client.request("POST", f"/applications/{t[0]}/submit/", t[1]), targets))
             burst_s = time.perf_counter() - burst_start
+            cpu_after = _cpu_seconds(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=15)
@@ -355,6 +386,7 @@ def run(scale: float = 1.0) -> dict:
         "p95_ms": round(quantiles[94], 1),
         "p99_ms": round(quantiles[98], 1),
         "max_ms": round(latencies[-1], 1),
+        "cpu_ms_per_submit": {k: round((cpu_after[k] - cpu_before[k]) * 1000 / n, 2) for k in cpu_before},
         "email_sms_jobs_queued": dropped,
         "setup_s": round(setup_s, 1),
     }
