@@ -1,8 +1,9 @@
 """Burst at window open: how many submissions per second the full stack takes.
 
 gunicorn + PostgreSQL + Redis, configured as in production: ``DEBUG=0``, persistent
-database connections, Celery *not* eager (the email/SMS copies go to a Redis queue of their
-own, purged afterwards; no Celery worker runs), sessions ``cached_db`` on Redis.
+database connections, Celery *not* eager (pointed at a Redis queue of the bench's own, which
+must stay empty: the email/SMS copies wait in the notification outbox for the beat sweep, and
+the submit itself never calls the broker), sessions ``cached_db`` on Redis.
 
 N workers with complete drafts and papers are made through the services; each gets a
 logged-in session (created server-side, as a login would: no password hashing in the
@@ -12,12 +13,15 @@ own http.client connection, POSTs every submit endpoint at once.
 
 Reported: submissions/s over the burst, p50/p95/p99 latency, errors (anything but the
 302 to the detail page, and any application not in review afterwards), queries per submit
-(counted in-process on extra applications through the same view), gunicorn workers and
-class, and the load average when the run started (the box may be shared).
+(counted in-process on extra applications through the same view), the CPU each submit cost
+gunicorn, PostgreSQL and the client (from /proc), the messages waiting in the outbox and the
+jobs on the broker queue afterwards, gunicorn workers and class, the applications already in
+the database, and the load average when the run started (the box may be shared).
 """
 
 import http.client
 import os
+import runpy
 import secrets
 import socket
 import statistics
@@ -32,9 +36,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# gunicorn's rule of thumb: 2 x cores + 1 sync workers.
-GUNICORN_WORKERS = int(os.environ.get("BENCH_GUNICORN_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
-GUNICORN_CLASS = os.environ.get("BENCH_GUNICORN_CLASS", "sync")
+# The production gunicorn.conf.py, unless a BENCH_GUNICORN_* variable overrides it.
+_CONF = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+GUNICORN_WORKERS = int(os.environ.get("BENCH_GUNICORN_WORKERS", _CONF["workers"]))
+GUNICORN_CLASS = os.environ.get("BENCH_GUNICORN_CLASS", _CONF["worker_class"])
 GUNICORN_THREADS = int(os.environ.get("BENCH_GUNICORN_THREADS", "1"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "16"))
 COUNTED = 3  # extra applications submitted in-process to count the queries of one submit
@@ -201,14 +206,14 @@ def _start_gunicorn(port: int, media_root: str, queue: str) -> subprocess.Popen:
             "-m",
             "gunicorn",
             "qiuxue.wsgi:application",
+            "-c",
+            str(ROOT / "gunicorn.conf.py"),
             "-w",
             str(GUNICORN_WORKERS),
             "-k",
             GUNICORN_CLASS,
             "--threads",
             str(GUNICORN_THREADS),
-            "--backlog",
-            "2048",
             "-b",
             f"127.0.0.1:{port}",
             "--log-level",
@@ -321,7 +326,7 @@ def _queries_per_submit(targets: list[tuple[int, str]], queue: str) -> list[int]
 
 
 def _redis_cleanup(queue: str, session_keys: list[str]) -> int:
-    """Drop the bench's queued email/SMS jobs and cached sessions; returns the jobs dropped."""
+    """Drop anything queued on the bench's queue and the cached sessions; returns the jobs dropped."""
     import redis
 
     r = redis.Redis.from_url(_redis_url())
@@ -363,7 +368,10 @@ def run(scale: float = 1.0) -> dict:
     finally:
         server.terminate()
         server.wait(timeout=15)
-    dropped = _redis_cleanup(queue, [k for _, k in all_targets])
+    queued = _redis_cleanup(queue, [k for _, k in all_targets])
+    from applications.models import Notification
+
+    in_outbox = Notification.objects.filter(application_id__in=[t[0] for t in targets], delivered_at__isnull=True)
     statuses = Counter(status for status, _ in results)
     latencies = sorted(r[1] * 1000 for r in results)
     submitted = Application.objects.filter(pk__in=[t[0] for t in targets], status=ApplicationStatus.IN_REVIEW).count()
@@ -387,6 +395,8 @@ def run(scale: float = 1.0) -> dict:
         "p99_ms": round(quantiles[98], 1),
         "max_ms": round(latencies[-1], 1),
         "cpu_ms_per_submit": {k: round((cpu_after[k] - cpu_before[k]) * 1000 / n, 2) for k in cpu_before},
-        "email_sms_jobs_queued": dropped,
+        "messages_in_outbox": in_outbox.count(),
+        "broker_jobs_queued": queued,
+        "applications_in_database": Application.objects.count(),
         "setup_s": round(setup_s, 1),
     }
