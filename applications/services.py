@@ -15,7 +15,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -287,15 +287,19 @@ def _program_lock(program_id: int) -> Program:
     return Program.objects.select_for_update().get(pk=program_id)
 
 
-def _seat_take(*, program: Program) -> dict:
-    """Call with the Program row locked. Placed ranks are 1..placed, waitlist 1..waiting."""
-    capacity = seat_capacity_of(program=program)
-    seats = Application.objects.filter(program=program)
-    placed = seats.filter(seat_status=SeatStatus.PLACED).count()
-    if capacity is None or placed < capacity:
-        return {"seat_status": SeatStatus.PLACED, "seat_rank": placed + 1}
-    waiting = seats.filter(seat_status=SeatStatus.WAITLISTED).count()
-    return {"seat_status": SeatStatus.WAITLISTED, "seat_rank": waiting + 1}
+def _seat_take(*, program: Program, capacity: int | None) -> dict:
+    """Call with the Program row locked (the counts must be read after the lock is granted,
+    so they see the previous holder's place). Placed ranks are 1..placed, waitlist 1..waiting.
+    Both counts in one statement: it runs while every other submission of the programme waits."""
+    counts = Application.objects.filter(
+        program=program, seat_status__in=(SeatStatus.PLACED, SeatStatus.WAITLISTED)
+    ).aggregate(
+        placed=Count("pk", filter=Q(seat_status=SeatStatus.PLACED)),
+        waiting=Count("pk", filter=Q(seat_status=SeatStatus.WAITLISTED)),
+    )
+    if capacity is None or counts["placed"] < capacity:
+        return {"seat_status": SeatStatus.PLACED, "seat_rank": counts["placed"] + 1}
+    return {"seat_status": SeatStatus.WAITLISTED, "seat_rank": counts["waiting"] + 1}
 
 
 def _event_record(*, application: Application, action: str, label: str, detail: dict | None = None) -> None:
@@ -445,7 +449,7 @@ def application_submit(
             "number": app.number or _application_number(program=program, pk=app.pk),
         }
         if locked_program is not None:
-            changes.update(_seat_take(program=locked_program))
+            changes.update(_seat_take(program=locked_program, capacity=facts.seat_capacity))
         result = application_transition(
             application=app,
             action=Action.SUBMIT,
@@ -484,7 +488,8 @@ def application_resubmit(
             return app
         if app.status != S.RETURNED:
             raise ValidationError(_("申请当前为“%(status)s”，不能重新提交。") % {"status": app.get_status_display()})
-        reasons = _reasons_at(app=app, on=timezone.localdate(now), facts=submit_facts_of(application=app, now=now))
+        facts = submit_facts_of(application=app, now=now)
+        reasons = _reasons_at(app=app, on=timezone.localdate(now), facts=facts)
         if reasons:
             raise ValidationError(reasons)
         keep = resubmit_keeps_position(application=app, now=now)
@@ -494,7 +499,7 @@ def application_resubmit(
             if _at_submission(app.program) and app.seat_status:
                 # Late: the place goes to the next in line, and this one queues again at the back.
                 seat_release_and_promote(application=app)
-                changes.update(_seat_take(program=app.program))
+                changes.update(_seat_take(program=app.program, capacity=facts.seat_capacity))
         result = application_transition(
             application=app,
             action=Action.RESUBMIT,

@@ -1,11 +1,11 @@
 """Everything the submit rule reads besides the locked application row, in one round trip.
 
 At window open a submission's cost is mostly Django building queries, not PostgreSQL
-running them: five small ORM reads (open batch, current papers, the person's other claims,
-the catalogue, the union's ancestors) cost several times the one statement below. So they
-are one ``UNION ALL`` of tagged rows, plain SQL that PostgreSQL and SQLite both run, with
-table names from the models and every value bound. ``tests/applications/test_submit_facts.py``
-holds it to the ORM reads it replaces.
+running them: six small ORM reads (open batch, current papers, the person's other claims,
+the catalogue, the union's ancestors, the places of an at-submission programme) cost
+several times the one statement below. So they are one ``UNION ALL`` of tagged rows, plain
+SQL that PostgreSQL and SQLite both run, with table names from the models and every value
+bound. ``tests/applications/test_submit_facts.py`` holds it to the ORM reads it replaces.
 """
 
 from dataclasses import dataclass, field
@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from django.db import connection
 
-from quotas.models import Batch, CatalogueEntry, Union
+from quotas.models import Batch, CatalogueEntry, FundingSource, Union
 
 from .eligibility import level_group
 from .models import Application, Attachment, Worker
@@ -37,6 +37,7 @@ class SubmitFacts:
     prior_level_groups: set[str] = field(default_factory=set)  # the person's other live claims
     catalogue_listed: bool | None = None  # None: the programme has no catalogue
     ancestors: list[UnionRow] = field(default_factory=list)  # the worker's union and above
+    seat_capacity: int | None = None  # places of an at-submission programme (its own money)
 
 
 def _table(model) -> str:
@@ -74,6 +75,9 @@ def submit_facts_of(*, application: Application, now: datetime) -> SubmitFacts:
             NULL
         UNION ALL
         SELECT 'union', id, depth, level FROM {_table(Union)} WHERE path IN ({_marks(paths)})
+        UNION ALL
+        SELECT 'seats', MIN(total_slots), NULL, NULL FROM {_table(FundingSource)}
+        WHERE program_id = %s AND matching_of_id IS NULL AND total_slots IS NOT NULL
     """  # noqa: S608
     params = [
         *(program.pk, at, at),
@@ -81,6 +85,7 @@ def submit_facts_of(*, application: Application, now: datetime) -> SubmitFacts:
         *(worker.id_number_hmac, *CLAIM_STATUSES, application.pk),
         *(program.pk, program.pk, application.school.strip(), application.level, application.major.strip()),
         *paths,
+        program.pk,
     ]
     facts = SubmitFacts()
     with connection.cursor() as cursor:
@@ -94,6 +99,8 @@ def submit_facts_of(*, application: Application, now: datetime) -> SubmitFacts:
                 facts.prior_level_groups.add(level_group(text))
             elif tag == "catalogue":
                 facts.catalogue_listed = bool(b) if a else None
-            else:
+            elif tag == "union":
                 facts.ancestors.append(UnionRow(id=a, level=text, depth=b))
+            else:
+                facts.seat_capacity = a
     return facts

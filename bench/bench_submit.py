@@ -78,7 +78,7 @@ def _card(n: int) -> str:
     return body + luhn_check_digit(body)
 
 
-def _setup(n: int, media_root: str) -> list[tuple[int, str]]:
+def _setup(n: int, media_root: str, mode: str, slots: int) -> list[tuple[int, str]]:
     """Programme, unions, n workers with ready drafts; returns (application id, session key)."""
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
@@ -113,6 +113,7 @@ def _setup(n: int, media_root: str) -> list[tuple[int, str]]:
         eligible_levels=[EducationLevel.DAZHUAN],
         required_documents=[DocumentKind.APPLICATION_FORM, DocumentKind.CHSI_REPORT],
         review_tiers=["grassroots", "county", "city"],
+        allocation_mode=mode,
     )
     Batch.objects.create(
         program=program,
@@ -122,7 +123,7 @@ def _setup(n: int, media_root: str) -> list[tuple[int, str]]:
         review_opens=now,
         review_closes=now + timedelta(days=2),
     )
-    FundingSource.objects.create(program=program, name="市总", payer_union=city, amount_yuan=1000, total_slots=n)
+    FundingSource.objects.create(program=program, name="市总", payer_union=city, amount_yuan=1000, total_slots=slots)
     jpeg = _jpeg()
     today = timezone.localdate()
     data = ApplicationData(
@@ -337,15 +338,15 @@ def _redis_cleanup(queue: str, session_keys: list[str]) -> int:
     return queued
 
 
-def run(scale: float = 1.0) -> dict:
-    from applications.models import Application, ApplicationStatus
+def _burst(n: int, mode: str, slots: int) -> dict:
+    from applications.models import Application, ApplicationStatus, Notification, SeatStatus
+    from quotas.models import AllocationMode
 
     load_at_start = os.getloadavg()
-    n = max(50, int(1000 * scale))
     media_root = tempfile.mkdtemp(prefix="qx-bench-media-")
     queue = f"qiuxue-bench-submit-{os.getpid()}"
     t0 = time.perf_counter()
-    all_targets = _setup(n + COUNTED, media_root)
+    all_targets = _setup(n + COUNTED, media_root, mode, slots)
     targets, counted = all_targets[:n], all_targets[n:]
     setup_s = time.perf_counter() - t0
     queries = _queries_per_submit(counted, queue)
@@ -369,14 +370,13 @@ def run(scale: float = 1.0) -> dict:
         server.terminate()
         server.wait(timeout=15)
     queued = _redis_cleanup(queue, [k for _, k in all_targets])
-    from applications.models import Notification
-
-    in_outbox = Notification.objects.filter(application_id__in=[t[0] for t in targets], delivered_at__isnull=True)
+    ids = [t[0] for t in targets]
+    in_outbox = Notification.objects.filter(application_id__in=ids, delivered_at__isnull=True)
     statuses = Counter(status for status, _ in results)
     latencies = sorted(r[1] * 1000 for r in results)
-    submitted = Application.objects.filter(pk__in=[t[0] for t in targets], status=ApplicationStatus.IN_REVIEW).count()
+    submitted = Application.objects.filter(pk__in=ids, status=ApplicationStatus.IN_REVIEW).count()
     quantiles = statistics.quantiles(latencies, n=100)
-    return {
+    figures = {
         "submissions": n,
         "load_average_at_start": " / ".join(f"{x:.2f}" for x in load_at_start),
         "load_average_at_burst": " / ".join(f"{x:.2f}" for x in load_at_burst),
@@ -400,3 +400,29 @@ def run(scale: float = 1.0) -> dict:
         "applications_in_database": Application.objects.count(),
         "setup_s": round(setup_s, 1),
     }
+    if mode == AllocationMode.AT_SUBMISSION:
+        # The places must follow submission order exactly: ranks 1..k with no gap or double.
+        # (All of the programme's applications: the in-process query count took places too.)
+        rows = Application.objects.filter(pk__in=[t[0] for t in all_targets]).order_by("submitted_at", "pk")
+        seats = list(rows.values_list("seat_status", "seat_rank"))
+        placed = [r for st, r in seats if st == SeatStatus.PLACED]
+        waiting = [r for st, r in seats if st == SeatStatus.WAITLISTED]
+        figures["places"] = slots
+        figures["placed"] = len(placed)
+        figures["waitlisted"] = len(waiting)
+        figures["seat_ranks_in_submission_order"] = placed == list(range(1, len(placed) + 1)) and waiting == list(
+            range(1, len(waiting) + 1)
+        )
+    return figures
+
+
+def run(scale: float = 1.0) -> dict:
+    """Two bursts: a batch programme (Jinan, Linyi: allocation after review) and an
+    at-submission programme with half as many places as applicants (Xian'an: each submit
+    takes a place under the programme's lock, the rest join the waitlist)."""
+    from quotas.models import AllocationMode
+
+    n = max(50, int(1000 * scale))
+    figures = _burst(n, AllocationMode.BATCH, slots=n)
+    figures["at_submission"] = _burst(n, AllocationMode.AT_SUBMISSION, slots=n // 2)
+    return figures

@@ -7,10 +7,10 @@ import pytest
 from django.utils import timezone
 
 from applications.models import Application
-from applications.selectors import catalogue_lists, open_batch_of, prior_level_groups_of
+from applications.selectors import catalogue_lists, open_batch_of, prior_level_groups_of, seat_capacity_of
 from applications.services import application_submit, attachment_upload
 from applications.submit_facts import submit_facts_of
-from quotas.models import Batch, CatalogueEntry, DocumentKind, EducationLevel
+from quotas.models import AllocationMode, Batch, CatalogueEntry, DocumentKind, EducationLevel, FundingSource
 from quotas.selectors import review_chain_for, review_chain_pick
 
 from .factories import jpeg_bytes, make_program, make_ready_application, make_worker, upload
@@ -31,6 +31,7 @@ def _orm_facts(app: Application, now):
         "claims": prior_level_groups_of(id_number_hmac=app.worker.id_number_hmac, exclude_application_id=app.pk),
         "catalogue": catalogue_lists(program=app.program, school=app.school, level=app.level, major=app.major),
         "chain": [u.pk for u in review_chain_for(union=app.worker.union, tiers=app.program.review_tiers)],
+        "seats": seat_capacity_of(program=app.program),
     }
 
 
@@ -42,6 +43,7 @@ def _sql_facts(app: Application, now):
         "claims": facts.prior_level_groups,
         "catalogue": facts.catalogue_listed,
         "chain": [u.id for u in review_chain_pick(ancestors=facts.ancestors, tiers=app.program.review_tiers)],
+        "seats": facts.seat_capacity,
     }
 
 
@@ -124,3 +126,19 @@ def test_worker_of_a_township_union(tree, program):
     facts = _sql_facts(app, now)
     assert facts == _orm_facts(app, now)
     assert facts["chain"] == [tree["county"].pk, tree["city"].pk]
+
+
+def test_places_of_an_at_submission_programme(tree, worker):
+    program = make_program(tree["city"], mode=AllocationMode.AT_SUBMISSION, slots=100)
+    # A second source of its own with fewer slots caps the places; a matching one does not count.
+    own = program.sources.get()
+    FundingSource.objects.create(
+        program=program, name="大学补助", payer_union=tree["city"], amount_yuan=1000, total_slots=80
+    )
+    FundingSource.objects.create(
+        program=program, name="配套", payer_union=tree["county"], amount_yuan=500, matching_of=own
+    )
+    app = _loaded(make_ready_application(worker, program))
+    now = timezone.now()
+    assert _sql_facts(app, now) == _orm_facts(app, now)
+    assert _sql_facts(app, now)["seats"] == 80
