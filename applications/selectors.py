@@ -38,13 +38,25 @@ def programs_for_worker(*, worker: Worker) -> list[Program]:
 
 
 def open_batch_of(*, program: Program, now: datetime | None = None) -> Batch | None:
+    """The batch taking applications now (a batch closed because the places ran out never is)."""
     now = now or timezone.now()
-    return program.batches.filter(apply_opens__lte=now, apply_closes__gt=now).order_by("number").first()
+    return (
+        program.batches.filter(apply_opens__lte=now, apply_closes__gt=now, closed_as_filled_at__isnull=True)
+        .order_by("number")
+        .first()
+    )
 
 
 def next_batch_of(*, program: Program, now: datetime | None = None) -> Batch | None:
     now = now or timezone.now()
-    return program.batches.filter(apply_opens__gt=now).order_by("apply_opens").first()
+    return program.batches.filter(apply_opens__gt=now, closed_as_filled_at__isnull=True).order_by("apply_opens").first()
+
+
+def filled_batch_of(*, program: Program, now: datetime | None = None) -> Batch | None:
+    """A batch whose window is now or still to come but that will not open: the earlier
+    batches used every place (Jinan batch 3). The worker is told so instead of a date."""
+    now = now or timezone.now()
+    return program.batches.filter(apply_closes__gt=now, closed_as_filled_at__isnull=False).order_by("number").first()
 
 
 def prior_level_groups_of(*, id_number_hmac: str, exclude_application_id: int | None = None) -> set[str]:

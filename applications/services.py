@@ -27,7 +27,7 @@ from quotas.services import audit_log_write
 
 from . import eligibility
 from .models import Application, ApplicationEvent, ApplicationStatus, Attachment, SeatStatus, Worker
-from .selectors import QUEUED_STATUSES, catalogue_lists, seat_capacity_of
+from .selectors import QUEUED_STATUSES, catalogue_lists, filled_batch_of, seat_capacity_of
 from .submit_facts import SubmitFacts, submit_facts_of
 from .uploads import upload_clean
 from .validators import birth_date_from_id, validate_bank_card, validate_id_number, validate_phone
@@ -403,6 +403,13 @@ def _lock_for_submit(application: Application) -> Application:
     return locked.select_related("worker__union", "program__owner_union").get(pk=application.pk)
 
 
+def _closed_window_message(*, program: Program, now: datetime) -> str:
+    filled = filled_batch_of(program=program, now=now)
+    if filled is not None and filled.apply_opens <= now:
+        return _("前面批次已用完全部补助名额，第%(n)s批申请不再开放。") % {"n": filled.number}
+    return _("现在不在申请时间内（申请窗口已关闭或尚未开放），不能提交。")
+
+
 def _at_submission(program: Program) -> bool:
     return program.allocation_mode == AllocationMode.AT_SUBMISSION
 
@@ -432,7 +439,7 @@ def application_submit(
         program = app.program
         facts = submit_facts_of(application=app, now=now)
         if facts.batch_id is None:
-            raise ValidationError(_("现在不在申请时间内（申请窗口已关闭或尚未开放），不能提交。"))
+            raise ValidationError(_closed_window_message(program=program, now=now))
         reasons = _reasons_at(app=app, on=timezone.localdate(now), facts=facts)
         if reasons:
             raise ValidationError(reasons)

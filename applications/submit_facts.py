@@ -58,7 +58,7 @@ def submit_facts_of(*, application: Application, now: datetime) -> SubmitFacts:
     sql = f"""
         SELECT 'batch', id, number, NULL FROM (
             SELECT id, number FROM {_table(Batch)}
-            WHERE program_id = %s AND apply_opens <= %s AND apply_closes > %s
+            WHERE program_id = %s AND apply_opens <= %s AND apply_closes > %s AND closed_as_filled_at IS NULL
             ORDER BY number LIMIT 1
         ) open_batch
         UNION ALL

@@ -77,7 +77,18 @@ class SetupInline(admin.TabularInline):
 
 class BatchInline(SetupInline):
     model = Batch
-    fields = ["number", "name", "apply_opens", "apply_closes", "review_opens", "review_closes", "skip_if_quota_filled"]
+    fields = [
+        "number",
+        "name",
+        "apply_opens",
+        "apply_closes",
+        "review_opens",
+        "review_closes",
+        "skip_if_quota_filled",
+        "closed_as_filled_at",
+    ]
+    # Set by the allocation (payouts.allocation.batch_fill), never by hand.
+    readonly_fields = ["closed_as_filled_at"]
 
 
 class FundingSourceInline(SetupInline):

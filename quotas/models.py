@@ -160,6 +160,9 @@ class Batch(models.Model):
     review_closes = models.DateTimeField(_("审核截止"))
     # Jinan batch 3: "如第一、二批次补助名额已满，第三批申请不再开放".
     skip_if_quota_filled = models.BooleanField(_("前批次名额已满则不开放"), default=False)
+    # Set (and cleared) only by payouts' batch_fill_check, while the batch has not opened:
+    # the earlier batches' awards used every place. Such a batch takes no applications.
+    closed_as_filled_at = models.DateTimeField(_("因名额已满不开放"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("批次")

@@ -15,6 +15,7 @@ from ..selectors import (
     application_queue_position,
     applications_of_worker,
     current_attachments,
+    filled_batch_of,
     next_batch_of,
     open_batch_of,
     programs_for_worker,
@@ -52,6 +53,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 "reasons": eligibility.worker_reasons(worker=worker, program=p),
                 "batch": open_batch_of(program=p),
                 "next_batch": next_batch_of(program=p),
+                "filled_batch": filled_batch_of(program=p),
                 "application": live.get(p.pk),
             }
             for p in programs_for_worker(worker=worker)
@@ -87,7 +89,13 @@ def program_apply(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "applications/program_apply.html",
-        {"program": program, "form": form, "reasons": reasons, "batch": open_batch_of(program=program)},
+        {
+            "program": program,
+            "form": form,
+            "reasons": reasons,
+            "batch": open_batch_of(program=program),
+            "filled_batch": filled_batch_of(program=program),
+        },
     )
 
 

@@ -16,6 +16,7 @@ from quotas.services import audit_log_write
 
 from ..models import AllocationRun, Award, AwardStatus, AwardVia
 from . import engine, explain
+from .batch_fill import batch_fill_check
 from .rules import batch_shares_of, uses_batch_split
 
 logger = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class AllocationResult:
     dry_run: bool
     sources: list[SourceOutcome] = field(default_factory=list)
     usage: dict[str, list[dict]] = field(default_factory=dict)  # source id -> usage rows
+    batches_closed_or_reopened: list[dict] = field(default_factory=list)  # see batch_fill
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -265,6 +267,9 @@ def allocation_run(
                     "sources": [asdict(o) for o in result.sources],
                 },
             )
+            # The awards just written may have used the last place: a later batch that
+            # skips when the places are gone closes now, not at the next tick.
+            result.batches_closed_or_reopened = batch_fill_check(program=locked, actor=actor)
     return result
 
 

@@ -125,6 +125,7 @@ def scheduler_tick(*, now: datetime) -> dict[str, object]:
     result: dict[str, object] = {}
     result["windows"] = apply_window_events(now=now)
     result["publicity_closed"] = _call_optional(("payouts.publicity.services",), "publicity_close_due", now=now)
+    result["batches_filled"] = _call_optional(("payouts.allocation.batch_fill",), "batch_fill_check_due", now=now)
     result["quota_released"] = _call_optional(
         ("payouts.allocation.services", "payouts.allocation.quota_adjust"), "quota_release_due", now=now
     )
