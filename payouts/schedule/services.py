@@ -45,9 +45,12 @@ def _drafts_of(batch: Batch):
 def apply_window_events(*, now: datetime) -> dict[str, int]:
     """Record windows opening and closing, and remind workers with drafts 24 h before close."""
     done = {"opened": 0, "reminded": 0, "closed": 0}
+    # A batch closed because the places ran out has no window: nothing opens, nobody is
+    # reminded to submit into it.
     batches = Batch.objects.select_related("program").filter(
         Q(apply_opens__lte=now, apply_opens__gt=now - LOOKBACK)
-        | Q(apply_closes__lte=now + REMIND_BEFORE_CLOSE, apply_closes__gt=now - LOOKBACK)
+        | Q(apply_closes__lte=now + REMIND_BEFORE_CLOSE, apply_closes__gt=now - LOOKBACK),
+        closed_as_filled_at__isnull=True,
     )
     for batch in batches:
         if batch.apply_opens <= now < batch.apply_closes:

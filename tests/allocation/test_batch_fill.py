@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from applications.models import Application, ApplicationStatus, Notification
 from payouts.allocation.batch_fill import batch_fill_check, batch_fill_check_due, batch_places_left
 from payouts.allocation.services import allocation_run, award_revoke
 from payouts.models import Award, AwardStatus
@@ -108,3 +109,17 @@ def test_an_opened_batch_is_left_alone():
     assert j.b3.closed_as_filled_at is None
     # A dry run wrote no awards, so before the opening the batch stays open as well.
     assert batch_fill_check(program=j.prog, now=j.b3.apply_opens - timedelta(days=1)) == []
+
+
+def test_a_closed_batch_has_no_window_events_and_no_reminders():
+    j = NextYearJinan()
+    j.apply(j.lixia_firm, 4, j.b1)
+    j.apply(j.shizhong, 1, j.b2, month=6, day=18)
+    j.apply(j.bus, 1, j.b2, month=6, day=18)
+    draft = j.apply(j.shizhong, 1, None, month=10, day=1)[0]
+    Application.objects.filter(pk=draft.pk).update(status=ApplicationStatus.DRAFT, submitted_at=None)
+    allocation_run(program=j.prog, actor=j.staff)
+    tick = scheduler_tick(now=j.b3.apply_closes - timedelta(hours=23))
+    assert tick["windows"] == {"opened": 0, "reminded": 0, "closed": 0}
+    assert not Notification.objects.filter(application=draft).exists()
+    assert not AuditLog.objects.filter(action="batch.apply_opened", object_id=str(j.b3.pk)).exists()
