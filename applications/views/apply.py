@@ -1,9 +1,11 @@
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from quotas.models import DocumentKind, Program
@@ -32,6 +34,7 @@ from ..services import (
     attachment_upload,
     resubmit_keeps_position,
 )
+from ..upload_handlers import TOO_LARGE_ATTR, SizeCapUploadHandler
 from ..workflow import TransitionError, event_label
 from .common import error_messages, own_application_required, worker_required
 
@@ -125,14 +128,31 @@ def application_edit(request: HttpRequest, app: Application) -> HttpResponse:
             "upload_form": upload_form,
             "documents": docs,
             "return_labels": return_field_labels(fields=app.return_fields),
+            "upload_max_bytes": settings.UPLOAD_MAX_BYTES,
+            "upload_max_mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024),
         },
     )
 
 
+@csrf_exempt  # only so the handler can be added before the body is read: CSRF is checked below
+def attachment_upload_view(request: HttpRequest, pk: int) -> HttpResponse:
+    request.upload_handlers.insert(0, SizeCapUploadHandler(request, limit=settings.UPLOAD_MAX_BYTES))
+    return _attachment_upload(request, pk)
+
+
+@csrf_protect
 @own_application_required
 @require_POST
-def attachment_upload_view(request: HttpRequest, app: Application) -> HttpResponse:
-    form = UploadForm(request.POST, request.FILES)
+def _attachment_upload(request: HttpRequest, app: Application) -> HttpResponse:
+    files = request.FILES  # the body goes through the handlers here (if CSRF has not already)
+    if getattr(request, TOO_LARGE_ATTR, False):
+        limit_mb = settings.UPLOAD_MAX_BYTES // (1024 * 1024)
+        messages.error(
+            request,
+            _("上传失败：文件超过 %(mb)s MB 上限，请压缩图片或分页扫描后重新上传。") % {"mb": limit_mb},
+        )
+        return redirect("applications:edit", pk=app.pk)
+    form = UploadForm(request.POST, files)
     if not form.is_valid():
         for errors in form.errors.values():
             for e in errors:

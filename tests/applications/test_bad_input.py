@@ -120,6 +120,66 @@ def test_fifty_megabyte_file_refused_through_the_page(client, tree, program, wor
     assert Attachment.objects.count() == before
 
 
+def test_upload_past_the_cap_is_stopped_while_it_streams_in(settings, tree, program, worker):
+    # Just over the cap, so the declared length alone does not give it away: the handler
+    # must stop at the chunk that crosses the cap, and the next handler (the one that
+    # writes temporary files) must never get a byte past it.
+    from django.core.files.uploadhandler import TemporaryFileUploadHandler
+    from django.http.multipartparser import MultiPartParser
+    from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+
+    from applications.upload_handlers import TOO_LARGE_ATTR, SizeCapUploadHandler
+
+    settings.UPLOAD_MAX_BYTES = 1024 * 1024
+    body = encode_multipart(
+        BOUNDARY, {"kind": "form", "file": upload("a.jpg", b"\xff\xd8\xff" + b"\x00" * (1024 * 1024))}
+    )
+
+    class Request:
+        pass
+
+    request = Request()
+    stored = []
+
+    class CountingTemporary(TemporaryFileUploadHandler):
+        def receive_data_chunk(self, raw_data, start):
+            stored.append(len(raw_data))
+            return super().receive_data_chunk(raw_data, start)
+
+    handlers = [SizeCapUploadHandler(request, limit=settings.UPLOAD_MAX_BYTES), CountingTemporary(request)]
+    meta = {"CONTENT_TYPE": MULTIPART_CONTENT, "CONTENT_LENGTH": str(len(body))}
+    post, files = MultiPartParser(meta, io.BytesIO(body), handlers).parse()
+    assert getattr(request, TOO_LARGE_ATTR) is True
+    assert "file" not in files and post["kind"] == "form"
+    assert sum(stored) <= settings.UPLOAD_MAX_BYTES
+
+
+def test_upload_just_over_the_cap_refused_through_the_page(settings, client, tree, program, worker):
+    settings.UPLOAD_MAX_BYTES = 1024 * 1024
+    app = make_ready_application(worker, program)
+    client.force_login(worker.user)
+    before = Attachment.objects.count()
+    big = upload("a.jpg", b"\xff\xd8\xff" + b"\x00" * (1024 * 1024))
+    response = client.post(reverse("applications:upload", args=[app.pk]), {"kind": "form", "file": big}, follow=True)
+    assert "文件超过 1 MB 上限" in response.content.decode()
+    assert Attachment.objects.count() == before
+
+
+def test_upload_view_still_checks_csrf(tree, program, worker):
+    from django.test import Client
+
+    app = make_ready_application(worker, program)
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(worker.user)
+    photo = {"kind": "form", "file": upload("a.jpg", jpeg_bytes())}
+    assert browser.post(reverse("applications:upload", args=[app.pk]), photo).status_code == 403
+    browser.get(reverse("applications:edit", args=[app.pk]))
+    token = browser.cookies["csrftoken"].value
+    photo = {"kind": "form", "file": upload("a.jpg", jpeg_bytes()), "csrfmiddlewaretoken": token}
+    response = browser.post(reverse("applications:upload", args=[app.pk]), photo)
+    assert response.status_code == 302
+
+
 def test_jpeg_with_trailing_html_is_reencoded_without_it():
     dirty = jpeg_bytes() + b"<html><script>alert(document.cookie)</script></html>"
     clean = upload_clean(upload("photo.jpg", dirty))

@@ -32,7 +32,8 @@ def page(monkeypatch):
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_worker_applies_from_a_phone(live_server, page):
+def test_worker_applies_from_a_phone(live_server, page, settings):
+    settings.UPLOAD_MAX_BYTES = 1024 * 1024  # a 1 MB cap, so the oversized photo stays small
     ARTIFACTS.mkdir(exist_ok=True)
     tree = make_tree()
     program = make_program(tree["city"], name="2026年济南市一线职工“求学圆梦行动”")
@@ -74,6 +75,16 @@ def test_worker_applies_from_a_phone(live_server, page):
     page.fill("#id_chsi_expires_on", f"{year + 1}-10-01")
     page.click("button:has-text('保存并继续')")
     expect(page.locator("h2", has_text="申请材料")).to_be_visible()
+
+    # A photo over the cap is stopped on the phone, before a byte of it is sent.
+    uploads_before = Application.objects.get(worker__user__username=phone).attachments.count()
+    page.select_option("#id_kind", "form")
+    oversized = b"\xff\xd8\xff" + b"\x00" * (1024 * 1024)
+    page.set_input_files("#id_file", files=[{"name": "大照片.jpg", "mimeType": "image/jpeg", "buffer": oversized}])
+    expect(page.locator("[data-size-error]")).to_be_visible()
+    expect(page.locator("[data-size-error]")).to_contain_text("文件超过 1 MB 上限")
+    expect(page.locator("button:has-text('上传')")).to_be_disabled()
+    assert Application.objects.get(worker__user__username=phone).attachments.count() == uploads_before
 
     files = {
         "form": ("盖章申请表.jpg", "image/jpeg", jpeg_bytes((800, 1100))),
