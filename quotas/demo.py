@@ -380,6 +380,7 @@ def load_conghua_2023(result: DemoResult) -> None:
         excluded_categories=[
             WorkerCategory.CIVIL_SERVANT,
             WorkerCategory.PUBLIC_INSTITUTION_STAFF,
+            WorkerCategory.GONGQIN_STAFF,
             WorkerCategory.CANGONG_STAFF,
         ],
         required_documents=STANDARD_DOCUMENTS,

@@ -94,10 +94,12 @@ class EducationLevel(models.TextChoices):
 
 
 class WorkerCategory(models.TextChoices):
-    """Categories a programme may exclude (Conghua excludes the first three)."""
+    """Categories a programme may exclude. Conghua 2023: "公务员、事业编制人员、工勤人员及其他
+    参公人员不纳入补助对象" (all four)."""
 
     CIVIL_SERVANT = "civil_servant", _("公务员")
     PUBLIC_INSTITUTION_STAFF = "shiye_bianzhi", _("事业编制人员")
+    GONGQIN_STAFF = "gongqin", _("机关事业单位工勤人员")
     CANGONG_STAFF = "cangong", _("参公管理人员")
 
 

@@ -175,3 +175,17 @@ def test_personal_numbers_not_in_plain_text_in_raw_rows(tree):
     assert number not in row and number[:-1] not in row
     assert "6222021234567890128" not in row
     assert w.id_number_masked == number[:4] + "*" * 10 + number[-4:]
+
+
+@pytest.mark.parametrize(
+    ("category", "label"),
+    [("civil_servant", "公务员"), ("shiye_bianzhi", "事业编制人员"), ("gongqin", "工勤人员"), ("cangong", "参公")],
+)
+def test_conghua_excludes_civil_servants_public_staff_gongqin_and_cangong(tree, category, label):
+    # 从化 2023: "公务员、事业编制人员、工勤人员及其他参公人员不纳入补助对象".
+    conghua = make_program(tree["city"], excluded_categories=["civil_servant", "shiye_bianzhi", "gongqin", "cangong"])
+    excluded = make_worker(tree["shop"], categories=(category,))
+    with pytest.raises(ValidationError, match=label):
+        application_create_draft(worker=excluded, program=conghua, data=app_data(), actor=excluded.user)
+    ordinary = make_worker(tree["shop"])
+    assert application_create_draft(worker=ordinary, program=conghua, data=app_data(), actor=ordinary.user).pk
