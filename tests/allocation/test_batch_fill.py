@@ -2,7 +2,8 @@
 ``test_scenarios``, moved to next year so that batch 3 has not opened yet.
 
 City money: 历下 2, 市中 1, 公交集团 1, pool 2 = 6 places. Province money: 6 over three
-batches, or the first 3 of batches 1 and 2 when those two batches hold 6 approved.
+batches, or the first 3 of batches 1 and 2 when those two batches hold 6 approved. County
+matching money follows the city's and has no places of its own.
 """
 
 from datetime import timedelta
@@ -15,44 +16,30 @@ from payouts.allocation.batch_fill import batch_fill_check, batch_fill_check_due
 from payouts.allocation.services import allocation_run, award_revoke
 from payouts.models import Award, AwardStatus
 from payouts.schedule.services import scheduler_tick
-from quotas.models import AuditLog, BatchSplit, UnionLevel
+from quotas.models import AuditLog
 
-from . import factories as f
+from .test_scenarios import Jinan
 
 pytestmark = pytest.mark.django_db
 YEAR = timezone.localdate().year + 1
 
 
-class NextYearJinan:
-    def __init__(self):
-        self.city = f.union("济南市总工会", UnionLevel.CITY)
-        self.lixia = f.union("历下区总工会", UnionLevel.COUNTY, self.city)
-        self.lixia_firm = f.union("历下某公司工会", UnionLevel.GRASSROOTS, self.lixia)
-        self.shizhong = f.union("市中区总工会", UnionLevel.COUNTY, self.city)
-        self.bus = f.union("济南公共交通集团有限公司工会", UnionLevel.ENTERPRISE, self.city)
-        self.staff = f.city_staff(self.city)
-        self.prog = f.program(self.city, f"jinan-{YEAR}", batches=3, year=YEAR)
-        self.b1, self.b2, self.b3 = self.prog.batches.order_by("number")
-        self.b3.skip_if_quota_filled = True
-        self.b3.save()
-        self.city_money = f.source(self.prog, "市总工会补助", 1000, total_slots=6, uses_unit_quotas=True)
-        f.quota(self.city_money, self.lixia, 2, 1)
-        f.quota(self.city_money, self.shizhong, 1, 2)
-        f.quota(self.city_money, self.bus, 1, 3)
-        f.quota(self.city_money, None, 2, 57)
-        self.prov_money = f.source(
-            self.prog, "省总工会补助", 1000, total_slots=6, batch_split=BatchSplit.EVEN_FIRST_TWO, first_batches_cap=3
-        )
+def next_year_jinan() -> Jinan:
+    j = Jinan(year=YEAR)
+    j.b3.skip_if_quota_filled = True
+    j.b3.save()
+    return j
 
-    def apply(self, unit, n, batch, month=5, day=8):
-        return f.applications(self.prog, unit, [f.at(day, m, month, YEAR) for m in range(1, n + 1)], batch=batch)
+
+def fill_batches_one_and_two(j: Jinan) -> None:
+    j.apply(j.lixia_firm, [1, 2, 3, 4], j.b1)  # 2 on 历下's quota, 2 from the pool
+    j.apply(j.shizhong, [1], j.b2, day=18, month=6)
+    j.apply(j.bus, [1], j.b2, day=18, month=6)
 
 
 def test_batches_one_and_two_use_every_place_so_batch_three_does_not_open():
-    j = NextYearJinan()
-    j.apply(j.lixia_firm, 4, j.b1)  # 2 on 历下's quota, 2 from the pool
-    j.apply(j.shizhong, 1, j.b2, month=6, day=18)
-    j.apply(j.bus, 1, j.b2, month=6, day=18)
+    j = next_year_jinan()
+    fill_batches_one_and_two(j)
     result = allocation_run(program=j.prog, actor=j.staff)
     # City: all 6 places awarded. Province: 6 approved in batches 1+2 -> 3 + 2, none for batch 3.
     assert batch_places_left(batch=j.b3) == {"市总工会补助": 0, "省总工会补助": 0}
@@ -69,8 +56,8 @@ def test_batches_one_and_two_use_every_place_so_batch_three_does_not_open():
 
 
 def test_places_left_keep_batch_three_open():
-    j = NextYearJinan()
-    j.apply(j.lixia_firm, 3, j.b1)  # city 3 of 6; province even split 2/2/2
+    j = next_year_jinan()
+    j.apply(j.lixia_firm, [1, 2, 3], j.b1)  # city 3 of 6; province even split 2/2/2
     result = allocation_run(program=j.prog, actor=j.staff)
     assert batch_places_left(batch=j.b3) == {"市总工会补助": 3, "省总工会补助": 2}
     assert result.batches_closed_or_reopened == []
@@ -79,10 +66,8 @@ def test_places_left_keep_batch_three_open():
 
 
 def test_a_revoked_award_reopens_batch_three_on_the_next_tick_until_it_opens():
-    j = NextYearJinan()
-    j.apply(j.lixia_firm, 4, j.b1)
-    j.apply(j.shizhong, 1, j.b2, month=6, day=18)
-    j.apply(j.bus, 1, j.b2, month=6, day=18)
+    j = next_year_jinan()
+    fill_batches_one_and_two(j)
     allocation_run(program=j.prog, actor=j.staff)
     # Nobody is waiting behind the bus company's worker: revoking frees a city place.
     bus_award = Award.objects.get(source=j.city_money, application__union_path=j.bus.path)
@@ -98,10 +83,8 @@ def test_a_revoked_award_reopens_batch_three_on_the_next_tick_until_it_opens():
 
 
 def test_an_opened_batch_is_left_alone():
-    j = NextYearJinan()
-    j.apply(j.lixia_firm, 4, j.b1)
-    j.apply(j.shizhong, 1, j.b2, month=6, day=18)
-    j.apply(j.bus, 1, j.b2, month=6, day=18)
+    j = next_year_jinan()
+    fill_batches_one_and_two(j)
     allocation_run(program=j.prog, actor=j.staff, dry_run=True)
     # Filled, but batch 3's window has begun: whoever applied in it keeps an open batch.
     assert batch_fill_check(program=j.prog, now=j.b3.apply_opens + timedelta(minutes=1)) == []
@@ -112,11 +95,9 @@ def test_an_opened_batch_is_left_alone():
 
 
 def test_a_closed_batch_has_no_window_events_and_no_reminders():
-    j = NextYearJinan()
-    j.apply(j.lixia_firm, 4, j.b1)
-    j.apply(j.shizhong, 1, j.b2, month=6, day=18)
-    j.apply(j.bus, 1, j.b2, month=6, day=18)
-    draft = j.apply(j.shizhong, 1, None, month=10, day=1)[0]
+    j = next_year_jinan()
+    fill_batches_one_and_two(j)
+    draft = j.apply(j.shizhong, [1], None, day=1, month=10)
     Application.objects.filter(pk=draft.pk).update(status=ApplicationStatus.DRAFT, submitted_at=None)
     allocation_run(program=j.prog, actor=j.staff)
     tick = scheduler_tick(now=j.b3.apply_closes - timedelta(hours=23))

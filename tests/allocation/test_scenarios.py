@@ -31,7 +31,8 @@ class Jinan:
     """Jinan 2024 in miniature: 历下 2 slots, 市中 1, 公交集团 1, pool 2 (city total 6);
     province 6 over three batches, "batches 1+2 full → first 3 of each"; county matching."""
 
-    def __init__(self):
+    def __init__(self, year: int = 2024):
+        self.year = year
         self.province = f.union("山东省总工会", UnionLevel.PROVINCE)
         self.city = f.union("济南市总工会", UnionLevel.CITY, self.province)
         self.lixia = f.union("历下区总工会", UnionLevel.COUNTY, self.city)
@@ -39,7 +40,7 @@ class Jinan:
         self.shizhong = f.union("市中区总工会", UnionLevel.COUNTY, self.city)
         self.bus = f.union("济南公共交通集团有限公司工会", UnionLevel.ENTERPRISE, self.city)
         self.staff = f.city_staff(self.city)
-        self.prog = f.program(self.city, "jinan-2024", batches=3)
+        self.prog = f.program(self.city, f"jinan-{year}", batches=3, year=year)
         self.b1, self.b2, self.b3 = self.prog.batches.order_by("number")
         self.city_money = f.source(self.prog, "市总工会补助", 1000, total_slots=6, uses_unit_quotas=True)
         f.quota(self.city_money, self.lixia, 2, 1)
@@ -60,7 +61,7 @@ class Jinan:
         )
 
     def apply(self, unit, minutes, batch, day=8, month=5):
-        apps = f.applications(self.prog, unit, [f.at(day, m, month) for m in minutes], batch=batch)
+        apps = f.applications(self.prog, unit, [f.at(day, m, month, self.year) for m in minutes], batch=batch)
         return apps if len(apps) > 1 else apps[0]
 
 

@@ -31,6 +31,31 @@ def _submit(app):
     )
 
 
+def _together(n: int, work) -> list:
+    """Run ``work`` in n threads that start at one moment (each connected to the database
+    beforehand, so they race on the lock under test and not on connecting); its results."""
+    barrier = threading.Barrier(n)
+    results, errors = [], []
+
+    def run():
+        try:
+            Notification.objects.exists()
+            barrier.wait()
+            results.append(work())
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    return results
+
+
 @pytest.mark.django_db
 def test_status_change_writes_message_and_sweep_sends_email_and_sms_once(sms_log):
     c = city_make()
@@ -104,25 +129,8 @@ def test_concurrent_deliveries_send_each_copy_once(settings, sms_log):
     c = city_make()
     app = application_make(c, c.grassroots[0][0], "draft", email="w@example.org")
     note = Notification.objects.create(user=app.worker.user, application=app, title="并发测试")
-    barrier = threading.Barrier(6)
-    errors = []
-
-    def deliver():
-        try:
-            Notification.objects.filter(pk=note.pk).exists()  # connect first: race on the claim only
-            barrier.wait()
-            notification_deliver(notification_id=note.pk)
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=deliver) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    results = _together(6, lambda: notification_deliver(notification_id=note.pk))
+    assert sorted(r["email"] for r in results) == [False] * 5 + [True]
     assert len(mail.outbox) == 1
     assert len(sms_log) == 1
 
@@ -136,25 +144,7 @@ def test_concurrent_sweeps_take_each_message_once(sms_log):
     app = application_make(c, c.grassroots[0][0], "draft", email="w@example.org")
     for i in range(8):
         Notification.objects.create(user=app.worker.user, application=app, title=f"消息{i}")
-    barrier = threading.Barrier(4)
-    taken, errors = [], []
-
-    def sweep():
-        try:
-            Notification.objects.exists()  # connect first: race on the lease only
-            barrier.wait()
-            taken.append(notification_deliver_pending(limit=8)["taken"])
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sweep) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    taken = [done["taken"] for done in _together(4, lambda: notification_deliver_pending(limit=8))]
     assert sum(taken) == 8
     assert len(mail.outbox) == 8 and len(sms_log) == 8
     assert not Notification.objects.filter(delivered_at__isnull=True).exists()
