@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from applications.eligibility import level_group  # 高升专 counts as 大专, 专升本 as 本科
 from applications.models import Application, ApplicationStatus, Attachment, Worker
-from quotas.models import DocumentKind, EducationLevel
+from quotas.models import DocumentKind
 
 
 class FlagCode:
@@ -32,16 +33,6 @@ FLAG_LABELS = {
     FlagCode.ENROLMENT_OUTSIDE_YEAR: _("入学时间不在本年度"),
     FlagCode.CHSI_SHORT_VALIDITY: _("学信网报告有效期不足"),
     FlagCode.PUBLIC_SECTOR_NO_RANK_CERT: _("机关事业单位职工未上传职级证明"),
-}
-
-# "每人同一学历层次只可申请一次": 高升专 leads to a 大专 diploma and 专升本 to a 本科 one,
-# so they are the same level for this rule.
-LEVEL_GROUP = {
-    EducationLevel.GAO_SHENG_ZHUAN: "zhuan",
-    EducationLevel.DAZHUAN: "zhuan",
-    EducationLevel.ZHUAN_SHENG_BEN: "ben",
-    EducationLevel.BENKE: "ben",
-    EducationLevel.POSTGRADUATE: "yjs",
 }
 
 # Other applications that count as "already applied / subsidised": anything submitted
@@ -95,9 +86,9 @@ def _flag_same_person(apps: list[Application], result: dict[int, list[Flag]]) ->
     )
     by_person: dict[tuple[str, str], list[tuple]] = defaultdict(list)
     for pk, hmac, level, status, number, year in others:
-        by_person[(hmac, LEVEL_GROUP.get(level, level))].append((pk, status, number, year))
+        by_person[(hmac, level_group(level))].append((pk, status, number, year))
     for app in apps:
-        key = (app.worker.id_number_hmac, LEVEL_GROUP.get(app.level, app.level))
+        key = (app.worker.id_number_hmac, level_group(app.level))
         matches = [m for m in by_person.get(key, []) if m[0] != app.pk]
         if not matches:
             continue
