@@ -25,9 +25,14 @@ def page(monkeypatch):
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
         context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, locale="zh-CN")
-        yield context.new_page()
+        page = context.new_page()
+        # The pages run under a CSP with no inline script: anything it blocks is a bug.
+        blocked = []
+        page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
+        yield page
         context.close()
         browser.close()
+        assert blocked == []
 
 
 @pytest.mark.browser

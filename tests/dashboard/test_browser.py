@@ -48,6 +48,8 @@ def test_dashboard_charts_render_and_county_sees_its_subtree(live_server, monkey
                     [{"name": django_settings.SESSION_COOKIE_NAME, "value": key, "url": live_server.url}]
                 )
                 page = context.new_page()
+                blocked = []  # anything the CSP refuses (no inline script may remain)
+                page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
                 external = []
                 page.on(
                     "request",
@@ -57,6 +59,7 @@ def test_dashboard_charts_render_and_county_sees_its_subtree(live_server, monkey
                 page.click("text=数据看板")
                 page.wait_for_selector("#chart-quota svg")
                 assert external == []  # nothing fetched from outside: works on an intranet
+                assert blocked == []
                 charts = page.locator(".chart svg")
                 assert charts.count() == 4
                 for i in range(4):
