@@ -7,7 +7,8 @@ page costs the same ten-odd queries for 100 applications or 100,000.
 A *unit* is a row of the quota table: the union directly under the programme's owner
 (a county federation, an industry union, the city-organs committee...). Its path is a
 prefix of every worker path below it, so grouping by ``Substr(path, 1, n)`` buckets each
-application to its unit without a join per row.
+application to its unit without a join per row. A county admin also gets the level under
+the county the same way (two more queries).
 """
 
 from collections import defaultdict
@@ -95,6 +96,9 @@ class DashboardStats:
     money_by_source: dict[int, dict[str, tuple[int, int]]]
     per_day: list[tuple[date, int]]
     backlog: list[TierBacklog]
+    # For a viewer at a unit or below (a county admin): the unions one level under it
+    # (townships, grassroots unions), busiest first. Empty for the city.
+    breakdown: list[UnitRow] = field(default_factory=list)
 
     @property
     def funnel(self) -> list[tuple[str, int]]:
@@ -117,6 +121,10 @@ class DashboardStats:
             (u, [u.by_tier.get(t, 0) for t in self.tiers], [u.live_yuan(s.pk) for s in self.sources])
             for u in [*self.units, self.totals]
         ]
+
+    def breakdown_rows(self) -> list[tuple[UnitRow, list[int]]]:
+        """(union under the viewer, pending per tier) for the template."""
+        return [(u, [u.by_tier.get(t, 0) for t in self.tiers]) for u in self.breakdown]
 
     def source_rows(self) -> list[tuple[FundingSource, list[tuple[int, int]]]]:
         """Per source: (count, yuan) for each award status, in AwardStatus order."""
@@ -168,29 +176,38 @@ def dashboard_stats(*, program: Program, scope: Union, batch: Batch | None = Non
     waitlisted = Q(seat_status=SeatStatus.WAITLISTED)
     if allocated:
         waitlisted |= Q(status=S.APPROVED, has_award=False)
-    rows = (
-        apps.annotate(unit=Substr("union_path", 1, length), has_award=Exists(live_award))
-        .values("unit")
-        .annotate(
-            drafts=Count("id", filter=Q(status=S.DRAFT)),
-            applications=Count("id", filter=Q(submitted_at__isnull=False)),
-            in_review=Count("id", filter=Q(status=S.IN_REVIEW)),
-            returned=Count("id", filter=Q(status=S.RETURNED)),
-            rejected=Count("id", filter=Q(status=S.REJECTED)),
-            approved=Count("id", filter=Q(status__in=[S.APPROVED, S.PAID])),
-            awarded=Count("id", filter=Q(has_award=True)),
-            waitlisted=Count("id", filter=waitlisted),
-            paid=Count("id", filter=Q(status=S.PAID)),
-            **tier_counts,
+
+    def counted_by_prefix(prefix_length: int):
+        return (
+            apps.annotate(unit=Substr("union_path", 1, prefix_length), has_award=Exists(live_award))
+            .values("unit")
+            .annotate(
+                drafts=Count("id", filter=Q(status=S.DRAFT)),
+                applications=Count("id", filter=Q(submitted_at__isnull=False)),
+                in_review=Count("id", filter=Q(status=S.IN_REVIEW)),
+                returned=Count("id", filter=Q(status=S.RETURNED)),
+                rejected=Count("id", filter=Q(status=S.REJECTED)),
+                approved=Count("id", filter=Q(status__in=[S.APPROVED, S.PAID])),
+                awarded=Count("id", filter=Q(has_award=True)),
+                waitlisted=Count("id", filter=waitlisted),
+                paid=Count("id", filter=Q(status=S.PAID)),
+                **tier_counts,
+            )
+            .order_by()
         )
-        .order_by()
-    )  # query 2
-    for row in rows:
-        u = unit(row["unit"])
-        for name in ("drafts", "applications", "in_review", "returned", "rejected", "approved", "awarded", "paid"):
-            setattr(u, name, row[name])
-        u.waitlisted = row["waitlisted"]
-        u.by_tier = {t: row[f"tier_{t}"] for t in tiers}
+
+    for row in counted_by_prefix(length):  # query 2
+        _counts_fill(unit(row["unit"]), row, tiers)
+
+    breakdown: list[UnitRow] = []
+    sub_length = (scope.depth + 2) * SEGMENT  # the paths of the viewer's children
+    if sub_length > length:  # the viewer is a unit or below it
+        subs = {
+            row["unit"]: _counts_fill(UnitRow(path=row["unit"]), row, tiers) for row in counted_by_prefix(sub_length)
+        }
+        for u_ in Union.objects.filter(path__in=list(subs)).values("id", "path", "name"):  # county only
+            subs[u_["path"]].name, subs[u_["path"]].union_id = u_["name"], u_["id"]
+        breakdown = sorted(subs.values(), key=lambda u: (-u.applications, -u.drafts, u.name))
 
     money_by_source: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
     money_rows = (
@@ -261,7 +278,16 @@ def dashboard_stats(*, program: Program, scope: Union, batch: Batch | None = Non
         money_by_source=dict(money_by_source),
         per_day=per_day,
         backlog=backlog,
+        breakdown=breakdown,
     )
+
+
+def _counts_fill(u: UnitRow, row: dict, tiers: list[str]) -> UnitRow:
+    for name in ("drafts", "applications", "in_review", "returned", "rejected", "approved", "awarded", "paid"):
+        setattr(u, name, row[name])
+    u.waitlisted = row["waitlisted"]
+    u.by_tier = {t: row[f"tier_{t}"] for t in tiers}
+    return u
 
 
 def _sum_rows(rows: list[UnitRow], tiers: list[str]) -> UnitRow:

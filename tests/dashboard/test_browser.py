@@ -72,6 +72,7 @@ def test_dashboard_charts_render_and_county_sees_its_subtree(live_server, monkey
                     "paid": int(page.inner_text("#kpi-paid")),
                     "units": page.locator("#unit-table tbody tr").count() - 1,  # minus the 合计 row
                     "scope": page.inner_text("#dash-scope"),
+                    "under": page.locator("#breakdown-table tbody tr").count(),
                 }
                 page.screenshot(path=str(ARTIFACTS / f"dashboard-{who}.png"), full_page=True)
                 context.close()
@@ -83,4 +84,5 @@ def test_dashboard_charts_render_and_county_sees_its_subtree(live_server, monkey
     assert seen["county"]["paid"] == 2 * expected_for(0)["paid"]
     assert seen["city"]["applications"] != seen["county"]["applications"]
     assert (seen["city"]["units"], seen["county"]["units"]) == (2, 1)
+    assert (seen["city"]["under"], seen["county"]["under"]) == (0, 2)  # the county's two grassroots unions
     assert seen["county"]["scope"] == c.counties[0].name

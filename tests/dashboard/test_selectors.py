@@ -46,6 +46,32 @@ def test_county_admin_scope_sees_only_its_county(jinan):
     assert all(b.level != "city" for b in stats.backlog)
 
 
+def test_county_admin_also_sees_the_unions_under_the_county(jinan):
+    # County 0's rows alternate between its two grassroots unions (PLAN, by position).
+    stats = dashboard_stats(program=jinan.program, scope=jinan.counties[0])
+    rows = PLAN[0]
+    expected = {}
+    for j, union in enumerate(jinan.grassroots[0]):
+        mine = [r for i, r in enumerate(rows) if i % 2 == j]
+        expected[union.pk] = (
+            sum(1 for st, _, _ in mine if st != "draft"),
+            sum(1 for st, _, _ in mine if st == "in_review"),
+            sum(1 for st, _, _ in mine if st in ("approved", "paid")),
+            sum(1 for _, _, a in mine if a),
+            sum(1 for _, t, _ in mine if t == "grassroots"),
+        )
+    seen = {
+        u.union_id: (u.applications, u.in_review, u.approved, u.awarded, u.by_tier["grassroots"])
+        for u in stats.breakdown
+    }
+    assert seen == expected
+    assert sum(u.applications for u in stats.breakdown) == stats.totals.applications
+    busiest_first = [u.applications for u in stats.breakdown]
+    assert busiest_first == sorted(busiest_first, reverse=True)
+    # The city sees its units only, not a second table.
+    assert dashboard_stats(program=jinan.program, scope=jinan.city).breakdown == []
+
+
 def test_waitlisted_counts_approved_without_award_only_after_a_real_run(jinan):
     before = dashboard_stats(program=jinan.program, scope=jinan.city)
     assert before.totals.waitlisted == 0
