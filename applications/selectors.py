@@ -47,9 +47,26 @@ def open_batch_of(*, program: Program, now: datetime | None = None) -> Batch | N
     )
 
 
-def next_batch_of(*, program: Program, now: datetime | None = None) -> Batch | None:
+@dataclass(frozen=True)
+class BatchState:
+    open: Batch | None  # taking applications now
+    next: Batch | None  # the next one to open
+    filled: Batch | None  # closed because the earlier batches used every place
+
+
+def batch_state_of(*, program: Program, now: datetime | None = None) -> BatchState:
+    """Which batch is open, which opens next and which will not open for lack of places,
+    from ``program.batches.all()``: no query when the batches are prefetched (the home page
+    lists every programme; it cost three queries each before). ``open_batch_of`` and
+    ``filled_batch_of`` are the one-question versions; the tests hold them together."""
     now = now or timezone.now()
-    return program.batches.filter(apply_opens__gt=now, closed_as_filled_at__isnull=True).order_by("apply_opens").first()
+    batches = sorted(program.batches.all(), key=lambda b: b.number)
+    accepting = [b for b in batches if b.closed_as_filled_at is None]
+    return BatchState(
+        open=next((b for b in accepting if b.apply_opens <= now < b.apply_closes), None),
+        next=min((b for b in accepting if b.apply_opens > now), key=lambda b: b.apply_opens, default=None),
+        filled=next((b for b in batches if b.closed_as_filled_at is not None and b.apply_closes > now), None),
+    )
 
 
 def filled_batch_of(*, program: Program, now: datetime | None = None) -> Batch | None:

@@ -16,9 +16,8 @@ from ..models import Application, ApplicationStatus
 from ..selectors import (
     application_queue_position,
     applications_of_worker,
+    batch_state_of,
     current_attachments,
-    filled_batch_of,
-    next_batch_of,
     open_batch_of,
     programs_for_worker,
     return_field_labels,
@@ -50,17 +49,20 @@ def home(request: HttpRequest) -> HttpResponse:
         apps = applications_of_worker(worker=worker)
         live = {a.program_id: a for a in apps if a.status not in (S.WITHDRAWN, S.REJECTED, S.REVOKED)}
         context["applications"] = apps
-        context["programs"] = [
-            {
-                "program": p,
-                "reasons": eligibility.worker_reasons(worker=worker, program=p),
-                "batch": open_batch_of(program=p),
-                "next_batch": next_batch_of(program=p),
-                "filled_batch": filled_batch_of(program=p),
-                "application": live.get(p.pk),
-            }
-            for p in programs_for_worker(worker=worker)
-        ]
+        rows = []
+        for p in programs_for_worker(worker=worker):  # batches prefetched
+            state = batch_state_of(program=p)
+            rows.append(
+                {
+                    "program": p,
+                    "reasons": eligibility.worker_reasons(worker=worker, program=p),
+                    "batch": state.open,
+                    "next_batch": state.next,
+                    "filled_batch": state.filled,
+                    "application": live.get(p.pk),
+                }
+            )
+        context["programs"] = rows
     return render(request, "applications/home.html", context)
 
 
@@ -89,6 +91,7 @@ def program_apply(request: HttpRequest, pk: int) -> HttpResponse:
                 form.add_error(None, m)
         else:
             return redirect("applications:edit", pk=app.pk)
+    state = batch_state_of(program=program)
     return render(
         request,
         "applications/program_apply.html",
@@ -96,8 +99,8 @@ def program_apply(request: HttpRequest, pk: int) -> HttpResponse:
             "program": program,
             "form": form,
             "reasons": reasons,
-            "batch": open_batch_of(program=program),
-            "filled_batch": filled_batch_of(program=program),
+            "batch": state.open,
+            "filled_batch": state.filled,
         },
     )
 

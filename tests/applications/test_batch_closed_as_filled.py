@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from applications.models import ApplicationStatus
-from applications.selectors import filled_batch_of, next_batch_of, open_batch_of
+from applications.selectors import BatchState, batch_state_of, filled_batch_of, open_batch_of
 from applications.services import application_submit
 from applications.submit_facts import submit_facts_of
 
@@ -28,8 +28,9 @@ def _close_as_filled(program):
 def test_submit_in_a_filled_batch_is_refused_with_the_reason(tree, program, worker):
     app = make_ready_application(worker, program)
     batch = _close_as_filled(program)
-    assert open_batch_of(program=program) is None and next_batch_of(program=program) is None
+    assert open_batch_of(program=program) is None
     assert filled_batch_of(program=program) == batch
+    assert batch_state_of(program=program) == BatchState(open=None, next=None, filled=batch)
     assert submit_facts_of(application=app, now=timezone.now()).batch_id is None
     with pytest.raises(ValidationError, match=NOTICE):
         application_submit(application=app, actor=worker.user)
