@@ -406,7 +406,7 @@ def _lock_for_submit(application: Application) -> Application:
 def _closed_window_message(*, program: Program, now: datetime) -> str:
     filled = filled_batch_of(program=program, now=now)
     if filled is not None and filled.apply_opens <= now:
-        return _("前面批次已用完全部补助名额，第%(n)s批申请不再开放。") % {"n": filled.number}
+        return _("补助名额已被前面批次用完，第%(n)s批申请不再开放。") % {"n": filled.number}
     return _("现在不在申请时间内（申请窗口已关闭或尚未开放），不能提交。")
 
 
