@@ -119,6 +119,10 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+# favicon.ico and robots.txt at the site root, answered by WhiteNoise before Django: a phone
+# asks for the icon on every page, and a 404 page for it cost a session, user and message
+# look-up each time.
+WHITENOISE_ROOT = BASE_DIR / "public"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

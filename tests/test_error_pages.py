@@ -39,3 +39,11 @@ def test_forbidden_and_server_error_pages_in_chinese():
     assert forbidden.status_code == 403 and "没有权限" in forbidden.content.decode()
     error = server_error(request)  # rendered without a request context
     assert error.status_code == 500 and "系统繁忙" in error.content.decode()
+
+
+def test_favicon_and_robots_cost_no_query(client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        icon = client.get("/favicon.ico")
+        robots = client.get("/robots.txt")
+    assert icon.status_code == 200 and b"".join(icon.streaming_content)[:4] == b"\x00\x00\x01\x00"
+    assert robots.status_code == 200 and b"Disallow: /" in b"".join(robots.streaming_content)
