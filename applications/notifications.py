@@ -25,6 +25,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from quotas.services import audit_log_write
+
 from .models import ApplicationEvent, Notification
 from .sms import sms_backend
 from .workflow import ACTION_LABELS
@@ -121,6 +123,20 @@ def _pending(now: datetime):
         delivered_at__isnull=True,
         delivery_attempts__lt=DELIVERY_MAX_ATTEMPTS,
     )
+
+
+def notification_delivery_retry(*, notification_ids: list[int], actor) -> int:
+    """Give messages that ran out of attempts (a gateway down for hours) a fresh start: the
+    next sweep sends them. Delivered messages are left alone. Audited; returns how many."""
+    with transaction.atomic():
+        failed = Notification.objects.filter(
+            pk__in=notification_ids, delivered_at__isnull=True, delivery_attempts__gte=DELIVERY_MAX_ATTEMPTS
+        )
+        ids = list(failed.values_list("pk", flat=True))
+        Notification.objects.filter(pk__in=ids).update(delivery_attempts=0, deliver_after=None)
+        if ids:
+            audit_log_write(actor=actor, action="notification.retry", detail={"notifications": ids})
+    return len(ids)
 
 
 def notification_lease_pending(*, now: datetime | None = None, limit: int = DELIVERY_BATCH) -> list[int]:
