@@ -29,7 +29,7 @@ from quotas.services import audit_log_write
 
 from .models import ApplicationEvent, Notification
 from .sms import sms_backend
-from .workflow import ACTION_LABELS
+from .workflow import event_label
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ DELIVERY_BACKOFF = timedelta(seconds=30)
 
 
 def _event_text(event: ApplicationEvent) -> tuple[str, str]:
-    title = f"{event.application}：{ACTION_LABELS.get(event.action, event.action)}"
+    title = f"{event.application}：{event_label(event)}"
     body_parts = [p for p in (event.tier.name if event.tier else "", event.reason) if p]
     return title, "；".join(body_parts)
 

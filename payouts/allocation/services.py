@@ -1,6 +1,7 @@
 """Writes of the allocation: runs (one transaction, programme row locked) and revocation."""
 
 import logging
+from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -10,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from applications.progress import ProgressAction, ProgressStep, application_progress_record
 from quotas.models import AllocationMode, Batch, FundingSource, PayerRule, Program, Quota
 from quotas.selectors import union_scope_of, user_is_city_staff
 from quotas.services import audit_log_write
@@ -174,9 +176,12 @@ def _proposed_in_scope(*, source: FundingSource, scope: engine.Scope):
     return qs
 
 
-def _apply(*, source: FundingSource, rows: list[dict], scope: engine.Scope, run: AllocationRun | None) -> SourceOutcome:
+def _apply(
+    *, source: FundingSource, rows: list[dict], scope: engine.Scope, run: AllocationRun | None, moves: "AwardMoves"
+) -> SourceOutcome:
     """Make the scope's PROPOSED awards equal ``rows``: delete, update, create in bulk.
-    An unchanged award keeps its id, so a second run writes nothing at all."""
+    An unchanged award keeps its id, so a second run writes nothing at all. Who gained or
+    lost this source's money is added to ``moves`` (the workers are told)."""
     outcome = SourceOutcome(source_id=source.pk, name=source.name)
     wanted = {r["id"]: {**r, "amount_yuan": source.amount_yuan} for r in rows}
     existing = {a.application_id: a for a in _proposed_in_scope(source=source, scope=scope)}
@@ -207,6 +212,10 @@ def _apply(*, source: FundingSource, rows: list[dict], scope: engine.Scope, run:
         Award.objects.bulk_update(changed, [*COMPARED_FIELDS, "run"], batch_size=500)
     if new:
         Award.objects.bulk_create(new, batch_size=2000)
+    for award in new:
+        moves.won[award.application_id].append(f"{source.name}{source.amount_yuan}元")
+    for app_id in existing.keys() - wanted.keys():
+        moves.lost[app_id].append(source.name)
     outcome.created, outcome.updated, outcome.deleted = len(new), len(changed), len(stale)
     live = Award.objects.filter(source=source).exclude(status=AwardStatus.REVOKED)
     outcome.live = live.count()
@@ -214,13 +223,48 @@ def _apply(*, source: FundingSource, rows: list[dict], scope: engine.Scope, run:
     return outcome
 
 
+@dataclass
+class AwardMoves:
+    """Per application: the money a run newly proposes, and the money it no longer does."""
+
+    won: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
+    lost: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    def steps(self) -> list[ProgressStep]:
+        steps = [
+            ProgressStep(
+                application_id=app_id,
+                action=ProgressAction.AWARD_PROPOSED,
+                label=_("拟获补助：%(money)s") % {"money": "、".join(money)},
+                reason=_("名单公示期满且无异议后发放到本人银行卡。"),
+            )
+            for app_id, money in sorted(self.won.items())
+        ]
+        steps += [
+            ProgressStep(
+                application_id=app_id,
+                action=ProgressAction.AWARD_WITHDRAWN,
+                label=_("补助名额调整：暂不拟发%(sources)s") % {"sources": "、".join(names)},
+                reason=_("按提交先后重新分配后，本项名额已满；如有名额空出，将按顺序递补。"),
+            )
+            for app_id, names in sorted(self.lost.items())
+        ]
+        return steps
+
+
 def _allocate_sources(
-    *, program: Program, sources: list[FundingSource], scope: engine.Scope, run: AllocationRun | None, on_progress
+    *,
+    program: Program,
+    sources: list[FundingSource],
+    scope: engine.Scope,
+    run: AllocationRun | None,
+    on_progress,
+    moves: AwardMoves,
 ) -> list[SourceOutcome]:
     outcomes = []
     for i, source in enumerate(sources, start=1):
         rows = _rows_for(source=source, scope=scope, program=program)
-        outcomes.append(_apply(source=source, rows=rows, scope=scope, run=run))
+        outcomes.append(_apply(source=source, rows=rows, scope=scope, run=run, moves=moves))
         if on_progress is not None:
             on_progress(10 + int(80 * i / len(sources)), _("已完成：%(name)s") % {"name": source.name})
     return outcomes
@@ -250,8 +294,14 @@ def allocation_run(
         engine.tune_session()
         sources = sources_in_order(locked)
         result = AllocationResult(program_id=locked.pk, batch_number=scope.max_batch, dry_run=dry_run)
+        moves = AwardMoves()
         result.sources = _allocate_sources(
-            program=locked, sources=sources, scope=scope, run=None if dry_run else run, on_progress=on_progress
+            program=locked,
+            sources=sources,
+            scope=scope,
+            run=None if dry_run else run,
+            on_progress=on_progress,
+            moves=moves,
         )
         result.usage = {str(s.pk): [asdict(u) for u in quota_usage(source=s)] for s in sources}
         if dry_run:
@@ -267,6 +317,8 @@ def allocation_run(
                     "sources": [asdict(o) for o in result.sources],
                 },
             )
+            # Each worker whose money changed sees it on the timeline (and gets a message).
+            application_progress_record(steps=moves.steps())
             # The awards just written may have used the last place: a later batch that
             # skips when the places are gone closes now, not at the next tick.
             result.batches_closed_or_reopened = batch_fill_check(program=locked, actor=actor)
@@ -385,7 +437,9 @@ def award_revoke(*, award: Award, actor: AbstractBaseUser | None, reason: str) -
             numbers.append(locked.batch.number)
         scope = engine.Scope(program_id=program.pk, max_batch=max(numbers) if numbers else None)
         engine.tune_session()
-        _allocate_sources(program=program, sources=sources, scope=scope, run=None, on_progress=None)
+        moves = AwardMoves()
+        _allocate_sources(program=program, sources=sources, scope=scope, run=None, on_progress=None, moves=moves)
+        application_progress_record(steps=moves.steps())  # the heir learns of the money
         return (
             Award.objects.filter(source=locked.source)
             .exclude(status=AwardStatus.REVOKED)

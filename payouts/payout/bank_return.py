@@ -16,7 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from applications.models import Application, ApplicationStatus, Notification
+from applications.models import Application, ApplicationStatus
+from applications.progress import ProgressAction, ProgressStep, application_progress_record
 from applications.workflow import Action, application_transition
 from qiuxue.crypto import decrypt_text
 from quotas.services import audit_log_write
@@ -177,7 +178,8 @@ def bank_return_import(
         # Set-based writes: a return file can hold the whole list (hundreds of thousands of
         # lines); only the per-application close-out below goes through the state machine.
         paid_apps: dict[int, Application] = {}
-        failed_notices: list[Notification] = []
+        steps: list[ProgressStep] = []  # each line on its worker's timeline, with a message
+        money = {"source": locked.source.name}
         for line, r in changes:
             line.status = PayoutLineStatus.PAID if r.paid else PayoutLineStatus.FAILED
             line.bank_message = r.message
@@ -185,26 +187,36 @@ def bank_return_import(
             award = line.award
             award.status = AwardStatus.PAID if r.paid else AwardStatus.FAILED
             application = award.application
+            money["amount"] = line.amount_yuan
             if r.paid:
                 paid_apps[application.pk] = application
-                continue
-            failed_notices.append(
-                Notification(
-                    user=application.worker.user,
-                    application=application,
-                    title=_("%(number)s：补助发放失败，请更新银行卡") % {"number": application},
-                    body=_(
-                        "%(source)s %(amount)d元未能到账，银行反馈：%(msg)s。请在“我的资料”中更新本人银行卡，更新后将重新发放。"
+                steps.append(
+                    ProgressStep(
+                        application_id=application.pk,
+                        action=ProgressAction.PAYMENT_PAID,
+                        label=_("%(source)s %(amount)d元已发放") % money,
+                        reason=_("已转入本人银行卡，请留意银行到账信息。"),
+                        detail={"payout_list": locked.pk},
                     )
-                    % {"source": locked.source.name, "amount": line.amount_yuan, "msg": r.message or _("无")},
+                )
+                continue
+            steps.append(
+                ProgressStep(
+                    application_id=application.pk,
+                    action=ProgressAction.PAYMENT_FAILED,
+                    label=_("%(source)s %(amount)d元发放失败，请更新银行卡") % money,
+                    reason=_("银行反馈：%(msg)s。请在“个人信息”中更新本人银行卡，更新后将重新发放。")
+                    % {"msg": r.message or _("无")},
+                    detail={"payout_list": locked.pk},
                 )
             )
         PayoutLine.objects.bulk_update(
             [line for line, _r in changes], ["status", "bank_message", "returned_at"], batch_size=2000
         )
         Award.objects.bulk_update([line.award for line, _r in changes], ["status"], batch_size=2000)
-        Notification.objects.bulk_create(failed_notices, batch_size=2000)
-        counts = {"paid": len(changes) - len(failed_notices), "failed": len(failed_notices)}
+        application_progress_record(steps=steps)
+        failed = sum(1 for s in steps if s.action == ProgressAction.PAYMENT_FAILED)
+        counts = {"paid": len(changes) - failed, "failed": failed}
         for application_id in sorted(paid_apps):
             application = paid_apps[application_id]
             if application.status == ApplicationStatus.APPROVED and _application_all_paid(application_id):

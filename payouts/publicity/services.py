@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from applications.models import Application, ApplicationStatus
+from applications.progress import ProgressAction, ProgressStep, application_progress_record
 from applications.services import seat_release_and_promote
 from applications.workflow import Action, application_transition
 from quotas.models import AllocationMode, Batch, Program
@@ -59,6 +60,19 @@ def publicity_open(*, program: Program, batch: Batch | None, actor: AbstractBase
             for i, app in enumerate(ordered, start=1)
         )
         Award.objects.filter(pk__in=[a.pk for a in awards]).update(status=AwardStatus.PUBLISHED)
+        ends = timezone.localtime(publicity.ends_at)
+        application_progress_record(
+            steps=[
+                ProgressStep(
+                    application_id=app_id,
+                    action=ProgressAction.PUBLICITY_LISTED,
+                    label=_("列入拟补助人员名单公示"),
+                    reason=_("公示期至 %(ends)s，期满无异议后发放。") % {"ends": f"{ends:%Y-%m-%d %H:%M}"},
+                    detail={"publicity": publicity.pk},
+                )
+                for app_id in application_ids
+            ]
+        )
         audit_log_write(
             actor=actor,
             action="publicity.open",

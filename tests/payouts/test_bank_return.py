@@ -70,10 +70,16 @@ def test_failures_produce_the_right_reissue_list(scenario, city_finance):
         ln.refresh_from_db()
         assert ln.status == PayoutLineStatus.FAILED
         assert Award.objects.get(pk=ln.award_id).status == AwardStatus.FAILED
-        note = Notification.objects.get(user=ln.award.application.worker.user, event=None)
+        # On the worker's timeline, with its message (and so its SMS through the outbox).
+        event = ApplicationEvent.objects.get(application=ln.award.application, action="payment_failed")
+        assert "发放失败" in event.detail["label"] and ln.bank_message in event.reason
+        note = Notification.objects.get(event=event)
+        assert note.user == ln.award.application.worker.user
         assert "发放失败" in note.title and ln.bank_message in note.body
     assert lines[2].bank_message == "户名与账号不符"
     assert Award.objects.get(pk=lines[1].award_id).status == AwardStatus.PAID
+    paid_step = ApplicationEvent.objects.get(application=lines[1].award.application, action="payment_paid")
+    assert paid_step.detail["label"] == "市级补助 1000元已发放"
 
     # Importing the same return again changes nothing.
     assert bank_return_import(
