@@ -231,25 +231,25 @@ class AwardMoves:
     lost: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
 
     def steps(self) -> list[ProgressStep]:
-        steps = [
-            ProgressStep(
-                application_id=app_id,
-                action=ProgressAction.AWARD_PROPOSED,
-                label=_("拟获补助：%(money)s") % {"money": "、".join(money)},
-                reason=_("名单公示期满且无异议后发放到本人银行卡。"),
-            )
-            for app_id, money in sorted(self.won.items())
+        told = (
+            (
+                self.won,
+                ProgressAction.AWARD_PROPOSED,
+                _("拟获补助：%(items)s"),
+                _("名单公示期满且无异议后发放到本人银行卡。"),
+            ),
+            (
+                self.lost,
+                ProgressAction.AWARD_WITHDRAWN,
+                _("补助名额调整：暂不拟发%(items)s"),
+                _("按提交先后重新分配后，本项名额已满；如有名额空出，将按顺序递补。"),
+            ),
+        )
+        return [
+            ProgressStep(application_id=app_id, action=action, label=label % {"items": "、".join(items)}, reason=reason)
+            for by_application, action, label, reason in told
+            for app_id, items in sorted(by_application.items())
         ]
-        steps += [
-            ProgressStep(
-                application_id=app_id,
-                action=ProgressAction.AWARD_WITHDRAWN,
-                label=_("补助名额调整：暂不拟发%(sources)s") % {"sources": "、".join(names)},
-                reason=_("按提交先后重新分配后，本项名额已满；如有名额空出，将按顺序递补。"),
-            )
-            for app_id, names in sorted(self.lost.items())
-        ]
-        return steps
 
 
 def _allocate_sources(
