@@ -18,6 +18,7 @@ class ProgressAction:
     AWARD_PROPOSED = "award_proposed"
     AWARD_WITHDRAWN = "award_withdrawn"
     PUBLICITY_LISTED = "publicity_listed"
+    PUBLICITY_OVER = "publicity_over"
     PAYMENT_PAID = "payment_paid"
     PAYMENT_FAILED = "payment_failed"
 

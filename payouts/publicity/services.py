@@ -95,7 +95,27 @@ def publicity_close_due(*, now: datetime) -> int:
             audit_log_write(
                 actor=None, action="publicity.close", obj=publicity, detail={"ends_at": str(publicity.ends_at)}
             )
+            application_progress_record(steps=_period_over_steps(publicity))
     return len(due)
+
+
+def _period_over_steps(publicity: Publicity) -> list[ProgressStep]:
+    """Everyone still on the list hears that the period is over; whoever has an objection
+    still being checked hears that too (payment waits for it)."""
+    still_listed = publicity.entries.filter(application__status=ApplicationStatus.APPROVED)
+    checking = set(publicity.objections.filter(status=ObjectionStatus.PENDING).values_list("application_id", flat=True))
+    return [
+        ProgressStep(
+            application_id=app_id,
+            action=ProgressAction.PUBLICITY_OVER,
+            label=_("公示期满"),
+            reason=_("针对您的异议正在核实，核实完成后再安排发放。")
+            if app_id in checking
+            else _("公示期满无异议，等待各出资单位发放。"),
+            detail={"publicity": publicity.pk},
+        )
+        for app_id in still_listed.values_list("application_id", flat=True).order_by("position")
+    ]
 
 
 def objection_submit(

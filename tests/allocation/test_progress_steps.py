@@ -2,14 +2,16 @@
 money proposed by the allocation (or taken back by a rerun), the list published, the
 heir of a revoked place. Built on the miniature Jinan of ``test_scenarios``."""
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 from django.urls import reverse
 
-from applications.models import ApplicationEvent, Notification
+from applications.models import Application, ApplicationEvent, ApplicationStatus, Notification
 from payouts.allocation.services import allocation_run, award_revoke
 from payouts.models import Award, AwardStatus
-from payouts.publicity.services import publicity_open
+from payouts.publicity.services import objection_submit, publicity_close_due, publicity_open
 
 from .test_scenarios import Jinan
 
@@ -79,3 +81,23 @@ def test_publicity_and_the_heir_of_a_revoked_place():
     assert promoted.application_id == L5.pk and promoted.status == AwardStatus.PROPOSED
     [heir] = steps(L5, "award_proposed")
     assert "市总工会补助1000元" in heir.detail["label"]
+
+
+def test_period_over_tells_everyone_still_listed_and_who_is_being_checked():
+    j = Jinan()
+    L1, L2, L3 = j.apply(j.lixia_firm, [1, 2, 3], j.b1)
+    allocation_run(program=j.prog, batch=j.b1, actor=j.staff)
+    publicity = publicity_open(program=j.prog, batch=j.b1, actor=j.staff)
+    entry = publicity.entries.get(application=L2)
+    objection_submit(
+        publicity=publicity, token=entry.token, contact_name="王某", contact_phone="13900000000", reason="非一线职工"
+    )
+    # L3 dropped out meanwhile (withdrew): nothing more to tell about this period.
+    Application.objects.filter(pk=L3.pk).update(status=ApplicationStatus.WITHDRAWN)
+
+    assert publicity_close_due(now=publicity.ends_at + timedelta(minutes=1)) == 1
+    assert "无异议" in steps(L1, "publicity_over")[0].reason
+    assert "正在核实" in steps(L2, "publicity_over")[0].reason
+    assert steps(L3, "publicity_over") == []
+    assert publicity_close_due(now=publicity.ends_at + timedelta(minutes=2)) == 0  # once
+    assert ApplicationEvent.objects.filter(action="publicity_over").count() == 2
