@@ -49,6 +49,7 @@ def test_each_funded_worker_gets_one_step_naming_all_the_money_and_reruns_add_no
     browser.force_login(L1.worker.user)
     page = browser.get(reverse("applications:detail", args=[L1.pk])).content.decode()
     assert "拟获补助：市总工会补助1000元" in page and "公示期满且无异议后发放" in page
+    assert "最新进展：<strong>拟获补助" in page  # also at the top, next to the status
 
 
 def test_an_earlier_approval_takes_the_place_back_and_both_workers_are_told():
