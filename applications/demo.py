@@ -135,7 +135,7 @@ def _review_to(app: Application, outcome: str, *, at: datetime | None = None) ->
             reason="学信网学籍在线验证报告不清晰，请重新上传。",
             changes={
                 "returned_at": at or timezone.now(),
-                "return_fields": ["chsi"],
+                "return_fields": ["doc:chsi"],
                 "return_reason": "学信网报告不清晰",
             },
         )

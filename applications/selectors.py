@@ -9,7 +9,7 @@ from django.db.models import Min, Q
 from django.http import Http404
 from django.utils import timezone
 
-from quotas.models import AllocationMode, Batch, CatalogueEntry, Program, Union, UnionLevel
+from quotas.models import AllocationMode, Batch, CatalogueEntry, DocumentKind, Program, Union, UnionLevel
 
 from .eligibility import level_group
 from .models import Application, ApplicationStatus, Attachment, SeatStatus, Worker
@@ -187,10 +187,32 @@ def union_search(*, query: str, limit: int = 20) -> list[dict]:
     return [{"id": u.pk, "name": u.name, "parent": u.parent.name if u.parent_id else ""} for u in rows]
 
 
+# What a reviewer may send back for correction: application fields, and documents as
+# "doc:<kind>". One table for both sides: reviews offers and stores these keys, the
+# worker's pages name them and mark the documents to upload again.
+RETURN_DOC_PREFIX = "doc:"
+RETURNABLE_FIELDS: dict[str, str] = {
+    "school": "院校",
+    "major": "专业",
+    "level": "学历层次",
+    "enrolled_on": "入学日期",
+    "chsi_code": "学信网报告验证码",
+    "chsi_expires_on": "学信网报告有效期",
+    "employer": "工作单位",
+    "position": "岗位",
+    "bank_card": "银行卡信息",
+    **{f"{RETURN_DOC_PREFIX}{kind.value}": str(kind.label) for kind in DocumentKind},
+}
+
+
+def returned_document_kinds(*, fields: list[str]) -> set[str]:
+    """The document kinds among returned fields (also a bare kind, as older rows hold)."""
+    kinds = set(DocumentKind.values)
+    return {f.removeprefix(RETURN_DOC_PREFIX) for f in fields or []} & kinds
+
+
 def return_field_labels(*, fields: list[str]) -> list[str]:
     """Names a reviewer sent back (form fields or document kinds), in words the worker knows."""
-    from quotas.models import DocumentKind
-
     labels = dict(DocumentKind.choices)
     for f in Application._meta.get_fields():
         if hasattr(f, "verbose_name") and f.name not in labels:
@@ -198,4 +220,6 @@ def return_field_labels(*, fields: list[str]) -> list[str]:
     for f in Worker._meta.get_fields():
         if hasattr(f, "verbose_name") and f.name not in labels:
             labels[f.name] = f.verbose_name
+    for key, label in RETURNABLE_FIELDS.items():  # "doc:<kind>", and fields with no model label
+        labels.setdefault(key, label)
     return [str(labels.get(name, name)) for name in fields or []]

@@ -4,8 +4,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from applications.selectors import RETURNABLE_FIELDS
+
 from .flags import Flag
-from .services import RETURNABLE_FIELDS
 
 
 class _WindowOverrideMixin(forms.Form):

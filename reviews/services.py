@@ -15,8 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from applications.models import Application, ApplicationStatus, SeatStatus
+from applications.selectors import RETURNABLE_FIELDS
 from applications.workflow import Action, TransitionError, application_transition
-from quotas.models import AdminRole, AllocationMode, DocumentKind, Program, UnionAdmin, UnionLevel
+from quotas.models import AdminRole, AllocationMode, Program, UnionAdmin, UnionLevel
 from quotas.selectors import union_admin_of
 from quotas.services import audit_log_write
 
@@ -26,20 +27,6 @@ from .selectors import review_window_open
 
 REVIEW_ROLES = (AdminRole.REVIEWER, AdminRole.MANAGER)
 OVERRIDE_LEVELS = (UnionLevel.CITY, UnionLevel.PROVINCE)
-
-# What a reviewer may send back for correction: application fields and documents.
-RETURNABLE_FIELDS: dict[str, str] = {
-    "school": "院校",
-    "major": "专业",
-    "level": "学历层次",
-    "enrolled_on": "入学日期",
-    "chsi_code": "学信网报告验证码",
-    "chsi_expires_on": "学信网报告有效期",
-    "employer": "工作单位",
-    "position": "岗位",
-    "bank_card": "银行卡信息",
-    **{f"doc:{kind.value}": str(kind.label) for kind in DocumentKind},
-}
 
 
 class ReviewRefused(Exception):

@@ -21,6 +21,7 @@ from ..selectors import (
     open_batch_of,
     programs_for_worker,
     return_field_labels,
+    returned_document_kinds,
     worker_of,
 )
 from ..services import (
@@ -69,8 +70,9 @@ def home(request: HttpRequest) -> HttpResponse:
 def _documents(application, worker) -> list[dict]:
     current = {a.kind: a for a in current_attachments(application=application)}
     labels = dict(DocumentKind.choices)
+    returned = returned_document_kinds(fields=application.return_fields)
     return [
-        {"kind": k, "label": labels.get(k, k), "attachment": current.get(k)}
+        {"kind": k, "label": labels.get(k, k), "attachment": current.get(k), "returned": k in returned}
         for k in eligibility.required_documents_for(program=application.program, worker=worker)
     ]
 

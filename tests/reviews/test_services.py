@@ -3,11 +3,12 @@
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from applications.models import ApplicationEvent, ApplicationStatus, Notification
 from applications.workflow import Action
-from quotas.models import AdminRole, AuditLog
+from quotas.models import AdminRole, AuditLog, DocumentKind
 from reviews import services
 from reviews.flags import FlagCode
 from reviews.models import DecisionKind, ReviewDecision
@@ -312,3 +313,21 @@ def test_rejection_in_at_submission_programme_frees_the_seat_and_promotes(tree):
     waiting.refresh_from_db()
     assert placed.status == S.REJECTED and placed.seat_status == SeatStatus.NONE
     assert waiting.seat_status == SeatStatus.PLACED and waiting.seat_rank == 1
+
+
+@pytest.mark.django_db
+def test_worker_sees_a_returned_document_by_name_and_marked_to_upload_again(client, tree, reviewers, app):
+    # The reviewer's keys ("doc:<kind>") must read as words on the worker's pages, and the
+    # document must be marked in the upload list, not shown as an internal key.
+    kind = DocumentKind(app.program.required_documents[0])
+    services.application_return(
+        application=app, reviewer=reviewers["grassroots"], reason="照片不清晰", fields=[f"doc:{kind}", "school"]
+    )
+    client.force_login(app.worker.user)
+    detail = client.get(reverse("applications:detail", args=[app.pk])).content.decode()
+    edit = client.get(reverse("applications:edit", args=[app.pk])).content.decode()
+    for page in (detail, edit):
+        assert "doc:" not in page
+    assert str(kind.label) in detail and "院校" in detail
+    flagged = [li for li in edit.split("<li ") if "flagged" in li.split(">")[0]]
+    assert len(flagged) == 1 and str(kind.label) in flagged[0]
