@@ -257,7 +257,9 @@ def _lock_for_review(*, application: Application, reviewer: AbstractBaseUser) ->
         .select_related("worker__union", "program", "batch")
         .get(pk=application.pk)
     )
-    if not locked.worker.union.path.startswith(admin.union.path):
+    # The scope column, as in every list: the union the application was submitted under,
+    # even if the worker has moved since (a draft has none yet: the worker's union).
+    if not (locked.union_path or locked.worker.union.path).startswith(admin.union.path):
         raise ReviewRefused(_("申请 %(number)s 不在您的管辖范围内。") % {"number": locked})
     if locked.status != ApplicationStatus.IN_REVIEW:
         raise ReviewRefused(

@@ -106,3 +106,19 @@ def test_list_counts_are_exact_below_the_cap_and_say_so_at_the_cap(client, tree,
     response = client.get(reverse(CHANGELIST), {"queue": "all"})
     assert response.context["cl"].result_count == 3
     assert "共超过 3 条" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_reviewer_who_lists_it_can_decide_it_after_the_worker_moves(tree, program):
+    # Listed for the grassroots union it was submitted under, so decided there too: the
+    # service's scope check reads the same column as the lists.
+    from reviews.services import application_approve
+
+    from .conftest import make_submitted
+
+    worker = make_worker(tree.grassroots_a1)
+    app = make_submitted(worker, program)
+    _move(worker, tree.grassroots_b)
+    decision = application_approve(application=app, reviewer=make_admin(tree.grassroots_a1))
+    app.refresh_from_db()
+    assert decision.application_id == app.pk and app.current_tier_id != tree.grassroots_a1.pk
