@@ -6,7 +6,7 @@ from django.contrib import admin
 from quotas.admin_scoping import UnionScopedAdmin
 
 from .models import Notification, Worker
-from .notifications import DELIVERY_MAX_ATTEMPTS, notification_delivery_retry
+from .notifications import notification_delivery_retry
 
 
 @admin.register(Worker)
@@ -58,12 +58,8 @@ class DeliveryStateFilter(admin.SimpleListFilter):
         return (("sent", "已发送"), ("waiting", "等待发送"), ("failed", "多次发送失败"))
 
     def queryset(self, request, queryset):
-        undelivered = queryset.filter(delivered_at__isnull=True)
-        return {
-            "sent": queryset.filter(delivered_at__isnull=False),
-            "waiting": undelivered.filter(delivery_attempts__lt=DELIVERY_MAX_ATTEMPTS),
-            "failed": undelivered.filter(delivery_attempts__gte=DELIVERY_MAX_ATTEMPTS),
-        }.get(self.value(), queryset)
+        state = {"sent": queryset.delivered, "waiting": queryset.waiting, "failed": queryset.failed}.get(self.value())
+        return state() if state else queryset
 
 
 @admin.register(Notification)

@@ -62,14 +62,8 @@ class ApplicationStatus(models.TextChoices):
     PAID = "paid", _("已发放")
 
 
-# Statuses that still hold (or may hold) a claim on money; used for "one per person" checks.
-LIVE_STATUSES = (
-    ApplicationStatus.DRAFT,
-    ApplicationStatus.IN_REVIEW,
-    ApplicationStatus.RETURNED,
-    ApplicationStatus.APPROVED,
-    ApplicationStatus.PAID,
-)
+# Out of the race for good. Any other application is live: one per worker per programme.
+ENDED_STATUSES = (ApplicationStatus.WITHDRAWN, ApplicationStatus.REJECTED, ApplicationStatus.REVOKED)
 
 
 class SeatStatus(models.TextChoices):
@@ -134,7 +128,7 @@ class Application(models.Model):
             # cannot create a second one.
             models.UniqueConstraint(
                 fields=["worker", "program"],
-                condition=~Q(status__in=["withdrawn", "rejected", "revoked"]),
+                condition=~Q(status__in=list(ENDED_STATUSES)),
                 name="application_one_live_per_program",
             ),
         ]
@@ -226,6 +220,27 @@ class ApplicationEvent(models.Model):
         return f"{self.application} {self.action}"
 
 
+# Back-off after a failed attempt ends here; the message stays undelivered (the in-app copy
+# is there) until a manager sends it again.
+DELIVERY_MAX_ATTEMPTS = 8
+
+
+class NotificationQuerySet(models.QuerySet):
+    """The outbox states of the email/SMS copies (applications/notifications.py)."""
+
+    def delivered(self):
+        return self.filter(delivered_at__isnull=False)
+
+    def waiting(self):
+        return self.filter(delivered_at__isnull=True, delivery_attempts__lt=DELIVERY_MAX_ATTEMPTS)
+
+    def failed(self):
+        return self.filter(delivered_at__isnull=True, delivery_attempts__gte=DELIVERY_MAX_ATTEMPTS)
+
+    def due(self, now):
+        return self.waiting().filter(Q(deliver_after__isnull=True) | Q(deliver_after__lte=now))
+
+
 class Notification(models.Model):
     """In-app message to a worker; email/SMS copies are sent from it, once.
 
@@ -250,6 +265,8 @@ class Notification(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
     deliver_after = models.DateTimeField(null=True, blank=True)
     delivery_attempts = models.PositiveSmallIntegerField(default=0)
+
+    objects = NotificationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("消息")

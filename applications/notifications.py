@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from quotas.services import audit_log_write
@@ -37,9 +37,8 @@ logger = logging.getLogger(__name__)
 # a sweep that dies leaves them to the next one after it.
 DELIVERY_LEASE = timedelta(minutes=5)
 DELIVERY_BATCH = 200
-# Back-off after a failed attempt: 30 s, 1, 2, 4 … min; after the last one the row stays
-# undelivered (the in-app message is there) and the failure is in the log.
-DELIVERY_MAX_ATTEMPTS = 8
+# Back-off after a failed attempt: 30 s, 1, 2, 4 … min, up to DELIVERY_MAX_ATTEMPTS; then
+# the row stays undelivered (the in-app message is there) and the failure is in the log.
 DELIVERY_BACKOFF = timedelta(seconds=30)
 
 
@@ -117,22 +116,11 @@ def notification_deliver(*, notification_id: int) -> dict[str, bool]:
     return sent
 
 
-def _pending(now: datetime):
-    return Notification.objects.filter(
-        Q(deliver_after__isnull=True) | Q(deliver_after__lte=now),
-        delivered_at__isnull=True,
-        delivery_attempts__lt=DELIVERY_MAX_ATTEMPTS,
-    )
-
-
 def notification_delivery_retry(*, notification_ids: list[int], actor) -> int:
     """Give messages that ran out of attempts (a gateway down for hours) a fresh start: the
     next sweep sends them. Delivered messages are left alone. Audited; returns how many."""
     with transaction.atomic():
-        failed = Notification.objects.filter(
-            pk__in=notification_ids, delivered_at__isnull=True, delivery_attempts__gte=DELIVERY_MAX_ATTEMPTS
-        )
-        ids = list(failed.values_list("pk", flat=True))
+        ids = list(Notification.objects.failed().filter(pk__in=notification_ids).values_list("pk", flat=True))
         Notification.objects.filter(pk__in=ids).update(delivery_attempts=0, deliver_after=None)
         if ids:
             audit_log_write(actor=actor, action="notification.retry", detail={"notifications": ids})
@@ -145,7 +133,10 @@ def notification_lease_pending(*, now: datetime | None = None, limit: int = DELI
     now = now or timezone.now()
     with transaction.atomic():
         ids = list(
-            _pending(now).select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True)[:limit]
+            Notification.objects.due(now)
+            .select_for_update(skip_locked=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:limit]
         )
         Notification.objects.filter(pk__in=ids).update(deliver_after=now + DELIVERY_LEASE)
     return ids

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection
-from django.db.models import Min, Q
+from django.db.models import Count, Min, Q
 from django.http import Http404
 from django.utils import timezone
 
@@ -167,11 +167,13 @@ def application_queue_position(*, application: Application) -> QueuePosition | N
             capacity=capacity,
             remaining=max(capacity - placed, 0),
         )
-    queued = Application.objects.filter(program=program, status__in=QUEUED_STATUSES)
-    ahead = queued.filter(
-        Q(submitted_at__lt=application.submitted_at) | Q(submitted_at=application.submitted_at, pk__lt=application.pk)
-    ).count()
-    return QueuePosition(mode=program.allocation_mode, position=ahead + 1, total=queued.count())
+    before = Q(submitted_at__lt=application.submitted_at) | Q(
+        submitted_at=application.submitted_at, pk__lt=application.pk
+    )
+    counts = Application.objects.filter(program=program, status__in=QUEUED_STATUSES).aggregate(
+        ahead=Count("pk", filter=before), total=Count("pk")
+    )
+    return QueuePosition(mode=program.allocation_mode, position=counts["ahead"] + 1, total=counts["total"])
 
 
 def unions_for_picker():

@@ -26,12 +26,13 @@ from quotas.selectors import review_chain_pick
 from quotas.services import audit_log_write
 
 from . import eligibility
-from .models import Application, ApplicationEvent, ApplicationStatus, Attachment, SeatStatus, Worker
+from .models import ENDED_STATUSES, Application, ApplicationEvent, ApplicationStatus, Attachment, SeatStatus, Worker
+from .progress import ProgressStep, application_progress_record
 from .selectors import QUEUED_STATUSES, catalogue_lists, filled_batch_of, seat_capacity_of
 from .submit_facts import SubmitFacts, submit_facts_of
 from .uploads import upload_clean
 from .validators import birth_date_from_id, validate_bank_card, validate_id_number, validate_phone
-from .workflow import Action, application_transition
+from .workflow import Action, application_instance_sync, application_transition
 
 S = ApplicationStatus
 EDITABLE_STATUSES = (S.DRAFT, S.RETURNED)
@@ -179,9 +180,7 @@ def application_create_draft(
         raise ValidationError(_("只能为本人创建申请。"))
     if not program.is_open:
         raise ValidationError(_("该方案暂未开放申请。"))
-    existing = Application.objects.filter(worker=worker, program=program).exclude(
-        status__in=(S.WITHDRAWN, S.REJECTED, S.REVOKED)
-    )
+    existing = Application.objects.filter(worker=worker, program=program).exclude(status__in=ENDED_STATUSES)
     found = existing.first()
     if found is not None:
         return found
@@ -302,20 +301,6 @@ def _seat_take(*, program: Program, capacity: int | None) -> dict:
     return {"seat_status": SeatStatus.WAITLISTED, "seat_rank": counts["waiting"] + 1}
 
 
-def _event_record(*, application: Application, action: str, label: str, detail: dict | None = None) -> None:
-    """A step that is not a status change (a seat promotion): same trail, same notification."""
-    from . import notifications
-
-    event = ApplicationEvent.objects.create(
-        application=application,
-        action=action,
-        from_status=application.status,
-        to_status=application.status,
-        detail={"label": label, **(detail or {})},
-    )
-    notifications.notification_for_event_create(event=event)
-
-
 def seat_release_and_promote(*, application: Application) -> Application | None:
     """Free the seat or waitlist slot ``application`` holds and promote the first waitlisted.
 
@@ -354,11 +339,16 @@ def seat_release_and_promote(*, application: Application) -> Application | None:
         first.seat_status, first.seat_rank = SeatStatus.PLACED, placed + 1
         first.save(update_fields=["seat_status", "seat_rank", "updated_at"])
         seats.filter(seat_status=SeatStatus.WAITLISTED, seat_rank__gt=old_rank).update(seat_rank=F("seat_rank") - 1)
-        _event_record(
-            application=first,
-            action=SEAT_PROMOTE,
-            label=_("候补递补成功，获得名额（第%(rank)s位）") % {"rank": first.seat_rank},
-            detail={"seat_rank": first.seat_rank},
+        # Not a status change: a step of its own on the timeline, with its message.
+        application_progress_record(
+            steps=[
+                ProgressStep(
+                    application_id=first.pk,
+                    action=SEAT_PROMOTE,
+                    label=_("候补递补成功，获得名额（第%(rank)s位）") % {"rank": first.seat_rank},
+                    detail={"seat_rank": first.seat_rank},
+                )
+            ]
         )
         return first
 
@@ -466,7 +456,7 @@ def application_submit(
             detail={"batch": facts.batch_number, "seat_status": changes.get("seat_status", "")},
             locked=True,
         )
-    application.__dict__.update({k: v for k, v in result.application.__dict__.items() if not k.startswith("_")})
+    application_instance_sync(target=application, source=result.application)
     return result.application
 
 
@@ -516,7 +506,7 @@ def application_resubmit(
             detail={"kept_queue_position": keep},
             locked=True,
         )
-    application.__dict__.update({k: v for k, v in result.application.__dict__.items() if not k.startswith("_")})
+    application_instance_sync(target=application, source=result.application)
     return result.application
 
 
@@ -536,6 +526,7 @@ def application_withdraw(*, application: Application, actor: AbstractBaseUser, r
             expected_status=app.status,
             locked=True,
         )
-        seat_release_and_promote(application=result.application)
-    application.__dict__.update({k: v for k, v in result.application.__dict__.items() if not k.startswith("_")})
+        if result.application.seat_status:  # only at-submission programmes hold seats
+            seat_release_and_promote(application=result.application)
+    application_instance_sync(target=application, source=result.application)
     return result.application

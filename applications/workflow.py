@@ -122,9 +122,13 @@ def application_transition(
         # Only the application row is locked (of=self); the worker comes along for the message.
         row = Application.objects.select_for_update(of=("self",)).select_related("worker").get(pk=application.pk)
         result = _transition_apply(row, **step)
-    # Keep the caller's instance in step with the database.
-    application.__dict__.update({k: v for k, v in row.__dict__.items() if not k.startswith("_")})
+    application_instance_sync(target=application, source=row)
     return result
+
+
+def application_instance_sync(*, target: Application, source: Application) -> None:
+    """Keep the caller's instance in step with the row a service locked and changed."""
+    target.__dict__.update({k: v for k, v in source.__dict__.items() if not k.startswith("_")})
 
 
 def _transition_apply(

@@ -12,7 +12,7 @@ from quotas.models import DocumentKind, Program
 
 from .. import eligibility
 from ..forms import ApplicationForm, UploadForm, WithdrawForm
-from ..models import Application, ApplicationStatus
+from ..models import ENDED_STATUSES, Application, ApplicationStatus
 from ..selectors import (
     application_queue_position,
     applications_of_worker,
@@ -35,7 +35,7 @@ from ..services import (
     resubmit_keeps_position,
 )
 from ..upload_handlers import TOO_LARGE_ATTR, SizeCapUploadHandler
-from ..workflow import TransitionError, event_label
+from ..workflow import Action, TransitionError, event_label, transition_allowed
 from .common import error_messages, own_application_required, worker_required
 
 S = ApplicationStatus
@@ -48,7 +48,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context: dict = {"worker": worker}
     if worker is not None:
         apps = applications_of_worker(worker=worker)
-        live = {a.program_id: a for a in apps if a.status not in (S.WITHDRAWN, S.REJECTED, S.REVOKED)}
+        live = {a.program_id: a for a in apps if a.status not in ENDED_STATUSES}
         context["applications"] = apps
         rows = []
         for p in programs_for_worker(worker=worker):  # batches prefetched
@@ -223,7 +223,7 @@ def application_detail(request: HttpRequest, app: Application) -> HttpResponse:
             "documents": current_attachments(application=app),
             "return_labels": return_field_labels(fields=app.return_fields),
             "editable": app.status in EDITABLE_STATUSES,
-            "withdrawable": app.status in (S.DRAFT, S.IN_REVIEW, S.RETURNED, S.APPROVED),
+            "withdrawable": transition_allowed(status=app.status, action=Action.WITHDRAW),
             "now": timezone.now(),
         },
     )

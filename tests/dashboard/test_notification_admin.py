@@ -4,8 +4,8 @@ out, and a manager can send the ones that ran out of attempts again."""
 import pytest
 from django.urls import reverse
 
-from applications.models import Notification
-from applications.notifications import DELIVERY_MAX_ATTEMPTS, notification_deliver_pending
+from applications.models import DELIVERY_MAX_ATTEMPTS, Notification
+from applications.notifications import notification_deliver_pending
 from quotas.models import AdminRole, AuditLog
 
 from .factories import admin_make, application_make, city_make

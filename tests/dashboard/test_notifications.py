@@ -8,9 +8,8 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from applications.models import Notification
+from applications.models import DELIVERY_MAX_ATTEMPTS, Notification
 from applications.notifications import (
-    DELIVERY_MAX_ATTEMPTS,
     notification_create,
     notification_deliver,
     notification_deliver_pending,
