@@ -41,7 +41,6 @@ class SetupAdmin(UnionScopedAdmin):
     """Programme set-up: readable by the owner's whole subtree, written by the owner."""
 
     union_lookup = "program__owner_union"
-    write_requires_top_level = True
 
     def get_queryset(self, request: HttpRequest):
         return setup_visible(request, admin.ModelAdmin.get_queryset(self, request), self.union_lookup)

@@ -22,8 +22,6 @@ class UnionScopedAdmin(admin.ModelAdmin):
     union_path_field: str | None = None
     # Roles that may add/change/delete through this admin (view is open to every role).
     write_roles: tuple[str, ...] = (AdminRole.MANAGER,)
-    # City-level only: programme set-up and quotas belong to the city federation.
-    write_requires_top_level: bool = False
 
     def get_queryset(self, request: HttpRequest):
         qs = super().get_queryset(request)
@@ -43,11 +41,7 @@ class UnionScopedAdmin(admin.ModelAdmin):
 
     def _may_write(self, request: HttpRequest) -> bool:
         admin_ = union_admin_of(request.user)
-        if admin_ is None or admin_.role not in self.write_roles:
-            return False
-        return not (
-            self.write_requires_top_level and admin_.union.parent_id is not None and admin_.union.level != "city"
-        )
+        return admin_ is not None and admin_.role in self.write_roles
 
     def _get_obj_does_not_exist_redirect(self, request: HttpRequest, opts, object_id):
         # Django redirects to the index with "does not exist"; an object outside the

@@ -19,6 +19,7 @@ from applications.models import Application, ApplicationStatus
 from applications.workflow import event_label
 from quotas.admin_scoping import UnionScopedAdmin
 from quotas.models import AdminRole, Union
+from quotas.selectors import union_admin_of
 
 from . import services
 from .admin_filters import BatchFilter, QueueFilter, UnitFilter
@@ -29,7 +30,6 @@ from .paginator import CappedCountPaginator
 from .selectors import (
     application_history,
     applications_for_review,
-    request_union_admin,
     review_overview,
     review_window_open,
 )
@@ -47,18 +47,9 @@ class ReviewChangeList(ChangeList):
 
 
 class _ReviewScopedAdmin(UnionScopedAdmin):
-    """Permission hooks that look the admin up once per request."""
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return request_union_admin(request) is not None
-
-    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        return request_union_admin(request) is not None and self._in_scope(request, obj)
+    """Decisions go through the review pages' services: nothing is added here."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
 
@@ -111,14 +102,14 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
     # --- scope and permissions ---------------------------------------------------------
 
     def get_queryset(self, request: HttpRequest):
-        admin_ = request_union_admin(request)
+        admin_ = union_admin_of(request.user)
         if admin_ is None:
             return Application.objects.none()
         return applications_for_review(union=admin_.union)
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         # "Change" here means "may take review decisions"; no field is ever edited by form.
-        admin_ = request_union_admin(request)
+        admin_ = union_admin_of(request.user)
         return admin_ is not None and admin_.role in services.REVIEW_ROLES and self._in_scope(request, obj)
 
     def get_changelist(self, request: HttpRequest, **kwargs):
@@ -172,7 +163,7 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
     # --- the review page ---------------------------------------------------------------
 
     def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
-        admin_ = request_union_admin(request)
+        admin_ = union_admin_of(request.user)
         found = self.get_object(request, unquote(object_id))
         if admin_ is None or found is None:
             raise Http404(_("没有这条申请，或不在您的管辖范围内。"))
@@ -382,7 +373,7 @@ class ReviewOverviewAdmin(_ReviewScopedAdmin):
         return [path("", self.admin_site.admin_view(self.changelist_view), name="{}_{}_changelist".format(*info))]
 
     def changelist_view(self, request: HttpRequest, extra_context=None):
-        admin_ = request_union_admin(request)
+        admin_ = union_admin_of(request.user)
         if admin_ is None:
             raise PermissionDenied
         return TemplateResponse(

@@ -6,8 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from applications.models import ApplicationStatus
 from quotas.models import Batch, Union
-
-from .selectors import request_union_admin
+from quotas.selectors import union_admin_of
 
 DECIDED = (
     ApplicationStatus.APPROVED,
@@ -40,7 +39,7 @@ class QueueFilter(admin.SimpleListFilter):
         return super().value() or self.default
 
     def queryset(self, request, queryset):
-        admin_ = request_union_admin(request)
+        admin_ = union_admin_of(request.user)
         if admin_ is None:
             return queryset.none()
         union = admin_.union
@@ -76,7 +75,7 @@ class UnitFilter(admin.SimpleListFilter):
     parameter_name = "unit"
 
     def lookups(self, request, model_admin):
-        admin_ = request_union_admin(request)
+        admin_ = union_admin_of(request.user)
         if admin_ is None:
             return []
         return list(Union.objects.filter(parent=admin_.union).order_by("path").values_list("pk", "name"))
@@ -84,7 +83,7 @@ class UnitFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if not self.value():
             return queryset
-        admin_ = request_union_admin(request)
+        admin_ = union_admin_of(request.user)
         if admin_ is None or not str(self.value()).isdigit():
             return queryset.none()
         unit = Union.objects.filter(parent=admin_.union, pk=int(self.value())).first()
@@ -100,7 +99,7 @@ class BatchFilter(admin.SimpleListFilter):
     parameter_name = "batch"
 
     def lookups(self, request, model_admin):
-        admin_ = request_union_admin(request)
+        admin_ = union_admin_of(request.user)
         if admin_ is None:
             return []
         union = admin_.union

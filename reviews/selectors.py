@@ -2,21 +2,10 @@
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
-from django.http import HttpRequest
 from django.utils import timezone
 
 from applications.models import Application, ApplicationEvent, ApplicationStatus
-from quotas.models import PATH_SEGMENT_WIDTH, Batch, Union, UnionAdmin
-from quotas.selectors import union_admin_of
-
-_REQUEST_CACHE = "_reviews_union_admin"
-
-
-def request_union_admin(request: HttpRequest) -> UnionAdmin | None:
-    """The signed-in admin, looked up once per request (admin permission hooks ask often)."""
-    if not hasattr(request, _REQUEST_CACHE):
-        setattr(request, _REQUEST_CACHE, union_admin_of(request.user))
-    return getattr(request, _REQUEST_CACHE)
+from quotas.models import PATH_SEGMENT_WIDTH, Batch, Union
 
 
 def applications_for_review(*, union: Union) -> QuerySet[Application]:

@@ -327,6 +327,7 @@ def _decide(
             changes=changes,
             expected_status=ApplicationStatus.IN_REVIEW,
             expected_tier_id=admin.union_id,
+            locked=True,  # _lock_for_review holds the row in this transaction
         )
     except TransitionError as exc:
         raise ReviewRefused(str(exc)) from exc

@@ -7,9 +7,10 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET
 
 from applications.models import Attachment
+from quotas.selectors import union_admin_of
 from quotas.services import audit_log_write
 
-from .selectors import applications_for_review, request_union_admin
+from .selectors import applications_for_review
 
 # Only these render inline in the preview frame; anything else downloads.
 INLINE_TYPES = {"image/jpeg", "image/png", "application/pdf"}
@@ -19,7 +20,7 @@ INLINE_TYPES = {"image/jpeg", "image/png", "application/pdf"}
 @login_required
 @xframe_options_sameorigin
 def attachment_preview(request: HttpRequest, pk: int) -> FileResponse:
-    admin = request_union_admin(request)
+    admin = union_admin_of(request.user)
     if admin is None:
         # Not an admin (a worker, say): the same answer as "no such file".
         raise Http404
