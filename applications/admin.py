@@ -3,14 +3,14 @@ union subtree. (``Application`` is registered by the reviews app.)"""
 
 from django.contrib import admin
 
-from quotas.admin_scoping import UnionScopedAdmin
+from quotas.admin_scoping import ReadOnlyMixin, UnionScopedAdmin
 
 from .models import Notification, Worker
 from .notifications import notification_delivery_retry
 
 
 @admin.register(Worker)
-class WorkerAdmin(UnionScopedAdmin):
+class WorkerAdmin(ReadOnlyMixin, UnionScopedAdmin):
     union_lookup = "union"
     list_display = ("name", "id_number_masked", "phone_masked", "employer", "union", "is_frontline", "is_migrant")
     list_filter = ("is_frontline", "is_migrant", "is_public_sector", "is_model_worker", "is_new_form_worker")
@@ -39,12 +39,6 @@ class WorkerAdmin(UnionScopedAdmin):
     )
     readonly_fields = fields
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
     @admin.display(description="手机号")
     def phone_masked(self, obj: Worker) -> str:
         return obj.phone_masked
@@ -63,7 +57,7 @@ class DeliveryStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(Notification)
-class NotificationAdmin(UnionScopedAdmin):
+class NotificationAdmin(ReadOnlyMixin, UnionScopedAdmin):
     """What the workers were told and whether the SMS/email copies went out: read-only,
     scoped by the application's union. A manager can send the ones that ran out of attempts
     again (after a gateway outage)."""
@@ -77,12 +71,6 @@ class NotificationAdmin(UnionScopedAdmin):
     readonly_fields = fields
     actions = ("retry_failed",)
     show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
     def get_actions(self, request):
         actions = super().get_actions(request)

@@ -33,8 +33,13 @@ def _account_key(username: str) -> str:
     return f"login-fail:acct:{digest}"
 
 
+def ip_digest(ip: str) -> str:
+    """A client address as a cache-key part: no raw address kept in the cache."""
+    return hashlib.sha256(ip.encode()).hexdigest()[:32]
+
+
 def _ip_key(ip: str) -> str:
-    return f"login-fail:ip:{hashlib.sha256(ip.encode()).hexdigest()[:32]}"
+    return f"login-fail:ip:{ip_digest(ip)}"
 
 
 def login_locked(*, username: str, ip: str) -> bool:
@@ -45,18 +50,19 @@ def login_locked(*, username: str, ip: str) -> bool:
     )
 
 
-def _incr(key: str) -> None:
-    # add() is atomic: only the first failure creates the key (and starts the window).
-    if not cache.add(key, 1, WINDOW_SECONDS):
+def window_count(key: str, *, seconds: int = WINDOW_SECONDS) -> None:
+    """Count one more event in a window that starts with the first one (login failures
+    here, objections in payouts). add() is atomic: only the first creates the key."""
+    if not cache.add(key, 1, seconds):
         try:
             cache.incr(key)
         except ValueError:  # expired between add and incr
-            cache.add(key, 1, WINDOW_SECONDS)
+            cache.add(key, 1, seconds)
 
 
 def login_failure_record(*, username: str, ip: str) -> None:
-    _incr(_account_key(username))
-    _incr(_ip_key(ip))
+    window_count(_account_key(username))
+    window_count(_ip_key(ip))
 
 
 def login_success_record(*, username: str) -> None:

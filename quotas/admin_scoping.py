@@ -68,3 +68,13 @@ class UnionScopedAdmin(admin.ModelAdmin):
             scope = union_scope_of(request.user)
             kwargs["queryset"] = Union.objects.subtree_of(scope) if scope else Union.objects.none()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ReadOnlyMixin:
+    """For lists that only show what services wrote: no add, no change (view stays open)."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

@@ -8,19 +8,11 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from qiuxue.masking import mask_name
-from quotas.admin_scoping import UnionScopedAdmin
+from quotas.admin_scoping import ReadOnlyMixin, UnionScopedAdmin
 from quotas.models import Program
 from quotas.selectors import union_scope_of, user_is_city_staff
 
 from ..models import AllocationRun, Award
-
-
-class ReadOnlyMixin:
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(AllocationRun)

@@ -18,23 +18,17 @@ from payouts.dashboard.selectors import programs_visible_to
 from payouts.followup.selectors import FOLLOWED_STATUSES
 from payouts.followup.services import FollowUpError, follow_up_import, study_follow_up_record
 from payouts.models import ReportExport, StudyFollowUp
-from quotas.admin_scoping import UnionScopedAdmin
+from quotas.admin_scoping import ReadOnlyMixin, UnionScopedAdmin
 from quotas.models import AdminRole, Program
 from quotas.selectors import union_scope_of
 
 
 @admin.register(ReportExport)
-class ReportExportAdmin(UnionScopedAdmin):
+class ReportExportAdmin(ReadOnlyMixin, UnionScopedAdmin):
     union_lookup = "scope"
     list_display = ("kind", "program", "batch", "scope", "requested_by", "status", "progress", "created_at")
     list_filter = ("kind", "status")
     readonly_fields = [f.name for f in ReportExport._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # asked for on the dashboard, built by a task
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     def get_urls(self):
         site = self.admin_site
@@ -91,7 +85,7 @@ class StudyFollowUpAdmin(UnionScopedAdmin):
         if db_field.name == "application":
             scope = union_scope_of(request.user)
             kwargs["queryset"] = (
-                Application.objects.filter(union_path__startswith=scope.path, status__in=FOLLOWED_STATUSES)
+                Application.objects.in_subtree(scope).filter(status__in=FOLLOWED_STATUSES)
                 if scope
                 else Application.objects.none()
             )

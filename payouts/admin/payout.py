@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from quotas.admin_scoping import UnionScopedAdmin
+from quotas.admin_scoping import ReadOnlyMixin, UnionScopedAdmin
 
 from ..models import PayoutLine, PayoutList
 from ..payout.selectors import payout_list_may_export, payout_lists_visible_to
@@ -19,7 +19,7 @@ from .program_batch import program_batch_page
 
 
 @admin.register(PayoutList)
-class PayoutListAdmin(UnionScopedAdmin):
+class PayoutListAdmin(ReadOnlyMixin, UnionScopedAdmin):
     union_lookup = "program__owner_union"
     list_display = (
         "title",
@@ -63,12 +63,6 @@ class PayoutListAdmin(UnionScopedAdmin):
     def lines_link(self, obj: PayoutList) -> str:
         url = reverse("admin:payouts_payoutline_changelist") + f"?payout_list__id__exact={obj.pk}"
         return format_html('<a href="{}">{}</a>', url, _("查看明细"))
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)
@@ -119,7 +113,7 @@ class PayoutListAdmin(UnionScopedAdmin):
 
 
 @admin.register(PayoutLine)
-class PayoutLineAdmin(UnionScopedAdmin):
+class PayoutLineAdmin(ReadOnlyMixin, UnionScopedAdmin):
     union_lookup = "payout_list__program__owner_union"
     list_display = (
         "sequence",
@@ -142,9 +136,3 @@ class PayoutLineAdmin(UnionScopedAdmin):
         return PayoutLine.objects.filter(payout_list__in=payout_lists_visible_to(request.user)).select_related(
             "payout_list"
         )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from qiuxue.masking import mask_name, mask_phone
-from quotas.admin_scoping import UnionScopedAdmin
+from quotas.admin_scoping import ReadOnlyMixin, UnionScopedAdmin
 from quotas.selectors import user_is_city_staff
 
 from ..models import Objection, ObjectionStatus, Publicity
@@ -22,7 +22,7 @@ from .program_batch import program_batch_page
 
 
 @admin.register(Publicity)
-class PublicityAdmin(UnionScopedAdmin):
+class PublicityAdmin(ReadOnlyMixin, UnionScopedAdmin):
     union_lookup = "program__owner_union"
     list_display = ("title", "batch", "starts_at", "ends_at", "status", "people", "pending_objections", "public_link")
     list_filter = ("status", "program")
@@ -53,12 +53,6 @@ class PublicityAdmin(UnionScopedAdmin):
         return format_html(
             '<a href="{}" target="_blank">{}</a>', reverse("payouts:publicity_public", args=[obj.pk]), _("查看")
         )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     def get_urls(self):
         return [
@@ -91,7 +85,7 @@ class DecisionForm(forms.Form):
 
 
 @admin.register(Objection)
-class ObjectionAdmin(UnionScopedAdmin):
+class ObjectionAdmin(ReadOnlyMixin, UnionScopedAdmin):
     union_lookup = "publicity__program__owner_union"
     list_display = ("created_at", "publicity", "applicant", "contact_name", "phone", "status", "decided_at")
     list_filter = ("status",)
@@ -125,12 +119,6 @@ class ObjectionAdmin(UnionScopedAdmin):
     @admin.display(description=gettext_lazy("联系电话"))
     def phone(self, obj: Objection) -> str:
         return mask_phone(obj.contact_phone)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra = {"decision_form": DecisionForm(), "may_decide": user_is_city_staff(request.user)}

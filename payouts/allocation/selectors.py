@@ -18,7 +18,8 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from applications.models import Application, ApplicationStatus, SeatStatus
-from quotas.models import AllocationMode, FundingSource, PayerRule, Quota, Union, UnionLevel
+from quotas.models import AllocationMode, FundingSource, PayerRule, Quota
+from quotas.selectors import county_of
 
 from ..models import Award, AwardStatus, AwardVia
 from . import engine, explain
@@ -226,7 +227,7 @@ def _unfunded_reason(*, application: Application, source: FundingSource, awards:
     if source.matching_of_id is not None:
         if source.matching_of_id not in awards:
             return _("未获%(base)s，无配套补助") % {"base": source.matching_of.name}
-        if source.payer_rule == PayerRule.APPLICANT_COUNTY and _county_of(application) is None:
+        if source.payer_rule == PayerRule.APPLICANT_COUNTY and county_of(application.worker.union) is None:
             return _("所在单位不属于县区总工会，无县区配套补助")
         return _("待下次分配时按%(base)s配套") % {"base": source.matching_of.name}
     if at_submission:
@@ -260,8 +261,3 @@ def _unfunded_reason(*, application: Application, source: FundingSource, awards:
     if row is None or row["rank"] <= total - row["held_n"]:
         return _("待运行分配")
     return explain.global_unfunded(row=row, total_slots=total)
-
-
-def _county_of(application: Application) -> Union | None:
-    union = application.worker.union
-    return Union.objects.filter(path__in=union.ancestor_paths(), level=UnionLevel.COUNTY).order_by("-depth").first()

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, connections, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -185,7 +185,8 @@ def _apply(
     outcome = SourceOutcome(source_id=source.pk, name=source.name)
     wanted = {r["id"]: {**r, "amount_yuan": source.amount_yuan} for r in rows}
     existing = {a.application_id: a for a in _proposed_in_scope(source=source, scope=scope)}
-    stale = [a.pk for app_id, a in existing.items() if app_id not in wanted]
+    stale_apps = existing.keys() - wanted.keys()
+    stale = [existing[app_id].pk for app_id in stale_apps]
     if stale:
         Award.objects.filter(pk__in=stale).delete()
     changed, new = [], []
@@ -214,12 +215,12 @@ def _apply(
         Award.objects.bulk_create(new, batch_size=2000)
     for award in new:
         moves.won[award.application_id].append(f"{source.name}{source.amount_yuan}元")
-    for app_id in existing.keys() - wanted.keys():
+    for app_id in stale_apps:
         moves.lost[app_id].append(source.name)
     outcome.created, outcome.updated, outcome.deleted = len(new), len(changed), len(stale)
     live = Award.objects.filter(source=source).exclude(status=AwardStatus.REVOKED)
-    outcome.live = live.count()
-    outcome.by_via = {via: live.filter(via=via).count() for via in set(live.values_list("via", flat=True))}
+    outcome.by_via = dict(live.order_by().values("via").annotate(n=Count("id")).values_list("via", "n"))
+    outcome.live = sum(outcome.by_via.values())
     return outcome
 
 

@@ -76,12 +76,11 @@ def _run_for(request: HttpRequest, pk: int) -> AllocationRun:
 @staff_member_required
 def allocation_run(request: HttpRequest, pk: int) -> HttpResponse:
     run = _run_for(request, pk)
-    sources = {str(s.pk): s for s in sources_in_order(run.program)}
     results = [
         {"outcome": o, "usage": run.result.get("usage", {}).get(str(o["source_id"]), [])}
         for o in run.result.get("sources", [])
     ]
-    return render(request, "payouts/allocation/run.html", {"run": run, "results": results, "sources": sources})
+    return render(request, "payouts/allocation/run.html", {"run": run, "results": results})
 
 
 @staff_member_required

@@ -145,7 +145,7 @@ def unit_path_length(program: Program) -> int:
 
 
 def _applications(*, program: Program, batch: Batch | None, scope: Union) -> QuerySet[Application]:
-    qs = Application.objects.filter(program=program, union_path__startswith=scope.path)
+    qs = Application.objects.in_subtree(scope).filter(program=program)
     return qs.filter(batch=batch) if batch is not None else qs
 
 

@@ -39,7 +39,8 @@ def follow_up_counts(*, program: Program, scope: Union) -> tuple[list[FollowUpRo
     or not yet recorded. Two aggregate queries plus the unit names."""
     length = unit_path_length(program)
     rows = (
-        Application.objects.filter(program=program, status__in=FOLLOWED_STATUSES, union_path__startswith=scope.path)
+        Application.objects.in_subtree(scope)
+        .filter(program=program, status__in=FOLLOWED_STATUSES)
         .annotate(unit=Substr("union_path", 1, length), current=latest_follow_up_status())
         .values("unit", "current")
         .annotate(n=Count("id"))

@@ -9,7 +9,7 @@ import csv
 import hashlib
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -54,7 +54,6 @@ class FollowUpError(Exception):
 @dataclass
 class ImportResult:
     written: int
-    errors: list[str] = field(default_factory=list)
 
 
 def _check_in_scope(*, application: Application, actor: AbstractBaseUser) -> None:
@@ -140,12 +139,9 @@ def follow_up_import(*, program: Program, name: str, content: bytes, actor: Abst
     # One query for every row: applications of this programme, in scope, matched by HMAC.
     matches = {
         a.worker.id_number_hmac: a
-        for a in Application.objects.filter(
-            program=program,
-            status__in=FOLLOWED_STATUSES,
-            union_path__startswith=scope.path,
-            worker__id_number_hmac__in=[p[2] for p in parsed],
-        ).select_related("worker")
+        for a in Application.objects.in_subtree(scope)
+        .filter(program=program, status__in=FOLLOWED_STATUSES, worker__id_number_hmac__in=[p[2] for p in parsed])
+        .select_related("worker")
     }
     seen: set[str] = set()
     new_rows: list[StudyFollowUp] = []

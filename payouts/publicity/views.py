@@ -1,7 +1,5 @@
 """The public 公示 page: no login, masked names only, and an objection form."""
 
-import hashlib
-
 from django import forms
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -12,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_protect
 
-from applications.throttle import client_ip
+from applications.throttle import client_ip, ip_digest, window_count
 from applications.validators import validate_phone
 
 from ..models import Publicity, PublicityStatus
@@ -40,20 +38,11 @@ class ObjectionForm(forms.Form):
 
 
 def _throttle_key(request: HttpRequest, publicity_id: int) -> str:
-    digest = hashlib.sha256(client_ip(request).encode()).hexdigest()[:32]
-    return f"objection:{publicity_id}:{digest}"
+    return f"objection:{publicity_id}:{ip_digest(client_ip(request))}"
 
 
 def _throttled(key: str) -> bool:
     return (cache.get(key) or 0) >= OBJECTIONS_PER_HOUR_PER_IP
-
-
-def _count(key: str) -> None:
-    if not cache.add(key, 1, THROTTLE_SECONDS):
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.add(key, 1, THROTTLE_SECONDS)
 
 
 @csrf_protect
@@ -77,7 +66,7 @@ def publicity_public(request: HttpRequest, pk: int) -> HttpResponse:
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
-                _count(key)
+                window_count(key, seconds=THROTTLE_SECONDS)
                 return redirect(f"{request.path}?submitted=1#objection")
     remaining = max(0, int((publicity.ends_at - now).total_seconds()))
     response = render(

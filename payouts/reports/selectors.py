@@ -13,7 +13,8 @@ S = ApplicationStatus
 
 def batch_application_counts(*, program: Program, scope: Union) -> dict[int | None, dict[str, int]]:
     rows = (
-        Application.objects.filter(program=program, union_path__startswith=scope.path)
+        Application.objects.in_subtree(scope)
+        .filter(program=program)
         .values("batch_id")
         .annotate(
             applications=Count("id", filter=Q(submitted_at__isnull=False)),

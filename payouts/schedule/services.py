@@ -14,7 +14,10 @@ from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from applications.models import Application, ApplicationStatus, Notification
+from payouts.allocation.batch_fill import batch_fill_check_due
+from payouts.allocation.quota_adjust import quota_release_due
 from payouts.models import DigestSent, SchedulerMark
+from payouts.publicity.services import publicity_close_due
 from quotas.models import Batch, UnionAdmin
 from quotas.services import audit_log_write
 
@@ -127,31 +130,16 @@ def scheduler_tick(*, now: datetime) -> dict[str, object]:
     """One minute of the clock. Each step is independent: one failing does not stop the rest."""
     result: dict[str, object] = {}
     result["windows"] = apply_window_events(now=now)
-    result["publicity_closed"] = _call_optional(("payouts.publicity.services",), "publicity_close_due", now=now)
-    result["batches_filled"] = _call_optional(("payouts.allocation.batch_fill",), "batch_fill_check_due", now=now)
-    result["quota_released"] = _call_optional(
-        ("payouts.allocation.services", "payouts.allocation.quota_adjust"), "quota_release_due", now=now
-    )
+    result["publicity_closed"] = _step(publicity_close_due, now=now)
+    result["batches_filled"] = _step(batch_fill_check_due, now=now)
+    result["quota_released"] = _step(quota_release_due, now=now)
     return result
 
 
-def _call_optional(modules: tuple[str, ...], func: str, **kwargs) -> object:
-    # The publicity and allocation services are built alongside this module; imported late
-    # so the scheduler keeps ticking (and says so in the log) if one is missing.
-    import importlib
-
-    target = None
-    for module in modules:
-        try:
-            target = getattr(importlib.import_module(module), func)
-            break
-        except (ImportError, AttributeError):
-            continue
-    if target is None:
-        logger.warning("scheduler: %s is not available in %s", func, ", ".join(modules))
-        return None
+def _step(func, **kwargs) -> object:
+    # A failing step is logged and the tick goes on with the others.
     try:
-        return target(**kwargs)
+        return func(**kwargs)
     except Exception:
-        logger.exception("scheduler: %s failed", func)
+        logger.exception("scheduler: %s failed", func.__name__)
         return "error"
