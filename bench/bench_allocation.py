@@ -11,7 +11,6 @@ import csv
 import resource
 import time
 import tracemalloc
-from pathlib import Path
 
 from django.db import connection, transaction
 
@@ -22,7 +21,6 @@ from quotas.demo import DATA_DIR
 from quotas.models import Batch, BatchSplit, FundingSource, PayerRule, Program, Quota, Union, UnionLevel
 from quotas.services import union_create
 
-TABLE = Path(__file__).resolve().parent.parent / "quotas" / "demo_data" / "jinan-2024-quota-table.xlsx"
 CSV = DATA_DIR / "jinan-2024-quota-table.csv"
 PREFIX = "bench-alloc"
 NAIVE_ROWS = 5_000
@@ -44,6 +42,10 @@ def _cleanup() -> None:
                 "DELETE FROM payouts_award WHERE source_id IN (SELECT id FROM quotas_fundingsource WHERE program_id = ANY(%s))",
                 [programs],
             )
+            # The workers' timeline steps and messages the runs wrote go with their applications.
+            mine = "SELECT id FROM applications_application WHERE program_id = ANY(%s)"
+            cur.execute(f"DELETE FROM applications_notification WHERE application_id IN ({mine})", [programs])
+            cur.execute(f"DELETE FROM applications_applicationevent WHERE application_id IN ({mine})", [programs])
             cur.execute("DELETE FROM applications_application WHERE program_id = ANY(%s)", [programs])
             cur.execute(
                 "DELETE FROM quotas_quota WHERE source_id IN (SELECT id FROM quotas_fundingsource WHERE program_id = ANY(%s))",

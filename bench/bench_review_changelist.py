@@ -174,7 +174,6 @@ def _ensure_data(n_apps: int) -> tuple[Union, list[Union], bool]:
     if city is not None:
         have = Application.objects.filter(program__owner_union=city).count()
         if have == n_apps:
-            _union_path_fill(city)
             _vacuum_analyze()
             return city, list(Union.objects.filter(parent=city).order_by("path")), True
         _drop(city)
@@ -184,18 +183,6 @@ def _ensure_data(n_apps: int) -> tuple[Union, list[Union], bool]:
         _insert(n_apps, city, chains, programs)
     _vacuum_analyze()
     return city, units, False
-
-
-def _union_path_fill(city: Union) -> None:
-    """Data of an earlier run without ``Application.union_path`` (the migration fills it
-    too): one set-based UPDATE."""
-    with connection.cursor() as cur:
-        cur.execute(
-            "UPDATE applications_application a SET union_path = u.path "
-            "FROM applications_worker w JOIN quotas_union u ON u.id = w.union_id "
-            "WHERE w.id = a.worker_id AND a.union_path = '' AND u.path LIKE %s",
-            [city.path + "%"],
-        )
 
 
 def _vacuum_analyze() -> None:
