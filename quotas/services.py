@@ -16,13 +16,18 @@ from .models import (
     Union,
     UnionAdmin,
 )
+from .audit import AuditAction
 from .selectors import union_admin_forget, union_admin_of
 
 
 def audit_log_write(
     *, actor: AbstractBaseUser | None, action: str, obj: object | None = None, detail: dict | None = None
 ) -> AuditLog:
-    """Append one audit row. Call inside the caller's transaction so both land or neither."""
+    """Append one audit row. Call inside the caller's transaction so both land or neither.
+
+    ``action`` must be an ``AuditAction``: one vocabulary, each act with its Chinese label."""
+    if action not in AuditAction.values:
+        raise ValueError(f"unknown audit action {action!r}: add it to quotas.audit.AuditAction")
     admin = union_admin_of(actor) if actor is not None else None
     return AuditLog.objects.create(
         actor=actor if actor is not None and actor.is_authenticated else None,

@@ -1,0 +1,69 @@
+"""The one vocabulary of audit actions.
+
+Every ``AuditLog`` row names its act with a value of ``AuditAction``; ``audit_log_write``
+refuses any other string, so a typo or a new act without a label fails loudly in the test
+that reaches it instead of landing as an unreadable code in the log. The labels are what
+the audit admin filters by. Add a member here when a service starts recording a new act.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditAction(models.TextChoices):
+    # programme set-up (before/after recorded by setup_object_save)
+    PROGRAM_CREATE = "program.create", _("新建实施方案")
+    PROGRAM_UPDATE = "program.update", _("修改实施方案")
+    BATCH_CREATE = "batch.create", _("新建批次")
+    BATCH_UPDATE = "batch.update", _("修改批次")
+    FUNDINGSOURCE_CREATE = "fundingsource.create", _("新建补助来源")
+    FUNDINGSOURCE_UPDATE = "fundingsource.update", _("修改补助来源")
+    CATALOGUEENTRY_CREATE = "catalogueentry.create", _("新建目录条目")
+    CATALOGUEENTRY_UPDATE = "catalogueentry.update", _("修改目录条目")
+    CATALOGUE_IMPORT = "catalogue.import", _("导入院校专业目录")
+    BATCH_APPLY_OPENED = "batch.apply_opened", _("批次开放申请")
+    BATCH_APPLY_CLOSED = "batch.apply_closed", _("批次截止申请")
+    BATCH_CLOSED_AS_FILLED = "batch.closed_as_filled", _("名额用完，批次不再开放")
+    BATCH_REOPENED = "batch.reopened", _("批次恢复开放")
+    # union tree and staff
+    UNION_CREATE = "union.create", _("新建工会")
+    UNION_UPDATE = "union.update", _("修改工会")
+    UNION_ADMIN_CREATE = "union_admin.create", _("新增工会管理员")
+    UNION_ADMIN_UPDATE = "union_admin.update", _("修改工会管理员")
+    UNION_ADMIN_DELETE = "union_admin.delete", _("移除工会管理员")
+    # quotas
+    QUOTA_TABLE_IMPORT = "quota_table.import", _("导入名额分配表")
+    QUOTA_TABLE_EXPORT = "quota_table.export", _("导出名额分配表")
+    QUOTA_UPDATE = "quota.update", _("调整名额")
+    QUOTA_TRANSFER = "quota.transfer", _("名额调剂")
+    QUOTA_RELEASE_UNUSED = "quota.release_unused", _("未用名额收回")
+    # the worker's side
+    WORKER_PROFILE_CREATE = "worker_profile_create", _("填写实名信息")
+    WORKER_PROFILE_UPDATE = "worker_profile_update", _("修改实名信息")
+    APPLICATION_FORM_PRINT = "application_form_print", _("打印申请表（显示完整身份证号）")
+    ATTACHMENT_VIEW = "attachment.view", _("查看申请材料")
+    NOTIFICATION_RETRY = "notification.retry", _("重发消息")
+    # review
+    REVIEW_WINDOW_OVERRIDE = "review.window_override", _("窗口关闭后审核（特批）")
+    # allocation and money
+    ALLOCATION_START = "allocation.start", _("发起分配")
+    ALLOCATION_RUN = "allocation.run", _("运行分配")
+    ALLOCATION_USAGE_EXPORT = "allocation.usage_export", _("导出名额使用情况")
+    AWARD_REVOKE = "award.revoke", _("撤销补助")
+    PUBLICITY_OPEN = "publicity.open", _("发布公示")
+    PUBLICITY_CLOSE = "publicity.close", _("公示结束")
+    OBJECTION_SUBMIT = "objection.submit", _("提出公示异议")
+    OBJECTION_UPHOLD = "objection.uphold", _("异议成立")
+    OBJECTION_DISMISS = "objection.dismiss", _("异议不成立")
+    PAYOUT_LIST_BUILD = "payout_list.build", _("生成发放名单")
+    PAYOUT_LIST_REISSUE = "payout_list.reissue", _("生成补发名单")
+    PAYOUT_LIST_EXPORT_REQUEST = "payout_list.export_request", _("申请导出发放名单")
+    PAYOUT_LIST_EXPORT = "payout_list.export", _("导出发放名单")
+    PAYOUT_LIST_DOWNLOAD = "payout_list.download", _("下载发放名单")
+    PAYOUT_LIST_BANK_RETURN = "payout_list.bank_return", _("导入银行回盘")
+    PAYOUT_RECONCILIATION_EXPORT = "payout.reconciliation_export", _("导出发放对账")
+    # reports and follow-up
+    REPORT_REQUEST = "report.request", _("申请生成报表")
+    REPORT_DOWNLOAD = "report.download", _("下载报表")
+    FOLLOWUP_RECORD = "followup.record", _("登记学习跟踪")
+    FOLLOWUP_IMPORT = "followup.import", _("导入学习跟踪")
