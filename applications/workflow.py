@@ -3,7 +3,8 @@
 Every change of status in every app goes through ``application_transition``: it locks the
 row, checks the (status, action) pair against ``TRANSITIONS``, writes the change and one
 ``ApplicationEvent`` and the worker's in-app message in the same transaction, and queues
-the email/SMS copies after commit.
+the email/SMS copies after commit. Each change is announced (``announcements``) before and
+after it is written, in the same transaction, so the money in ``payouts`` follows it.
 """
 
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from quotas.models import Union
 
+from .announcements import Announcement, Transition, announce
 from .models import Application, ApplicationEvent, ApplicationStatus
 
 S = ApplicationStatus
@@ -161,6 +163,11 @@ def _transition_apply(
             }
         )
     from_status = locked.status
+    step = Transition(
+        application=locked, action=action, from_status=from_status, to_status=target, actor=actor, reason=reason
+    )
+    # The apps above may refuse (money already paid: no withdrawal) before anything is written.
+    announce(Announcement.TRANSITION_CHECK, step)
     locked.status = target
     for field, value in (changes or {}).items():
         setattr(locked, field, value)
@@ -179,6 +186,8 @@ def _transition_apply(
         detail=detail or {},
     )
     _notify(event)
+    # ... and react in this same transaction (void the awards of a withdrawn application).
+    announce(Announcement.TRANSITION_DONE, step)
     return TransitionResult(application=locked, event=event)
 
 
