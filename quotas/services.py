@@ -5,6 +5,7 @@ from datetime import datetime
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 
+from .audit import AuditAction
 from .models import (
     PATH_SEGMENT_WIDTH,
     AdminRole,
@@ -16,7 +17,6 @@ from .models import (
     Union,
     UnionAdmin,
 )
-from .audit import AuditAction
 from .selectors import union_admin_forget, union_admin_of
 
 
