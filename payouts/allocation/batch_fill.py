@@ -21,7 +21,7 @@ from django.utils import timezone
 from quotas.models import Batch, Program
 from quotas.services import audit_log_write
 
-from ..models import Award, AwardStatus
+from ..models import Award
 from .rules import batch_shares_of, uses_batch_split
 
 
@@ -32,7 +32,7 @@ def batch_places_left(*, batch: Batch) -> dict[str, int]:
     left = {}
     sources = batch.program.sources.filter(matching_of__isnull=True, total_slots__isnull=False)
     for source in sources.order_by("position", "pk"):
-        live = Award.objects.filter(source=source).exclude(status=AwardStatus.REVOKED)
+        live = Award.objects.filter(source=source).live()
         if uses_batch_split(source):
             share = batch_shares_of(source=source).shares.get(batch.pk, 0)
             left[source.name] = share - live.filter(application__batch=batch).count()

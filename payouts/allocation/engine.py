@@ -63,7 +63,7 @@ def _held_and_cand(
       FROM {X} x
       JOIN {A} ha ON ha.id = x.application_id
       LEFT JOIN {B} hb ON hb.id = ha.batch_id
-      WHERE x.source_id = %s AND x.status <> 'revoked'
+      WHERE x.source_id = %s AND x.status NOT IN ('revoked', 'void')
         AND (x.status <> 'proposed' OR NOT ({held_scope}))
     ),
     cand AS (
@@ -346,7 +346,7 @@ def matching_rows(*, source_id: int, base_source_id: int, scope: Scope) -> list[
       FROM {X} x
       JOIN {A} a ON a.id = x.application_id
       LEFT JOIN {B} b ON b.id = a.batch_id
-      WHERE x.source_id = %s AND x.status <> 'revoked' AND a.program_id = %s AND a.status = 'approved'
+      WHERE x.source_id = %s AND x.status NOT IN ('revoked', 'void') AND a.program_id = %s AND a.status = 'approved'
         AND ({in_scope})
         -- On the award, not the application: filtering the probed application row by a
         -- hashed subplan made PostgreSQL cost each probe with the subplan and scan all

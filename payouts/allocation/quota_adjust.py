@@ -87,7 +87,7 @@ def quota_release_due(*, now: datetime) -> int:
             return 0
         live = dict(
             Award.objects.filter(quota__in=due)
-            .exclude(status=AwardStatus.REVOKED)
+            .live()
             .values("quota_id")
             .annotate(n=Count("id"))
             .values_list("quota_id", "n")

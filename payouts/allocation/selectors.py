@@ -21,7 +21,7 @@ from applications.models import Application, ApplicationStatus, SeatStatus
 from quotas.models import AllocationMode, FundingSource, PayerRule, Quota
 from quotas.selectors import county_of
 
-from ..models import Award, AwardStatus, AwardVia
+from ..models import Award, AwardVia
 from . import engine, explain
 from .rules import batch_shares_of, uses_batch_split
 
@@ -82,7 +82,7 @@ def _unit_usage(source: FundingSource) -> list[UnitUsage]:
     aw AS (
       SELECT a.union_path, count(*) AS n, sum(CASE WHEN x.via = 'pool' THEN 1 ELSE 0 END) AS pool_n
       FROM {engine.X} x JOIN {engine.A} a ON a.id = x.application_id
-      WHERE x.source_id = %s AND x.status <> 'revoked' AND a.status IN ('approved', 'paid')
+      WHERE x.source_id = %s AND x.status NOT IN ('revoked', 'void') AND a.status IN ('approved', 'paid')
       GROUP BY a.union_path
     )
     SELECT uo.quota_id, sum(apps.n), sum(COALESCE(aw.pool_n, 0)), sum(apps.n - COALESCE(aw.n, 0))
@@ -94,12 +94,12 @@ def _unit_usage(source: FundingSource) -> list[UnitUsage]:
         by_quota = {row[0]: tuple(int(v or 0) for v in row[1:]) for row in cur.fetchall()}
     used = dict(
         Award.objects.filter(source=source, quota__isnull=False)
-        .exclude(status=AwardStatus.REVOKED)
+        .live()
         .values("quota_id")
         .annotate(n=Count("id"))
         .values_list("quota_id", "n")
     )
-    pool_used = Award.objects.filter(source=source, via=AwardVia.POOL).exclude(status=AwardStatus.REVOKED).count()
+    pool_used = Award.objects.filter(source=source, via=AwardVia.POOL).live().count()
     rows = []
     for q in Quota.objects.filter(source=source).select_related("union").order_by("is_pool", "position", "id"):
         if q.is_pool:
@@ -131,7 +131,7 @@ def _unit_usage(source: FundingSource) -> list[UnitUsage]:
 
 
 def _live_awards(source: FundingSource):
-    return Award.objects.filter(source=source).exclude(status=AwardStatus.REVOKED)
+    return Award.objects.filter(source=source).live()
 
 
 def _batch_usage(source: FundingSource) -> list[UnitUsage]:
@@ -196,8 +196,8 @@ def allocation_explain(*, application: Application) -> list[Explanation]:
     from .services import sources_in_order
 
     program = application.program
-    awards = {a.source_id: a for a in application.awards.exclude(status=AwardStatus.REVOKED)}
-    revoked = {a.source_id: a for a in application.awards.filter(status=AwardStatus.REVOKED)}
+    awards = {a.source_id: a for a in application.awards.live()}
+    revoked = {a.source_id: a for a in application.awards.ended()}
     out = []
     for source in sources_in_order(program):
         award = awards.get(source.pk)

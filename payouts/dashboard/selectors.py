@@ -20,7 +20,7 @@ from django.db.models.functions import Substr, TruncDate
 from django.utils import timezone
 
 from applications.models import Application, ApplicationStatus, SeatStatus
-from payouts.models import AllocationRun, Award, AwardStatus
+from payouts.models import AWARD_ENDED_STATUSES, AllocationRun, Award, AwardStatus
 from quotas.models import PATH_SEGMENT_WIDTH, Batch, FundingSource, Program, Quota, Union
 from quotas.selectors import TIER_LEVELS
 
@@ -59,14 +59,14 @@ class UnitRow:
 
     @property
     def money_live_yuan(self) -> int:
-        return sum(v for st in self.money.values() for k, v in st.items() if k != AwardStatus.REVOKED)
+        return sum(v for st in self.money.values() for k, v in st.items() if k not in AWARD_ENDED_STATUSES)
 
     @property
     def money_paid_yuan(self) -> int:
         return sum(st.get(AwardStatus.PAID, 0) for st in self.money.values())
 
     def live_yuan(self, source_id: int) -> int:
-        return sum(v for k, v in self.money.get(source_id, {}).items() if k != AwardStatus.REVOKED)
+        return sum(v for k, v in self.money.get(source_id, {}).items() if k not in AWARD_ENDED_STATUSES)
 
 
 @dataclass
@@ -168,7 +168,7 @@ def dashboard_stats(*, program: Program, scope: Union, batch: Batch | None = Non
     allocated = AllocationRun.objects.filter(
         program=program, dry_run=False, status=AllocationRun.Status.DONE
     ).exists()  # query 1
-    live_award = Award.objects.filter(application=OuterRef("pk")).exclude(status=AwardStatus.REVOKED)
+    live_award = Award.objects.filter(application=OuterRef("pk")).live()
     tier_counts = {
         f"tier_{t}": Count("id", filter=Q(status=S.IN_REVIEW, current_tier__level__in=TIER_LEVELS.get(t, (t,))))
         for t in tiers
@@ -226,7 +226,7 @@ def dashboard_stats(*, program: Program, scope: Union, batch: Batch | None = Non
     # The quota table's 拟补贴人数 is the first source that splits its slots over units.
     quota_source = next((s for s in sources if s.uses_unit_quotas), None)
     if quota_source is not None:
-        live_in_scope = ~Q(awards__status=AwardStatus.REVOKED) & Q(
+        live_in_scope = ~Q(awards__status__in=AWARD_ENDED_STATUSES) & Q(
             awards__application__union_path__startswith=scope.path
         )
         if batch is not None:

@@ -10,11 +10,29 @@ from quotas.models import Batch, FundingSource, Program, Quota, Union
 
 
 class AwardStatus(models.TextChoices):
+    """Changed only by ``payouts.award_workflow.award_transition`` (its table is the rule)."""
+
     PROPOSED = "proposed", _("拟补助")
     PUBLISHED = "published", _("公示中")
-    REVOKED = "revoked", _("已撤销")
     PAID = "paid", _("已发放")
     FAILED = "failed", _("发放失败")
+    REISSUED = "reissued", _("补发中")
+    REVOKED = "revoked", _("已撤销")  # taken back by the union (upheld objection)
+    VOID = "void", _("已作废")  # the claim ended (the worker withdrew it)
+
+
+# An ended award holds no place and is never paid; every other status is "live".
+AWARD_ENDED_STATUSES = (AwardStatus.REVOKED, AwardStatus.VOID)
+# The same, for the allocation's raw SQL.
+AWARD_ENDED_SQL = "('revoked', 'void')"
+
+
+class AwardQuerySet(models.QuerySet):
+    def live(self):
+        return self.exclude(status__in=AWARD_ENDED_STATUSES)
+
+    def ended(self):
+        return self.filter(status__in=AWARD_ENDED_STATUSES)
 
 
 class AwardVia(models.TextChoices):
@@ -67,13 +85,17 @@ class Award(models.Model):
     run = models.ForeignKey(AllocationRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="awards")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = AwardQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("补助")
         verbose_name_plural = _("补助")
         ordering = ["source", "rank", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["application", "source"], condition=~Q(status="revoked"), name="award_one_live_per_source"
+                fields=["application", "source"],
+                condition=~Q(status__in=["revoked", "void"]),
+                name="award_one_live_per_source",
             ),
         ]
         indexes = [models.Index(fields=["source", "status"], name="award_source_status_idx")]

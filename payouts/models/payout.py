@@ -78,6 +78,9 @@ class PayoutLineStatus(models.TextChoices):
     PENDING = "pending", _("待发放")
     PAID = "paid", _("已发放")
     FAILED = "failed", _("发放失败")
+    # The claim ended (withdrawn, revoked) or a change of card/name is being checked after
+    # the line was built: the line stays on the list, marked, and is never paid.
+    VOID = "void", _("作废")
 
 
 class PayoutLine(models.Model):
@@ -98,6 +101,8 @@ class PayoutLine(models.Model):
         _("状态"), max_length=10, choices=PayoutLineStatus.choices, default=PayoutLineStatus.PENDING
     )
     bank_message = models.CharField(_("银行反馈"), max_length=300, blank=True)
+    void_reason = models.CharField(_("作废原因"), max_length=300, blank=True)
+    voided_at = models.DateTimeField(_("作废时间"), null=True, blank=True)
     returned_at = models.DateTimeField(_("回盘时间"), null=True, blank=True)
 
     class Meta:
@@ -109,7 +114,7 @@ class PayoutLine(models.Model):
             # An award is on at most one line that is not a failure: nobody is paid twice
             # for one source, however many lists or reissues are built.
             models.UniqueConstraint(
-                fields=["award"], condition=~Q(status="failed"), name="payout_line_one_live_per_award"
+                fields=["award"], condition=~Q(status__in=["failed", "void"]), name="payout_line_one_live_per_award"
             ),
         ]
 

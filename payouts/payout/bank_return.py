@@ -21,7 +21,16 @@ from applications.progress import ProgressAction, ProgressStep, application_prog
 from applications.workflow import Action, application_transition
 from quotas.services import audit_log_write
 
-from ..models import Award, AwardStatus, PayoutLine, PayoutLineStatus, PayoutList, PayoutListStatus
+from ..award_workflow import AwardAction, award_transition
+from ..models import (
+    AWARD_ENDED_STATUSES,
+    Award,
+    AwardStatus,
+    PayoutLine,
+    PayoutLineStatus,
+    PayoutList,
+    PayoutListStatus,
+)
 from .bulk_decrypt import BulkDecryptor
 
 PAID_WORDS = {"成功", "已发放", "发放成功", "已到账", "paid", "success", "ok"}
@@ -140,6 +149,7 @@ def bank_return_import(
         }
         errors: list[str] = []
         changes: list[tuple[PayoutLine, ReturnRow]] = []
+        void_failed = 0  # void lines the bank did not pay, as it should
         decrypt = BulkDecryptor().decrypt  # hundreds of thousands of lines: see bulk_decrypt
         for r in rows:
             line = lines.get(r.sequence)
@@ -154,6 +164,17 @@ def bank_return_import(
             if not matches:
                 errors.append(
                     _("第%(row)d行：序号 %(seq)d 的卡号/身份证号与名单不符。") % {"row": r.row, "seq": r.sequence}
+                )
+                continue
+            if line.status == PayoutLineStatus.VOID:
+                if not r.paid:
+                    void_failed += 1
+                    continue
+                # Money went to a claim that had ended: staff must recover it; nothing of
+                # this file is recorded until the bank and the list agree.
+                errors.append(
+                    _("第%(row)d行：序号 %(seq)d 已作废（%(reason)s），银行却回盘为发放成功，请与银行核实并追回。")
+                    % {"row": r.row, "seq": r.sequence, "reason": line.void_reason}
                 )
                 continue
             target = PayoutLineStatus.PAID if r.paid else PayoutLineStatus.FAILED
@@ -177,9 +198,7 @@ def bank_return_import(
             line.status = PayoutLineStatus.PAID if r.paid else PayoutLineStatus.FAILED
             line.bank_message = r.message
             line.returned_at = now
-            award = line.award
-            award.status = AwardStatus.PAID if r.paid else AwardStatus.FAILED
-            application = award.application
+            application = line.award.application
             money["amount"] = line.amount_yuan
             if r.paid:
                 paid_apps[application.pk] = application
@@ -206,16 +225,22 @@ def bank_return_import(
         PayoutLine.objects.bulk_update(
             [line for line, _r in changes], ["status", "bank_message", "returned_at"], batch_size=2000
         )
-        Award.objects.bulk_update([line.award for line, _r in changes], ["status"], batch_size=2000)
+        for paid, action in ((True, AwardAction.PAY), (False, AwardAction.FAIL)):
+            award_transition(
+                awards=[line.award for line, r in changes if r.paid is paid],
+                action=action,
+                actor=actor,
+                detail={"payout_list": locked.pk},
+            )
         application_progress_record(steps=steps)
         failed = sum(1 for s in steps if s.action == ProgressAction.PAYMENT_FAILED)
-        counts = {"paid": len(changes) - failed, "failed": failed}
+        counts = {"paid": len(changes) - failed, "failed": failed, "void": void_failed}
         # Applications with money still to come: a query per 5,000, not one per application.
         paid_ids, unpaid = sorted(paid_apps), set()
         for i in range(0, len(paid_ids), 5000):
             unpaid.update(
                 Award.objects.filter(application_id__in=paid_ids[i : i + 5000])
-                .exclude(status__in=[AwardStatus.PAID, AwardStatus.REVOKED])
+                .exclude(status__in=[AwardStatus.PAID, *AWARD_ENDED_STATUSES])
                 .values_list("application_id", flat=True)
             )
         for application_id in paid_ids:

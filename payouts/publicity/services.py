@@ -17,6 +17,7 @@ from applications.workflow import Action, application_transition
 from quotas.models import AllocationMode, Batch, Program
 from quotas.services import audit_log_write
 
+from ..award_workflow import AwardAction, award_transition
 from ..models import Award, AwardStatus, Objection, ObjectionStatus, Publicity, PublicityEntry, PublicityStatus
 
 
@@ -30,7 +31,9 @@ def publicity_open(*, program: Program, batch: Batch | None, actor: AbstractBase
     objection: that makes a supplementary period listing only them."""
     now = timezone.now()
     with transaction.atomic():
-        # Lock the awards so an allocation rerun or a second click cannot publish them twice.
+        # Programme first, like the allocation and a withdrawal: a rerun, a second click or a
+        # withdrawal cannot change the awards while they are listed.
+        Program.objects.select_for_update().get(pk=program.pk)
         awards = list(
             Award.objects.select_for_update()
             .filter(application__program=program, batch=batch, status=AwardStatus.PROPOSED)
@@ -59,7 +62,7 @@ def publicity_open(*, program: Program, batch: Batch | None, actor: AbstractBase
             PublicityEntry(publicity=publicity, application=app, position=i, token=secrets.token_urlsafe(12))
             for i, app in enumerate(ordered, start=1)
         )
-        Award.objects.filter(pk__in=[a.pk for a in awards]).update(status=AwardStatus.PUBLISHED)
+        award_transition(awards=awards, action=AwardAction.PUBLISH, actor=actor, detail={"publicity": publicity.pk})
         ends = timezone.localtime(publicity.ends_at)
         application_progress_record(
             steps=[
@@ -163,30 +166,21 @@ def objection_dismiss(*, objection: Objection, actor: AbstractBaseUser, note: st
 
 
 def objection_uphold(*, objection: Objection, actor: AbstractBaseUser, note: str) -> Objection:
-    """The objection is right: revoke every award of that application in the programme (the
-    allocation promotes the next in line for each) and revoke the application itself."""
-    from ..allocation.services import award_revoke  # the allocation engine owns revocation
-
+    """The objection is right: the application is revoked. Its unpaid awards end and their
+    places pass to the next in line through the reaction to that transition
+    (``payouts.reactions``), in this same transaction."""
     if not note.strip():
         raise ValidationError(_("请填写处理意见。"))
     with transaction.atomic():
-        # Programme first: the allocation rerun inside award_revoke and the seat promotion
+        # Programme first: the allocation rerun of the reaction and the seat promotion
         # below both take it, and every writer takes it before the application row.
         program = Program.objects.select_for_update().get(pk=objection.publicity.program_id)
         locked = _lock_pending(objection)
         application = locked.application
-        promoted: list[int] = []
         if program.allocation_mode == AllocationMode.AT_SUBMISSION:
             # Xian'an: the place taken at submission goes to the first on the waitlist before
-            # the awards are revoked, so the allocation rerun below can fund the heir.
+            # the awards are revoked, so the allocation rerun can fund the heir.
             seat_release_and_promote(application=application)
-        awards = Award.objects.filter(
-            application=application, application__program_id=locked.publicity.program_id
-        ).exclude(status__in=[AwardStatus.REVOKED, AwardStatus.PAID])
-        for award in awards:
-            successor = award_revoke(award=award, actor=actor, reason=_("公示异议成立：%(note)s") % {"note": note})
-            if successor is not None:
-                promoted.append(successor.pk)
         # A second upheld objection against the same person finds the application revoked.
         if application.status == ApplicationStatus.APPROVED:
             application_transition(
@@ -201,10 +195,5 @@ def objection_uphold(*, objection: Objection, actor: AbstractBaseUser, note: str
         locked.decision_note = note.strip()
         locked.decided_at = timezone.now()
         locked.save(update_fields=["status", "decided_by", "decision_note", "decided_at"])
-        audit_log_write(
-            actor=actor,
-            action="objection.uphold",
-            obj=locked,
-            detail={"note": locked.decision_note, "promoted": promoted},
-        )
+        audit_log_write(actor=actor, action="objection.uphold", obj=locked, detail={"note": locked.decision_note})
     return locked

@@ -13,7 +13,7 @@ from openpyxl.utils import get_column_letter
 
 from payouts.dashboard.selectors import DashboardStats
 from payouts.followup.selectors import FOLLOW_UP_COLUMNS, follow_up_counts
-from payouts.models import AwardStatus
+from payouts.models import AWARD_ENDED_STATUSES, AwardStatus
 from quotas.models import Program, Union
 
 from .selectors import award_totals, batch_application_counts
@@ -107,7 +107,7 @@ SOURCE_HEADER = [
     "已发放人数",
     "已发放金额（元）",
     "发放失败",
-    "已撤销",
+    "已撤销/作废",
 ]
 
 
@@ -128,7 +128,7 @@ def program_summary_workbook(*, program: Program, scope: Union, progress: Progre
     for key, label in keys:
         c = counts.get(key, {})
         yuan = [
-            sum(y for st, (_, y) in money.get(s.pk, {}).get(key, {}).items() if st != AwardStatus.REVOKED)
+            sum(y for st, (_, y) in money.get(s.pk, {}).get(key, {}).items() if st not in AWARD_ENDED_STATUSES)
             for s in sources
         ]
         row = [label, c.get("applications", 0), c.get("in_review", 0), c.get("approved", 0), c.get("paid", 0), *yuan]
@@ -145,7 +145,7 @@ def program_summary_workbook(*, program: Program, scope: Union, progress: Progre
             def get(status, by_status=by_status):
                 return by_status.get(status, (0, 0))
 
-            live = [v for st, v in by_status.items() if st != AwardStatus.REVOKED]
+            live = [v for st, v in by_status.items() if st not in AWARD_ENDED_STATUSES]
             row = [
                 label,
                 sum(n for n, _ in live),
@@ -154,7 +154,7 @@ def program_summary_workbook(*, program: Program, scope: Union, progress: Progre
                 get(AwardStatus.PAID)[0],
                 get(AwardStatus.PAID)[1],
                 get(AwardStatus.FAILED)[0],
-                get(AwardStatus.REVOKED)[0],
+                get(AwardStatus.REVOKED)[0] + get(AwardStatus.VOID)[0],
             ]
             rows.append(row)
             total = [total[0], *(a + b for a, b in zip(total[1:], row[1:], strict=True))]
