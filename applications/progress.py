@@ -16,7 +16,8 @@ from .models import Application, ApplicationEvent, Notification
 
 class ProgressAction:
     AWARD_PROPOSED = "award_proposed"
-    AWARD_WITHDRAWN = "award_withdrawn"
+    AWARD_WITHDRAWN = "award_withdrawn"  # a rerun gave the place to an earlier submission
+    AWARD_ENDED = "award_ended"  # the claim ended (withdrawn, revoked): its unpaid money is void
     PUBLICITY_LISTED = "publicity_listed"
     PUBLICITY_OVER = "publicity_over"
     PAYMENT_PAID = "payment_paid"

@@ -511,8 +511,13 @@ def application_resubmit(
 
 
 def application_withdraw(*, application: Application, actor: AbstractBaseUser, reason: str = "") -> Application:
+    """Withdraw the worker's own application. After approval the apps above react in this
+    transaction (``announcements``): its unpaid money is voided and passed on, or the
+    withdrawal is refused when money has been paid."""
     with transaction.atomic():
-        if _at_submission(application.program):
+        # Programme first, as every writer of seats and awards takes it: an approved claim's
+        # money is ended under the programme lock (payouts' reaction) after the row lock here.
+        if _at_submission(application.program) or application.status == S.APPROVED:
             _program_lock(application.program_id)
         app = Application.objects.select_for_update(of=("self",)).select_related("worker").get(pk=application.pk)
         _check_owner(app, actor)

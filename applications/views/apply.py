@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from quotas.models import DocumentKind, Program
 
 from .. import eligibility
+from ..announcements import consequences_of
 from ..forms import ApplicationForm, UploadForm, WithdrawForm
 from ..models import ENDED_STATUSES, Application, ApplicationStatus
 from ..selectors import (
@@ -223,7 +224,8 @@ def application_detail(request: HttpRequest, app: Application) -> HttpResponse:
             "documents": current_attachments(application=app),
             "return_labels": return_field_labels(fields=app.return_fields),
             "editable": app.status in EDITABLE_STATUSES,
-            "withdrawable": transition_allowed(status=app.status, action=Action.WITHDRAW),
+            "withdrawable": transition_allowed(status=app.status, action=Action.WITHDRAW)
+            and not consequences_of(application=app, action=Action.WITHDRAW).refusal,
             "now": timezone.now(),
         },
     )
@@ -231,6 +233,11 @@ def application_detail(request: HttpRequest, app: Application) -> HttpResponse:
 
 @own_application_required
 def application_withdraw_view(request: HttpRequest, app: Application) -> HttpResponse:
+    # What the withdrawal would do to money the apps above hold (payouts): a warning when
+    # a subsidy is proposed or listed, a refusal once it has been paid.
+    consequences = consequences_of(application=app, action=Action.WITHDRAW)
+    if not transition_allowed(status=app.status, action=Action.WITHDRAW):
+        consequences.refusal = _("申请当前为“%(status)s”，不能撤回。") % {"status": app.get_status_display()}
     form = WithdrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -242,4 +249,6 @@ def application_withdraw_view(request: HttpRequest, app: Application) -> HttpRes
         else:
             messages.success(request, _("申请已撤回。"))
         return redirect("applications:detail", pk=app.pk)
-    return render(request, "applications/withdraw_confirm.html", {"app": app, "form": form})
+    return render(
+        request, "applications/withdraw_confirm.html", {"app": app, "form": form, "consequences": consequences}
+    )

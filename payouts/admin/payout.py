@@ -4,6 +4,7 @@ full numbers exist only in the exported file, for the roles allowed to download 
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -12,7 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from quotas.admin_scoping import ReadOnlyMixin, UnionScopedAdmin
 
-from ..models import PayoutLine, PayoutList
+from ..models import PayoutLine, PayoutLineStatus, PayoutList
 from ..payout.selectors import payout_list_may_export, payout_lists_visible_to
 from ..payout.services import payout_list_export_request, payout_lists_build_for_batch, payout_reissue_build
 from .program_batch import program_batch_page
@@ -28,6 +29,7 @@ class PayoutListAdmin(ReadOnlyMixin, UnionScopedAdmin):
         "status",
         "row_count",
         "total_yuan",
+        "void_summary",
         "export_status",
         "exported_at",
         "lines_link",
@@ -57,7 +59,21 @@ class PayoutListAdmin(ReadOnlyMixin, UnionScopedAdmin):
 
     def get_queryset(self, request):
         # Wider than the base scoping: a county's finance also sees the lists its county pays.
-        return payout_lists_visible_to(request.user).select_related("program__owner_union", "batch", "source")
+        return (
+            payout_lists_visible_to(request.user)
+            .select_related("program__owner_union", "batch", "source")
+            .annotate(
+                void_n=Count("lines", filter=Q(lines__status=PayoutLineStatus.VOID)),
+                void_yuan=Sum("lines__amount_yuan", filter=Q(lines__status=PayoutLineStatus.VOID)),
+            )
+        )
+
+    @admin.display(description=gettext_lazy("作废"))
+    def void_summary(self, obj: PayoutList) -> str:
+        # Built figures stay as sent to the bank; what was voided since is shown beside them.
+        if not obj.void_n:
+            return "—"
+        return _("%(n)d人 %(yuan)d元") % {"n": obj.void_n, "yuan": obj.void_yuan or 0}
 
     @admin.display(description=gettext_lazy("明细"))
     def lines_link(self, obj: PayoutList) -> str:
@@ -125,6 +141,7 @@ class PayoutLineAdmin(ReadOnlyMixin, UnionScopedAdmin):
         "unit_name",
         "status",
         "bank_message",
+        "void_reason",
     )
     list_filter = ("status",)
     list_per_page = 100

@@ -218,7 +218,7 @@ def _apply(
     for app_id in stale_apps:
         moves.lost[app_id].append(source.name)
     outcome.created, outcome.updated, outcome.deleted = len(new), len(changed), len(stale)
-    live = Award.objects.filter(source=source).exclude(status=AwardStatus.REVOKED)
+    live = Award.objects.filter(source=source).live()
     outcome.by_via = dict(live.order_by().values("via").annotate(n=Count("id")).values_list("via", "n"))
     outcome.live = sum(outcome.by_via.values())
     return outcome
@@ -405,49 +405,6 @@ def allocation_run_execute(*, run: AllocationRun) -> AllocationRun:
         finished_at=timezone.now(),
     )
     return run
-
-
-def award_revoke(*, award: Award, actor: AbstractBaseUser | None, reason: str) -> Award | None:
-    """Revoke an award (rejected in publicity, withdrawn) and the matching awards that
-    follow it, then re-run that source for the batches already allocated so the next in
-    line gets the place. Returns the promoted award of the same source, if any."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError(_("请填写撤销原因。"))
-    with transaction.atomic():
-        program = Program.objects.select_for_update().get(pk=award.source.program_id)
-        locked = Award.objects.select_for_update(of=("self",)).select_related("source", "batch").get(pk=award.pk)
-        if locked.status == AwardStatus.REVOKED:
-            return None
-        if locked.status == AwardStatus.PAID:
-            raise ValidationError(_("补助已发放，不能撤销。"))
-        sources = [s for s in sources_in_order(program) if _follows(s, locked.source)]
-        followers = Award.objects.filter(application_id=locked.application_id, source__in=sources[1:]).exclude(
-            status=AwardStatus.REVOKED
-        )
-        revoked_ids = [locked.pk, *followers.values_list("pk", flat=True)]
-        note = (_("已撤销：%(reason)s") % {"reason": reason})[: explain.MAX_LEN]
-        Award.objects.filter(pk__in=revoked_ids).update(status=AwardStatus.REVOKED, explanation=note)
-        audit_log_write(
-            actor=actor, action="award.revoke", obj=locked, detail={"reason": reason, "awards": revoked_ids}
-        )
-        live = Award.objects.filter(source=locked.source).exclude(status=AwardStatus.REVOKED)
-        before = set(live.values_list("pk", flat=True))
-        numbers = [n for n in live.values_list("batch__number", flat=True) if n is not None]
-        if locked.batch is not None:
-            numbers.append(locked.batch.number)
-        scope = engine.Scope(program_id=program.pk, max_batch=max(numbers) if numbers else None)
-        engine.tune_session()
-        moves = AwardMoves()
-        _allocate_sources(program=program, sources=sources, scope=scope, run=None, on_progress=None, moves=moves)
-        application_progress_record(steps=moves.steps())  # the heir learns of the money
-        return (
-            Award.objects.filter(source=locked.source)
-            .exclude(status=AwardStatus.REVOKED)
-            .exclude(pk__in=before)
-            .order_by("application__submitted_at", "application_id")
-            .first()
-        )
 
 
 def _follows(source: FundingSource, base: FundingSource) -> bool:

@@ -12,13 +12,13 @@ from django.contrib.auth import get_user_model
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from quotas.services import audit_log_write
 
-from ..models import ExportStatus, PayoutLine, PayoutList, PayoutListStatus
+from ..models import ExportStatus, PayoutLine, PayoutLineStatus, PayoutList, PayoutListStatus
 from .bulk_decrypt import BulkDecryptor
 from .services import _batch_label
 from .xlsx import Column, xlsx_write
@@ -33,28 +33,54 @@ COLUMNS = (
     Column(_("工作单位"), 28, repeats=True),
     Column(_("项目"), 30, repeats=True),
     Column(_("批次"), 9, repeats=True),
+    Column(_("备注"), 24),
 )
 PROGRESS_STEP_ROWS = 10_000
 
 
 def payout_rows(*, payout_list: PayoutList) -> Iterator[tuple]:
-    """One tuple per line in sequence order, with the full numbers decrypted (text)."""
+    """One tuple per line in sequence order, with the full numbers decrypted (text).
+
+    A void line keeps its place (the bank may hold an earlier file with that sequence)
+    with 0 yuan and 作废 and its reason in 备注, so nobody pays it by mistake."""
     program = payout_list.program.name
     batch = _batch_label(payout_list.batch)
     lines = (
         PayoutLine.objects.filter(payout_list=payout_list)
         .order_by("sequence")
         .values_list(
-            "sequence", "name", "id_number_encrypted", "bank_card_encrypted", "bank_name", "amount_yuan", "unit_name"
+            "sequence",
+            "name",
+            "id_number_encrypted",
+            "bank_card_encrypted",
+            "bank_name",
+            "amount_yuan",
+            "unit_name",
+            "status",
+            "void_reason",
         )
     )
     decrypt = BulkDecryptor().decrypt
-    for seq, name, id_enc, card_enc, bank, amount, unit in lines.iterator(chunk_size=5000):
-        yield (seq, name, decrypt(id_enc), decrypt(card_enc), bank, amount, unit, program, batch)
+    for seq, name, id_enc, card_enc, bank, amount, unit, status, void_reason in lines.iterator(chunk_size=5000):
+        note = ""
+        if status == PayoutLineStatus.VOID:
+            note = _("作废（原%(amount)d元）：%(reason)s") % {"amount": amount, "reason": void_reason}
+            amount = 0
+        yield (seq, name, decrypt(id_enc), decrypt(card_enc), bank, amount, unit, program, batch, note)
+
+
+def payout_list_live_totals(*, payout_list: PayoutList) -> tuple[int, int]:
+    """People and yuan still to be paid on the list: every line but the void ones."""
+    agg = PayoutLine.objects.filter(payout_list=payout_list).aggregate(
+        n=Count("id", filter=~Q(status=PayoutLineStatus.VOID)),
+        total=Sum("amount_yuan", filter=~Q(status=PayoutLineStatus.VOID)),
+    )
+    return agg["n"], agg["total"] or 0
 
 
 def payout_list_write_xlsx(*, payout_list: PayoutList, fileobj, progress: Callable[[int], None] | None = None) -> int:
-    totals = (_("合计"), _("%(n)d人") % {"n": payout_list.row_count}, "", "", "", payout_list.total_yuan, "", "", "")
+    people, yuan = payout_list_live_totals(payout_list=payout_list)
+    totals = (_("合计"), _("%(n)d人") % {"n": people}, "", "", "", yuan, "", "", "", "")
     return xlsx_write(
         fileobj,
         title=payout_list.title,

@@ -46,7 +46,9 @@ def payer_of(*, source: FundingSource, payer_union: Union | None) -> tuple[Union
 
 def awards_payable(*, program: Program, source: FundingSource, batch: Batch | None, payer_union: Union | None):
     """Published awards of this source, batch and payer that are on no live payout line."""
-    live_line = PayoutLine.objects.filter(award=OuterRef("pk")).exclude(status=PayoutLineStatus.FAILED)
+    live_line = PayoutLine.objects.filter(award=OuterRef("pk")).exclude(
+        status__in=[PayoutLineStatus.FAILED, PayoutLineStatus.VOID]
+    )
     qs = Award.objects.filter(
         application__program=program, source=source, batch=batch, status=AwardStatus.PUBLISHED
     ).exclude(Exists(live_line))
@@ -55,20 +57,21 @@ def awards_payable(*, program: Program, source: FundingSource, batch: Batch | No
     return qs
 
 
+RECON_KEYS = ("paid", "failed", "pending", "reissued", "void")
+
+
 @dataclass
 class ReconRow:
     source: str
     payer: str
-    counts: dict = field(default_factory=lambda: {"paid": 0, "failed": 0, "pending": 0, "reissued": 0})
-    sums: dict = field(default_factory=lambda: {"paid": 0, "failed": 0, "pending": 0, "reissued": 0})
-
-
-RECON_KEYS = ("paid", "failed", "pending", "reissued")
+    counts: dict = field(default_factory=lambda: dict.fromkeys(RECON_KEYS, 0))
+    sums: dict = field(default_factory=lambda: dict.fromkeys(RECON_KEYS, 0))
 
 
 def payout_reconciliation(*, lists: QuerySet[PayoutList]) -> list[ReconRow]:
     """Counts and sums per source and payer: paid, failed (waiting for a new card),
-    pending (not yet returned by the bank) and reissued (a failed line a later list carries)."""
+    pending (not yet returned by the bank), reissued (a failed line a later list carries) and
+    void (the claim ended or its card is being checked after the line was built)."""
     later = PayoutLine.objects.filter(award=OuterRef("award"), pk__gt=OuterRef("pk"))
     grouped = (
         PayoutLine.objects.filter(payout_list__in=lists)

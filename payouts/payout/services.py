@@ -13,9 +13,11 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from quotas.audit import AuditAction
 from quotas.models import Batch, FundingSource, PayerRule, Program, Union
 from quotas.services import audit_log_write
 
+from ..award_workflow import AwardAction, award_transition
 from ..models import Award, AwardStatus, ExportStatus, PayoutLine, PayoutLineStatus, PayoutList
 from ..publicity.selectors import payout_blockers
 from .selectors import awards_payable, payer_of
@@ -84,6 +86,12 @@ def payout_list_build(
         raise ValidationError(blockers)
     payer, payer_name = payer_of(source=source, payer_union=payer_union)
     with transaction.atomic():
+        # Programme first, as every writer of awards takes it (allocation, withdrawal,
+        # revocation): a withdrawal then either finishes before this read (its award is
+        # void and skipped) or waits for this list and voids the line it finds. Without it a
+        # withdrawal landing between this read and the commit leaves its award on the list
+        # (and the list's foreign-key check at COMMIT deadlocks with the withdrawal).
+        Program.objects.select_for_update().get(pk=program.pk)
         FundingSource.objects.select_for_update().get(pk=source.pk)
         awards = list(
             awards_payable(program=program, source=source, batch=batch, payer_union=payer)
@@ -143,9 +151,14 @@ def payout_reissue_build(*, payout_list: PayoutList, actor: AbstractBaseUser | N
     """A new list of this list's failed lines whose worker has since changed the bank card.
     The new line takes the worker's current card; a worker who has not changed it waits."""
     with transaction.atomic():
+        # Programme first (see payout_list_build): a withdrawal cannot void an award between
+        # this read and the reissue's commit.
+        Program.objects.select_for_update().get(pk=payout_list.program_id)
         original = PayoutList.objects.select_for_update().get(pk=payout_list.pk)
         FundingSource.objects.select_for_update().get(pk=original.source_id)
-        live = PayoutLine.objects.filter(award=OuterRef("award")).exclude(status=PayoutLineStatus.FAILED)
+        live = PayoutLine.objects.filter(award=OuterRef("award")).exclude(
+            status__in=[PayoutLineStatus.FAILED, PayoutLineStatus.VOID]
+        )
         failed = list(
             PayoutLine.objects.filter(payout_list=original, status=PayoutLineStatus.FAILED)
             .exclude(Exists(live))
@@ -182,8 +195,10 @@ def payout_reissue_build(*, payout_list: PayoutList, actor: AbstractBaseUser | N
             payout_line_for_award(award=line.award, payout_list=reissue, sequence=i)
             for i, line in enumerate(ready, start=1)
         )
-        # Back to "being paid": the worker sees the money is on its way again.
-        Award.objects.filter(pk__in=[line.award_id for line in ready]).update(status=AwardStatus.PUBLISHED)
+        # "Being paid again": the worker sees the money is on its way.
+        award_transition(
+            awards=[line.award for line in ready], action=AwardAction.REISSUE, actor=actor, detail={"list": reissue.pk}
+        )
         audit_log_write(
             actor=actor,
             action="payout_list.reissue",
@@ -208,3 +223,38 @@ def payout_list_export_request(*, payout_list: PayoutList, actor: AbstractBaseUs
         audit_log_write(actor=actor, action="payout_list.export_request", obj=locked, detail={})
         transaction.on_commit(lambda: payout_list_export_task.delay(locked.pk, actor.pk))
     return locked
+
+
+def payout_lines_void(*, lines: list[PayoutLine], reason: str, actor: AbstractBaseUser | None) -> int:
+    """Mark live lines 作废 (withdrawn or revoked claim, a change of card being checked).
+
+    A line is never deleted: the list may already be at the bank, so it stays in its place,
+    marked with the reason, on the list page, in the reconciliation and in the next export
+    (with 0 yuan). The list row keeps the figures it was built with (and is not locked
+    here: a bank return holds it while it locks lines); what is still to be paid is the
+    sum of its live lines. Call with the lines locked.
+    """
+    live = [line for line in lines if line.status == PayoutLineStatus.PENDING]
+    if not live:
+        return 0
+    now = timezone.now()
+    reason = reason[: PayoutLine._meta.get_field("void_reason").max_length]
+    by_list: dict[int, list[PayoutLine]] = {}
+    for line in live:
+        line.status, line.void_reason, line.voided_at = PayoutLineStatus.VOID, reason, now
+        by_list.setdefault(line.payout_list_id, []).append(line)
+    PayoutLine.objects.bulk_update(live, ["status", "void_reason", "voided_at"], batch_size=2000)
+    lists = PayoutList.objects.in_bulk(list(by_list))
+    for list_id, voided in by_list.items():
+        audit_log_write(
+            actor=actor,
+            action=AuditAction.PAYOUT_LINE_VOID,
+            obj=lists[list_id],
+            detail={
+                "sequences": [line.sequence for line in voided],
+                "yuan": sum(line.amount_yuan for line in voided),
+                "reason": reason,
+                "exported": lists[list_id].exported_at is not None,
+            },
+        )
+    return len(live)

@@ -113,12 +113,21 @@ def payout_bank_return(request: HttpRequest, pk: int) -> HttpResponse:
             for message in exc.messages:
                 form.add_error(None, message)
         else:
-            messages.success(request, _("回盘已导入：成功 %(paid)d 笔，失败 %(failed)d 笔。") % counts)
+            text = _("回盘已导入：成功 %(paid)d 笔，失败 %(failed)d 笔。") % counts
+            if counts["void"]:
+                text += _("另有 %(void)d 笔作废明细银行未发放，无需处理。") % counts
+            messages.success(request, text)
             return redirect(_admin_change_url(payout_list))
     return render(request, "payouts/payout/bank_return.html", {"payout_list": payout_list, "form": form})
 
 
-RECON_LABELS = {"paid": "已发放", "failed": "发放失败待补发", "pending": "待回盘", "reissued": "已转补发"}
+RECON_LABELS = {
+    "paid": "已发放",
+    "failed": "发放失败待补发",
+    "pending": "待回盘",
+    "reissued": "已转补发",
+    "void": "作废",
+}
 
 
 @staff_member_required

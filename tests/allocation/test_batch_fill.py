@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from applications.models import Application, ApplicationStatus, Notification
 from payouts.allocation.batch_fill import batch_fill_check, batch_fill_check_due, batch_places_left
-from payouts.allocation.services import allocation_run, award_revoke
+from payouts.allocation.release import award_revoke
+from payouts.allocation.services import allocation_run
 from payouts.models import Award, AwardStatus
 from payouts.schedule.services import scheduler_tick
 from quotas.models import AuditLog

@@ -9,7 +9,8 @@ from django.test import Client
 from django.urls import reverse
 
 from applications.models import Application, ApplicationEvent, ApplicationStatus, Notification
-from payouts.allocation.services import allocation_run, award_revoke
+from payouts.allocation.release import award_revoke
+from payouts.allocation.services import allocation_run
 from payouts.models import Award, AwardStatus
 from payouts.publicity.services import objection_submit, publicity_close_due, publicity_open
 

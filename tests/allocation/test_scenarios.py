@@ -5,8 +5,9 @@ import pytest
 from applications.models import Application, ApplicationStatus, SeatStatus
 from applications.services import application_withdraw
 from applications.workflow import Action, application_transition
+from payouts.allocation.release import award_revoke
 from payouts.allocation.selectors import allocation_explain, quota_usage
-from payouts.allocation.services import allocation_run, award_revoke
+from payouts.allocation.services import allocation_run
 from payouts.models import Award, AwardStatus, AwardVia
 from quotas.models import AllocationMode, BatchSplit, PayerRule, UnionLevel
 
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def live(source):
-    return Award.objects.filter(source=source).exclude(status=AwardStatus.REVOKED)
+    return Award.objects.filter(source=source).live()
 
 
 def names(qs):
@@ -255,10 +256,14 @@ def test_xianan_places_taken_at_submission_and_a_freed_place_goes_to_the_waitlis
     assert names(live(school_money)) == who(placed[:98])
     assert {e.source_name: e.text for e in allocation_explain(application=waiting[0])}["工会资助"] == "候补第1位"
 
-    # Place 5 withdraws: the seat goes to the first waitlisted; its award is revoked.
+    # Place 5 withdraws: the seat goes to the first waitlisted; the withdrawal itself voids
+    # its awards (the heir is not approved yet, so nobody is funded in its place yet).
     award = live(union_money).get(application=placed[4])
     application_withdraw(application=placed[4], actor=placed[4].worker.user, reason="个人原因")
-    assert award_revoke(award=award, actor=None, reason="职工撤回申请") is None  # the heir is not approved yet
+    award.refresh_from_db()
+    assert award.status == AwardStatus.VOID and award.explanation == "已作废：个人原因"
+    assert not Award.objects.filter(application=placed[4]).live().exists()
+    assert live(union_money).count() == 97
     first = Application.objects.get(pk=waiting[0].pk)
     assert (first.seat_status, first.seat_rank) == (SeatStatus.PLACED, 100)
     application_transition(application=first, action=Action.APPROVE_FINAL, actor=None)

@@ -62,7 +62,7 @@ def test_failures_produce_the_right_reissue_list(scenario, city_finance):
     counts = bank_return_import(
         payout_list=pl, name="return.xlsx", content=_bank_return_xlsx(content, results), actor=city_finance
     )
-    assert counts == {"paid": 3, "failed": 2}
+    assert counts == {"paid": 3, "failed": 2, "void": 0}
     pl.refresh_from_db()
     assert pl.status == PayoutListStatus.CLOSED
     failed = [lines[2], lines[4]]
@@ -84,7 +84,7 @@ def test_failures_produce_the_right_reissue_list(scenario, city_finance):
     # Importing the same return again changes nothing.
     assert bank_return_import(
         payout_list=pl, name="return.xlsx", content=_bank_return_xlsx(content, results), actor=city_finance
-    ) == {"paid": 0, "failed": 0}
+    ) == {"paid": 0, "failed": 0, "void": 0}
 
     # Nobody has fixed the card yet: no reissue list.
     with pytest.raises(ValidationError, match="尚未更新银行卡"):
@@ -112,8 +112,8 @@ def test_failures_produce_the_right_reissue_list(scenario, city_finance):
 
     recon = {(r.source, r.payer): r for r in payout_reconciliation(lists=payout_lists_visible_to(city_finance))}
     row = recon[("市级补助", "济南市总工会")]
-    assert row.counts == {"paid": 3, "failed": 1, "pending": 1, "reissued": 1}
-    assert row.sums == {"paid": 3000, "failed": 1000, "pending": 1000, "reissued": 1000}
+    assert row.counts == {"paid": 3, "failed": 1, "pending": 1, "reissued": 1, "void": 0}
+    assert row.sums == {"paid": 3000, "failed": 1000, "pending": 1000, "reissued": 1000, "void": 0}
 
 
 def test_application_is_marked_paid_when_all_its_awards_are_paid(scenario, city_finance):

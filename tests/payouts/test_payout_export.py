@@ -87,7 +87,7 @@ def test_export_is_exact_text_numbers_no_formulas_and_styled(scenario, city_fina
     ws = read_sheet(content)
 
     assert ws["A1"].value == "2024年济南市一线职工求学圆梦行动补助发放名单（市级补助·第一批）"
-    assert "A1:I1" in {str(r) for r in ws.merged_cells.ranges}
+    assert "A1:J1" in {str(r) for r in ws.merged_cells.ranges}
     assert [c.value for c in ws[2]] == [
         "序号",
         "姓名",
@@ -98,6 +98,7 @@ def test_export_is_exact_text_numbers_no_formulas_and_styled(scenario, city_fina
         "工作单位",
         "项目",
         "批次",
+        "备注",
     ]
     assert ws.freeze_panes == "A3"
     assert ws.column_dimensions["C"].width >= 20 and ws.column_dimensions["D"].width >= 20
