@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from . import admin_views
 from .admin_permissions import may_write_setup, setup_visible
 from .admin_scoping import UnionScopedAdmin
+from .audit import AUDIT_LABELS, AuditAction
 from .models import (
     AuditLog,
     Batch,
@@ -359,16 +360,33 @@ class CatalogueEntryAdmin(SetupAdmin):
     search_fields = ["school", "major"]
 
 
+class AuditActionFilter(admin.SimpleListFilter):
+    """By the Chinese labels of the one vocabulary (``AuditAction``)."""
+
+    title = _("操作")
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        return AuditAction.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
 @admin.register(AuditLog)
 class AuditLogAdmin(UnionScopedAdmin):
     """Read-only, for city staff; each sees the log of acts done inside their subtree."""
 
     union_lookup = "actor_union"
-    list_display = ["at", "actor", "actor_union", "action", "object_type", "object_id"]
-    list_filter = ["action"]
+    list_display = ["at", "actor", "actor_union", "action_label", "object_type", "object_id"]
+    list_filter = [AuditActionFilter]
     search_fields = ["action", "object_id", "actor__username"]
     date_hierarchy = "at"
-    readonly_fields = ["at", "actor", "actor_union", "action", "object_type", "object_id", "detail"]
+    readonly_fields = ["at", "actor", "actor_union", "action_label", "object_type", "object_id", "detail"]
+
+    @admin.display(description=_("操作"), ordering="action")
+    def action_label(self, obj: AuditLog) -> str:
+        return AUDIT_LABELS.get(obj.action, obj.action)
 
     def has_module_permission(self, request):
         return user_is_city_staff(request.user)

@@ -74,3 +74,6 @@ class AuditAction(models.TextChoices):
     REPORT_DOWNLOAD = "report.download", _("下载报表")
     FOLLOWUP_RECORD = "followup.record", _("登记学习跟踪")
     FOLLOWUP_IMPORT = "followup.import", _("导入学习跟踪")
+
+
+AUDIT_LABELS: dict[str, str] = dict(AuditAction.choices)
