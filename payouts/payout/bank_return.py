@@ -133,7 +133,7 @@ def bank_return_parse(*, name: str, content: bytes) -> list[ReturnRow]:
 
 
 def bank_return_import(
-    *, payout_list: PayoutList, name: str, content: bytes, actor: AbstractBaseUser
+    *, payout_list: PayoutList, name: str, content: bytes, actor: AbstractBaseUser | None
 ) -> dict[str, int]:
     """Apply a bank return to a list. Paid lines pay their award (and close the application
     once all its awards are paid); failed lines send the worker back to fix the card."""

@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 
 from quotas.services import audit_log_write
 
+from ..labels import batch_label
 from ..models import ExportStatus, PayoutLine, PayoutLineStatus, PayoutList, PayoutListStatus
 from .bulk_decrypt import BulkDecryptor
-from .services import _batch_label
 from .xlsx import Column, xlsx_write
 
 COLUMNS = (
@@ -44,7 +44,7 @@ def payout_rows(*, payout_list: PayoutList) -> Iterator[tuple]:
     A void line keeps its place (the bank may hold an earlier file with that sequence)
     with 0 yuan and 作废 and its reason in 备注, so nobody pays it by mistake."""
     program = payout_list.program.name
-    batch = _batch_label(payout_list.batch)
+    batch = batch_label(payout_list.batch)
     lines = (
         PayoutLine.objects.filter(payout_list=payout_list)
         .order_by("sequence")

@@ -18,6 +18,7 @@ from quotas.models import Batch, FundingSource, PayerRule, Program, Union
 from quotas.services import audit_log_write
 
 from ..award_workflow import AwardAction, award_transition
+from ..labels import batch_label
 from ..models import Award, AwardStatus, ExportStatus, PayoutLine, PayoutLineStatus, PayoutList
 from ..publicity.selectors import payout_blockers
 from .selectors import awards_payable, payer_of
@@ -30,22 +31,10 @@ def payout_list_title(
     parts = [source.name]
     if source.payer_rule == PayerRule.APPLICANT_COUNTY:
         parts.append(payer)
-    parts.append(_batch_label(batch))
+    parts.append(batch_label(batch))
     if reissue:
         parts.append(_("补发"))
     return _("%(program)s补助发放名单（%(parts)s）") % {"program": program.name, "parts": "·".join(parts)}
-
-
-_CN_NUMBERS = "零一二三四五六七八九十"
-
-
-def _batch_label(batch: Batch | None) -> str:
-    if batch is None:
-        return _("全部")
-    if batch.name:
-        return batch.name
-    n = batch.number
-    return _("第%(n)s批") % {"n": _CN_NUMBERS[n] if 0 < n <= 10 else str(n)}
 
 
 def payout_line_for_award(*, award: Award, payout_list: PayoutList, sequence: int) -> PayoutLine:

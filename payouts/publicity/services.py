@@ -18,11 +18,8 @@ from quotas.models import AllocationMode, Batch, Program
 from quotas.services import audit_log_write
 
 from ..award_workflow import AwardAction, award_transition
+from ..labels import batch_label
 from ..models import Award, AwardStatus, Objection, ObjectionStatus, Publicity, PublicityEntry, PublicityStatus
-
-
-def _batch_label(batch: Batch | None) -> str:
-    return str(batch) if batch is not None else _("全部")
 
 
 def publicity_open(*, program: Program, batch: Batch | None, actor: AbstractBaseUser | None) -> Publicity:
@@ -45,7 +42,7 @@ def publicity_open(*, program: Program, batch: Batch | None, actor: AbstractBase
         already = Publicity.objects.filter(program=program, batch=batch).exists()
         title = _("%(program)s拟补助人员名单公示（%(batch)s%(extra)s）") % {
             "program": program.name,
-            "batch": _batch_label(batch),
+            "batch": batch_label(batch),
             "extra": _("·补充公示") if already else "",
         }
         publicity = Publicity.objects.create(

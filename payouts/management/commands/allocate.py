@@ -1,35 +1,24 @@
 """``manage.py allocate --program <slug> [--batch N] [--dry-run]``: run the allocation
 from the shell (the operator), printing what changed and each unit's usage."""
 
-from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from payouts.allocation.services import allocation_run
-from quotas.models import Batch, Program
+
+from ..lookup import add_program_arguments, program_and_batch, refusals_as_errors
 
 
 class Command(BaseCommand):
     help = "按先到先得规则分配补助名额（可只运行到某一批次，可模拟运行）"
 
     def add_arguments(self, parser):
-        parser.add_argument("--program", required=True, help="实施方案 slug")
-        parser.add_argument("--batch", type=int, help="只分配到该批次（含之前批次）")
+        add_program_arguments(parser, batch_help="只分配到该批次（含之前批次）")
         parser.add_argument("--dry-run", action="store_true", help="模拟运行，不写入")
 
     def handle(self, *args, program: str, batch: int | None, dry_run: bool, **options):
-        try:
-            prog = Program.objects.get(slug=program)
-        except Program.DoesNotExist as exc:
-            raise CommandError(f"找不到实施方案：{program}") from exc
-        batch_obj = None
-        if batch is not None:
-            batch_obj = Batch.objects.filter(program=prog, number=batch).first()
-            if batch_obj is None:
-                raise CommandError(f"{prog} 没有第{batch}批")
-        try:
+        prog, batch_obj = program_and_batch(slug=program, number=batch)
+        with refusals_as_errors():
             result = allocation_run(program=prog, batch=batch_obj, actor=None, dry_run=dry_run)
-        except ValidationError as exc:
-            raise CommandError("; ".join(exc.messages)) from exc
         self.stdout.write(f"{prog}{'（模拟运行，未写入）' if dry_run else ''}")
         for s in result.sources:
             self.stdout.write(

@@ -1,0 +1,16 @@
+"""How a batch is named on the papers union staff print: 第一批, or the batch's own name."""
+
+from django.utils.translation import gettext as _
+
+from quotas.models import Batch
+
+_CN_NUMBERS = "零一二三四五六七八九十"
+
+
+def batch_label(batch: Batch | None) -> str:
+    if batch is None:
+        return _("全部")
+    if batch.name:
+        return batch.name
+    n = batch.number
+    return _("第%(n)s批") % {"n": _CN_NUMBERS[n] if 0 < n <= 10 else str(n)}
