@@ -118,8 +118,6 @@ def union_create(
 
 
 UNION_FIELDS = ("name", "code", "level", "member_count", "parent")
-# What a union's own admins may not change: who it is and where it hangs in the tree.
-UNION_FIELDS_FROM_ABOVE = ("name", "code", "level", "parent_id")
 
 
 @transaction.atomic
@@ -136,48 +134,20 @@ def union_update(*, union: Union, actor: AbstractBaseUser | None, **fields) -> U
     if unknown := set(fields) - set(UNION_FIELDS):
         raise ValueError(f"不能修改的字段：{', '.join(sorted(unknown))}")
     locked = Union.objects.select_for_update().get(pk=union.pk)
+    new_parent = fields.pop("parent", locked.parent)
+    if new_parent is not None and new_parent.pk != locked.parent_id:
+        new_parent = Union.objects.select_for_update().get(pk=new_parent.pk)
+    _union_update_refuse(current=locked, actor=actor, fields={**fields, "parent": new_parent})
     attnames = _editable_attnames(Union)
     before = {a: getattr(locked, a) for a in attnames}
-    new_parent = fields.pop("parent", locked.parent)
     for key, value in fields.items():
         setattr(locked, key, value)
     locked.parent = new_parent
     after = {a: getattr(locked, a) for a in attnames}
-    touched = [a for a in UNION_FIELDS_FROM_ABOVE if before[a] != after[a]]
-    if actor is not None:
-        scope = _manager_union_of(actor)
-        if scope is None or not locked.path.startswith(scope.path):
-            raise ValidationError(_("「%(u)s」不在您的管辖范围内，不能修改。") % {"u": before["name"]})
-        if touched and scope.pk == locked.pk:
-            raise ValidationError(
-                _("「%(u)s」是您所在的工会：它的名称、代码、层级和上级单位只能由上级工会的管理员修改。")
-                % {"u": before["name"]}
-            )
-        if new_parent is not None and not new_parent.path.startswith(scope.path):
-            raise ValidationError(_("新的上级单位须在您的管辖范围内。"))
-    moved = before["parent_id"] != after["parent_id"]
-    if moved:
-        if new_parent is None:
-            raise ValidationError(_("工会必须有上级单位。"))
-        new_parent = Union.objects.select_for_update().get(pk=new_parent.pk)
-        if new_parent.path.startswith(locked.path):
-            raise ValidationError(_("不能把工会移到它自己或它的下级单位之下。"))
-    if moved or before["level"] != after["level"]:
-        live = union_live_reviews(locked)
-        if live.in_review:
-            raise ValidationError(
-                _("「%(u)s」有 %(n)s 件申请正在审核中，其审核链经过本单位；审核完成前不能修改层级或上级单位。")
-                % {"u": before["name"], "n": live.in_review}
-            )
-        if moved and live.awaiting_money:
-            raise ValidationError(
-                _("「%(u)s」下有 %(n)s 件已审核通过的申请尚未发放；发放完成前不能移动本单位。")
-                % {"u": before["name"], "n": live.awaiting_money}
-            )
     locked.full_clean(exclude=["path", "depth"])
     locked.save(update_fields=["name", "code", "level", "member_count", "parent"])
     detail = _before_after(before, after)
-    if moved:
+    if before["parent_id"] != after["parent_id"]:
         old_path, new_path = locked.path, f"{new_parent.path}{locked.pk:0{PATH_SEGMENT_WIDTH}d}."
         # Lock the subtree, then rewrite every path prefix and depth in one statement.
         list(Union.objects.select_for_update().filter(path__startswith=old_path).values_list("pk", flat=True))
@@ -185,13 +155,57 @@ def union_update(*, union: Union, actor: AbstractBaseUser | None, **fields) -> U
             path=Concat(Value(new_path), Substr("path", len(old_path) + 1), output_field=CharField()),
             depth=F("depth") + (new_parent.depth + 1 - locked.depth),
         )
-        detail["before"]["path"], detail["after"]["path"] = old_path, new_path
-        detail["before"]["parent_name"] = str(Union.objects.get(pk=before["parent_id"])) if before["parent_id"] else ""
-        detail["after"]["parent_name"] = new_parent.name
+        old_parent = Union.objects.filter(pk=before["parent_id"]).values_list("name", flat=True).first()
+        detail["before"].update(path=old_path, parent_name=old_parent or "")
+        detail["after"].update(path=new_path, parent_name=new_parent.name)
     if detail["changed"]:
         audit_log_write(actor=actor, action=AuditAction.UNION_UPDATE, obj=locked, detail=detail)
     union.refresh_from_db()
     return union
+
+
+def union_update_check(*, union: Union, actor: AbstractBaseUser | None, **fields) -> None:
+    """The refusals of ``union_update`` without writing, for a form to show as its error
+    (``union_update`` asks again under lock)."""
+    current = Union.objects.get(pk=union.pk)
+    _union_update_refuse(current=current, actor=actor, fields={"parent": current.parent, **fields})
+
+
+def _union_update_refuse(*, current: Union, actor: AbstractBaseUser | None, fields: Mapping) -> None:
+    new_parent = fields["parent"]
+    moved = (new_parent.pk if new_parent else None) != current.parent_id
+    relabelled = fields.get("level", current.level) != current.level
+    touched = (
+        moved or relabelled or any(fields.get(k, getattr(current, k)) != getattr(current, k) for k in ("name", "code"))
+    )
+    name = current.name
+    if actor is not None:
+        scope = _manager_union_of(actor)
+        if scope is None or not current.path.startswith(scope.path):
+            raise ValidationError(_("「%(u)s」不在您的管辖范围内，不能修改。") % {"u": name})
+        if touched and scope.pk == current.pk:
+            raise ValidationError(
+                _("「%(u)s」是您所在的工会：它的名称、代码、层级和上级单位只能由上级工会的管理员修改。") % {"u": name}
+            )
+        if moved and new_parent is not None and not new_parent.path.startswith(scope.path):
+            raise ValidationError(_("新的上级单位须在您的管辖范围内。"))
+    if moved:
+        if new_parent is None:
+            raise ValidationError(_("工会必须有上级单位。"))
+        if new_parent.path.startswith(current.path):
+            raise ValidationError(_("不能把工会移到它自己或它的下级单位之下。"))
+    if moved or relabelled:
+        live = union_live_reviews(current)
+        if live.in_review:
+            raise ValidationError(
+                _("「%(u)s」有 %(n)s 件申请正在审核中，其审核链经过本单位；审核完成前不能修改层级或上级单位。")
+                % {"u": name, "n": live.in_review}
+            )
+        if moved and live.awaiting_money:
+            raise ValidationError(
+                _("「%(u)s」下有 %(n)s 件已审核通过的申请尚未发放；发放完成前不能移动本单位。")
+                % {"u": name, "n": live.awaiting_money}
+            )
 
 
 # --- staff accounts ---------------------------------------------------------------------
