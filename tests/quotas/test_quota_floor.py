@@ -6,10 +6,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from payouts.allocation.quota_adjust import quota_transfer
 from payouts.models import Award, AwardStatus, AwardVia
 from quotas.models import AuditLog, Batch, FundingSource, Program, Quota
 from quotas.quota_tables import QuotaTableError, quota_table_import, quota_table_preview, quota_table_read
-from quotas.services import quota_slots_set, quota_transfer, setup_object_save
+from quotas.services import quota_slots_set, setup_object_save
 from tests.allocation.factories import applications
 
 from .conftest import make_admin
