@@ -6,9 +6,10 @@ Linyi, the district federation that runs its own programme for Xian'an and Congh
 Everyone below sees the set-up of the programmes above them, read-only.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Q, Sum
 from django.http import HttpRequest
+from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +18,7 @@ from . import admin_views
 from .admin_permissions import may_write_setup, setup_visible
 from .admin_scoping import UnionScopedAdmin
 from .audit import AUDIT_LABELS, AuditAction
+from .forms import QuotaSlotsForm, UnionAdminForm, UnionTreeForm
 from .models import (
     AuditLog,
     Batch,
@@ -32,6 +34,7 @@ from .services import (
     quota_slots_set,
     setup_object_save,
     union_admin_create,
+    union_admin_delete,
     union_admin_update,
     union_create,
     union_update,
@@ -123,7 +126,12 @@ class FundingSourceInline(SetupInline):
 
 @admin.register(Union)
 class UnionTreeAdmin(UnionScopedAdmin):
+    """The union tree, edited from above: a manager creates, renames, moves and relabels
+    the unions below their own; their own union's name, code, level and parent are set by
+    the union above (``union_update`` refuses, the form shows why)."""
+
     union_lookup = "parent"  # unused: get_queryset filters the union itself
+    form = UnionTreeForm
     list_display = ["indented_name", "level", "code", "member_count"]
     list_filter = ["level"]
     search_fields = ["name", "code"]
@@ -137,14 +145,25 @@ class UnionTreeAdmin(UnionScopedAdmin):
         return qs.subtree_of(scope) if scope else qs.none()
 
     def get_readonly_fields(self, request, obj=None):
-        # Moving a union would move its whole subtree and its admins' scope with it.
-        return ["parent"] if obj is not None else []
+        # The own union's parent lies outside the picker's subtree: shown, not offered.
+        scope = union_scope_of(request.user)
+        return ["parent"] if obj is not None and scope is not None and obj.pk == scope.pk else []
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
-        if obj is None and "parent" in form.base_fields:
+        form = type(form.__name__, (form,), {"actor": request.user})
+        if "parent" in form.base_fields:
             form.base_fields["parent"].required = True
         return form
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        scope = union_scope_of(request.user)
+        if scope is not None and str(scope.pk) == str(object_id):
+            extra_context = {
+                **(extra_context or {}),
+                "subtitle": _("本工会的名称、代码、层级和上级单位由上级工会管理员修改"),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description=_("名称"), ordering="path")
     def indented_name(self, obj: Union) -> str:
@@ -159,40 +178,72 @@ class UnionTreeAdmin(UnionScopedAdmin):
     def save_model(self, request, obj, form, change):
         data = {k: form.cleaned_data[k] for k in ("name", "code", "level", "member_count")}
         if change:
+            if "parent" in form.cleaned_data:
+                data["parent"] = form.cleaned_data["parent"]
             union_update(union=obj, actor=request.user, **data)
         else:
-            created = union_create(parent=form.cleaned_data["parent"], **data)
+            created = union_create(parent=form.cleaned_data["parent"], actor=request.user, **data)
             obj.pk, obj.path, obj.depth = created.pk, created.path, created.depth
 
 
 @admin.register(UnionAdmin)
 class UnionAdminAccountAdmin(UnionScopedAdmin):
+    """Staff accounts of the unions. Only staff accounts are offered (never a worker's, so
+    no worker's phone number is listed); creating, changing and removing are audited."""
+
     union_lookup = "union"
-    list_display = ["user", "union", "role"]
+    form = UnionAdminForm
+    list_display = ["user", "union", "role", "id_number_masked"]
     list_filter = ["role"]
     search_fields = ["user__username", "union__name"]
     autocomplete_fields = []
-    fields = ["user", "union", "role"]
+
+    def get_fields(self, request, obj=None):
+        numbers = ["id_number", "phone", "bank_card"]
+        if obj is None:
+            return ["user", "username", "password", "union", "role", *numbers]
+        return ["user_name", "union", "role", *numbers]
 
     def get_readonly_fields(self, request, obj=None):
-        return ["user"] if obj is not None else []
+        return ["user_name"] if obj is not None else []
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "user":
-            # Only accounts not yet attached to any union: never list other unions' staff.
-            kwargs["queryset"] = db_field.related_model.objects.filter(union_admin__isnull=True, is_superuser=False)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+    @admin.display(description=_("账号"))
+    def user_name(self, obj):
+        return obj.user.get_username()
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may_write(request) and self._in_scope(request, obj)
 
     def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        numbers = {k: data.get(k, "") for k in ("id_number", "phone", "bank_card")}
         if change:
-            union_admin_update(
-                union_admin=obj, actor=request.user, union=form.cleaned_data["union"], role=form.cleaned_data["role"]
-            )
+            union_admin_update(union_admin=obj, actor=request.user, union=data["union"], role=data["role"], **numbers)
         else:
             created = union_admin_create(
-                user=form.cleaned_data["user"], union=form.cleaned_data["union"], role=form.cleaned_data["role"]
+                user=data.get("user"),
+                username=data.get("username", ""),
+                password=data.get("password", ""),
+                union=data["union"],
+                role=data["role"],
+                actor=request.user,
+                **numbers,
             )
-            obj.pk = created.pk
+            obj.pk, obj.user = created.pk, created.user
+
+    def delete_view(self, request, object_id, extra_context=None):
+        found = self.get_object(request, object_id)
+        if request.method == "POST" and found is not None and found.user_id == request.user.pk:
+            messages.error(request, _("不能移除您自己的管理员身份；请由其他管理员办理。"))
+            return redirect("admin:quotas_unionadmin_change", found.pk)
+        return super().delete_view(request, object_id, extra_context)
+
+    def delete_model(self, request, obj):
+        union_admin_delete(union_admin=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for union_admin in queryset.exclude(user=request.user):
+            union_admin_delete(union_admin=union_admin, actor=request.user)
 
 
 @admin.register(Program)
@@ -241,13 +292,15 @@ class FundingSourceAdmin(SetupAdmin):
         if not obj.uses_unit_quotas:
             return "—"
         return format_html(
-            '<a href="{}">{}</a> · <a href="{}">{}</a> · <a href="{}">{}</a>',
+            '<a href="{}">{}</a> · <a href="{}">{}</a> · <a href="{}">{}</a> · <a href="{}">{}</a>',
             reverse("admin:quotas_quota_changelist") + f"?source__id__exact={obj.pk}",
             _("查看"),
             reverse("admin:quotas_fundingsource_quota_import", args=[obj.pk]),
             _("导入"),
             reverse("admin:quotas_fundingsource_quota_export", args=[obj.pk]),
             _("导出"),
+            reverse("admin:quotas_fundingsource_quota_transfer", args=[obj.pk]),
+            _("调剂"),
         )
 
     @admin.action(description=_("按会员数比例生成名额表"))
@@ -279,6 +332,11 @@ class FundingSourceAdmin(SetupAdmin):
                 name="quotas_fundingsource_quota_export",
             ),
             path(
+                "<int:source_id>/quota-transfer/",
+                view(admin_views.QuotaTransferView.as_view(model_admin=self)),
+                name="quotas_fundingsource_quota_transfer",
+            ),
+            path(
                 "<int:source_id>/apportion/",
                 view(admin_views.ApportionView.as_view(model_admin=self)),
                 name="quotas_fundingsource_apportion",
@@ -296,6 +354,7 @@ class QuotaAdmin(SetupAdmin):
     search_fields = ["label", "union__name"]
     ordering = ["source", "is_pool", "position"]
     list_per_page = 200
+    form = QuotaSlotsForm
     fields = ["source", "union", "label", "is_pool", "position", "slots", "release_unused_at"]
     readonly_fields = ["source", "union", "label", "is_pool", "position"]
     change_list_template = "quotas/admin/quota_change_list.html"

@@ -12,7 +12,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,7 +22,7 @@ from django.views import View
 
 from .admin_permissions import may_write_setup
 from .apportion import apportion_units_for, quota_table_propose_from_members
-from .forms import ApportionForm, QuotaTableUploadForm
+from .forms import ApportionForm, QuotaTableUploadForm, QuotaTransferForm
 from .models import FundingSource
 from .quota_tables import (
     QuotaTableError,
@@ -32,7 +32,8 @@ from .quota_tables import (
     quota_table_preview,
     quota_table_read,
 )
-from .services import audit_log_write
+from .services import audit_log_write, quota_transfer
+from .usage import quota_given_counts
 
 TOKEN_SALT = "quotas.quota-table-import"
 TOKEN_MAX_AGE = 60 * 60
@@ -210,4 +211,53 @@ class ApportionView(SourceAdminView):
             preview.problems.extend(exc.problems)
             return self.render(self.template, _("按会员数比例生成名额表"), form=form, units=units, preview=preview)
         messages.success(request, _("已按会员数比例生成名额表，合计 %(t)s") % {"t": preview.total})
+        return redirect(reverse("admin:quotas_quota_changelist") + f"?source__id__exact={self.source.pk}")
+
+
+class QuotaTransferView(SourceAdminView):
+    """Move places between two rows of a source's quota table (调剂), with a reason:
+    for the managers of the programme's owner union or above."""
+
+    template = "quotas/admin/quota_transfer.html"
+    needs_write = False  # checked in dispatch, so the refusal is a message, not a 403
+
+    def dispatch(self, request, source_id: int):
+        queryset = self.model_admin.get_queryset(request).select_related("program__owner_union", "matching_of")
+        self.source = get_object_or_404(queryset, pk=source_id)
+        if not may_write_setup(request, self.source):
+            messages.error(request, _("只有实施方案所属工会（或上级工会）的管理员可以调剂名额。"))
+            return redirect(reverse("admin:quotas_quota_changelist") + f"?source__id__exact={self.source.pk}")
+        return View.dispatch(self, request, source_id)
+
+    def _page(self, form):
+        rows = list(form.fields["from_quota"].queryset)
+        given = quota_given_counts(rows)
+        table = [{"quota": q, "given": given[q.pk], "free": max(q.slots - given[q.pk], 0)} for q in rows]
+        return self.render(self.template, _("名额调剂"), form=form, rows=table)
+
+    def get(self, request, source_id):
+        return self._page(QuotaTransferForm(source=self.source))
+
+    def post(self, request, source_id):
+        form = QuotaTransferForm(request.POST, source=self.source)
+        if not form.is_valid():
+            return self._page(form)
+        data = form.cleaned_data
+        try:
+            quota_transfer(
+                from_quota=data["from_quota"],
+                to_quota=data["to_quota"],
+                slots=data["slots"],
+                actor=request.user,
+                reason=data["reason"],
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+            return self._page(form)
+        messages.success(
+            request,
+            _("已从「%(a)s」调出 %(n)s 个名额到「%(b)s」。")
+            % {"a": data["from_quota"], "n": data["slots"], "b": data["to_quota"]},
+        )
         return redirect(reverse("admin:quotas_quota_changelist") + f"?source__id__exact={self.source.pk}")

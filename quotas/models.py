@@ -76,6 +76,17 @@ class UnionAdmin(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="union_admin")
     union = models.ForeignKey(Union, on_delete=models.PROTECT, related_name="admins")
     role = models.CharField(_("角色"), max_length=20, choices=AdminRole.choices, default=AdminRole.REVIEWER)
+    # The staff member's own numbers, optional: with them a reviewer cannot decide the case
+    # of the same person, or of someone sharing their card or phone, under another account.
+    # Stored as HMAC (to compare with workers' copies) and mask (to show); the ID number
+    # also encrypted, like a worker's. Set only by quotas.services.union_admin_*.
+    id_number_encrypted = models.TextField(blank=True, default="", editable=False)
+    id_number_hmac = models.CharField(max_length=64, blank=True, default="", db_index=True, editable=False)
+    id_number_masked = models.CharField(_("本人身份证号"), max_length=24, blank=True, default="", editable=False)
+    phone_hmac = models.CharField(max_length=64, blank=True, default="", db_index=True, editable=False)
+    phone_masked = models.CharField(_("本人手机号"), max_length=24, blank=True, default="", editable=False)
+    bank_card_hmac = models.CharField(max_length=64, blank=True, default="", db_index=True, editable=False)
+    bank_card_masked = models.CharField(_("本人银行卡号"), max_length=24, blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("工会管理员")

@@ -14,9 +14,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from applications.models import Application, ApplicationStatus, SeatStatus
+from applications.models import Application, ApplicationStatus, SeatStatus, Worker
 from applications.selectors import RETURNABLE_FIELDS
 from applications.workflow import Action, TransitionError, application_transition
+from qiuxue.crypto import hmac_index
 from quotas.models import AdminRole, AllocationMode, Program, UnionAdmin, UnionLevel
 from quotas.selectors import union_admin_of
 from quotas.services import audit_log_write
@@ -271,7 +272,38 @@ def _lock_for_review(*, application: Application, reviewer: AbstractBaseUser) ->
             _("申请 %(number)s 当前不在本级（%(union)s）审核，不能越级或重复审核。")
             % {"number": locked, "union": admin.union}
         )
+    if reason := _own_case(application=locked, reviewer=reviewer, admin=admin):
+        # Refused before anything is written; the case stays at this tier for a colleague.
+        raise ReviewRefused(
+            _("申请 %(number)s %(reason)s，您须回避，不能审核；请由本级其他审核员办理。")
+            % {"number": locked, "reason": reason}
+        )
     return locked, admin
+
+
+def _own_case(*, application: Application, reviewer: AbstractBaseUser, admin: UnionAdmin) -> str:
+    """Why ``reviewer`` may not decide ``application`` (empty: they may).
+
+    The same person is found by account, then by the numbers the staff member recorded on
+    their admin record (HMAC against the worker's), then by the reviewer's own worker
+    profile if the account has one (accounts made before staff and workers were kept
+    apart). Shared card or phone counts too: a family member's claim is not reviewed by
+    the person whose card or phone it names."""
+    worker = application.worker
+    if worker.user_id == reviewer.pk:
+        return _("是您本人账号提交的申请")
+    phone_hmac = hmac_index(worker.phone) if worker.phone else ""
+    own = Worker.objects.filter(user_id=reviewer.pk).values("id_number_hmac", "bank_card_hmac", "phone").first()
+    ids = {admin.id_number_hmac, own["id_number_hmac"] if own else ""} - {""}
+    cards = {admin.bank_card_hmac, own["bank_card_hmac"] if own else ""} - {""}
+    phones = {admin.phone_hmac, hmac_index(own["phone"]) if own and own["phone"] else ""} - {""}
+    if worker.id_number_hmac in ids:
+        return _("的申请人与您是同一人（身份证号相同）")
+    if worker.bank_card_hmac in cards:
+        return _("的收款银行卡与您登记的银行卡相同")
+    if phone_hmac and phone_hmac in phones:
+        return _("的手机号与您登记的手机号相同")
+    return ""
 
 
 def _review_window_check(*, application: Application, admin: UnionAdmin, override: bool, override_reason: str) -> bool:

@@ -1,74 +1,73 @@
 """Moving quota between units and the city pool (结合职工申请人数及时进行调整).
 
 A row never drops below the slots its published or paid awards already use: those people
-were told they got the money. Every move is audited with its reason in the same
-transaction. The allocation is not re-run here: staff see the effect with a dry run first.
+were told they got the money. The check itself is ``quotas.services.quota_slots_write``,
+the one write of ``Quota.slots``; quotas cannot see awards, so this module tells it how
+many places each row has given (``quota_usage_register``, called from
+``PayoutsConfig.ready``). ``quota_transfer`` (a move with a reason, audited) lives in
+quotas beside that check and is re-exported here. The allocation is not re-run by a move:
+staff see the effect with a dry run first.
 """
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, F
-from django.utils.translation import gettext as _
+from django.db.models import Count, Q
 
-from quotas.models import Quota
-from quotas.services import audit_log_write
+from applications.models import Application, ApplicationStatus
+from quotas.models import Quota, Union
+from quotas.services import audit_log_write, quota_slots_write, quota_transfer
+from quotas.usage import UnionLive, quota_given_counter_set, union_live_counter_set
 
 from ..models import Award, AwardStatus, AwardVia
 
+__all__ = ["quota_release_due", "quota_transfer", "quota_usage_register"]
+
+# Places a row has given: those people were told (published) or paid (failed: paid again).
 FIXED = (AwardStatus.PUBLISHED, AwardStatus.PAID, AwardStatus.FAILED)
 
 
-def _used(quota: Quota, statuses) -> int:
-    awards = Award.objects.filter(source_id=quota.source_id, status__in=statuses)
-    if quota.is_pool:
-        return awards.filter(via=AwardVia.POOL).count()
-    return awards.filter(quota=quota).count()
+def quota_given(quotas: Sequence[Quota]) -> dict[int, int]:
+    """Places given of each row, in two grouped counts: a unit row's awards point at it
+    (``via`` quota); pool awards carry no row, so the pool counts its source's pool awards."""
+    fixed = Award.objects.filter(status__in=FIXED)
+    counts = dict(
+        fixed.filter(quota__in=[q for q in quotas if not q.is_pool], via=AwardVia.UNIT_QUOTA)
+        .values("quota_id")
+        .annotate(n=Count("id"))
+        .values_list("quota_id", "n")
+    )
+    pool_of = {q.source_id: q.pk for q in quotas if q.is_pool}
+    for source_id, n in (
+        fixed.filter(source_id__in=list(pool_of), via=AwardVia.POOL)
+        .values("source_id")
+        .annotate(n=Count("id"))
+        .values_list("source_id", "n")
+    ):
+        counts[pool_of[source_id]] = n
+    return counts
 
 
-def quota_transfer(
-    *, from_quota: Quota, to_quota: Quota, slots: int, actor: AbstractBaseUser | None, reason: str
-) -> tuple[Quota, Quota]:
-    """Move ``slots`` from one row of a source's quota table to another (unit or pool)."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError(_("请填写调整原因。"))
-    if slots <= 0:
-        raise ValidationError(_("调整名额须为正整数。"))
-    if from_quota.pk == to_quota.pk or from_quota.source_id != to_quota.source_id:
-        raise ValidationError(_("只能在同一补助来源的不同单位（或调剂名额）之间调整。"))
-    with transaction.atomic():
-        # Lock in id order so two opposite transfers cannot deadlock.
-        locked = {q.pk: q for q in Quota.objects.select_for_update().filter(pk__in=[from_quota.pk, to_quota.pk])}
-        src, dst = locked[from_quota.pk], locked[to_quota.pk]
-        fixed = _used(src, FIXED)
-        if src.slots - slots < fixed:
-            raise ValidationError(
-                _("%(unit)s 已有%(fixed)s人公示或发放，名额不能少于%(fixed)s（现有%(slots)s）。")
-                % {"unit": src, "fixed": fixed, "slots": src.slots}
-            )
-        Quota.objects.filter(pk=src.pk).update(slots=F("slots") - slots)
-        Quota.objects.filter(pk=dst.pk).update(slots=F("slots") + slots)
-        audit_log_write(
-            actor=actor,
-            action="quota.transfer",
-            obj=src,
-            detail={
-                "source": src.source_id,
-                "from": str(src),
-                "to": str(dst),
-                "slots": slots,
-                "reason": reason,
-                "from_before": src.slots,
-                "to_before": dst.slots,
-            },
+def union_live(union: Union) -> UnionLive:
+    """Applications that would go wrong if ``union`` changed level or moved now."""
+    in_review = (
+        Application.objects.filter(status=ApplicationStatus.IN_REVIEW)
+        .filter(
+            Q(union_path__startswith=union.path)
+            | Q(review_chain__contains=[union.pk])
+            | Q(worker__union__path__startswith=union.path)
         )
-        src.refresh_from_db()
-        dst.refresh_from_db()
-    from_quota.slots, to_quota.slots = src.slots, dst.slots
-    return src, dst
+        .count()
+    )
+    awaiting = Application.objects.filter(status=ApplicationStatus.APPROVED, union_path__startswith=union.path).count()
+    return UnionLive(in_review=in_review, awaiting_money=awaiting)
+
+
+def quota_usage_register() -> None:
+    """Called once from ``PayoutsConfig.ready``: quotas asks these before a slot or tree change."""
+    quota_given_counter_set(quota_given)
+    union_live_counter_set(union_live)
 
 
 def quota_release_due(*, now: datetime) -> int:
@@ -97,8 +96,8 @@ def quota_release_due(*, now: datetime) -> int:
             pool, _created = Quota.objects.select_for_update().get_or_create(
                 source_id=quota.source_id, is_pool=True, defaults={"slots": 0, "position": 999}
             )
-            Quota.objects.filter(pk=quota.pk).update(slots=F("slots") - unused, release_unused_at=None)
-            Quota.objects.filter(pk=pool.pk).update(slots=F("slots") + unused)
+            quota_slots_write(slots={quota.pk: quota.slots - unused, pool.pk: pool.slots + unused})
+            Quota.objects.filter(pk=quota.pk).update(release_unused_at=None)
             audit_log_write(
                 actor=None,
                 action="quota.release_unused",

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qiuxue.masking import mask_name
@@ -61,7 +62,8 @@ def payout_blockers(*, program: Program, batch: Batch | None, now: datetime) -> 
     running = publicities.filter(ends_at__gt=now).order_by("-ends_at").first()
     if running is not None:
         reasons.append(
-            _("公示期至 %(end)s 结束，结束前不能发放。") % {"end": running.ends_at.strftime("%Y-%m-%d %H:%M")}
+            _("公示期至 %(end)s 结束，结束前不能发放。")
+            % {"end": f"{timezone.localtime(running.ends_at):%Y-%m-%d %H:%M}"}
         )
     pending = Objection.objects.filter(publicity__in=publicities, status=ObjectionStatus.PENDING).count()
     if pending:

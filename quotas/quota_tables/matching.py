@@ -11,7 +11,8 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ..models import FundingSource, Union, UnionLevel
+from ..models import FundingSource, Quota, Union, UnionLevel
+from ..usage import quota_floor_message, quota_given_counts
 from .reading import Problem, RawTable
 
 POOL_LABEL = "全市调剂名额"
@@ -203,9 +204,25 @@ def quota_rows_check(
         if row.union_id is not None:
             seen_union[row.union_id] = row
         seen_label[key] = row
+    problems.extend(_below_given(source=source, rows=rows))
     total = sum(row.slots for row in rows)
     if source.total_slots is not None and total != source.total_slots:
         problems.append(
             Problem(None, f"名额合计 {total} 与补助来源「{source.name}」的补助名额 {source.total_slots} 不一致")
         )
+    return problems
+
+
+def _below_given(*, source: FundingSource, rows: list[PreviewRow]) -> list[Problem]:
+    """Rows that would drop below the places already given (shown in the preview; the
+    import's slot write checks again under lock). A unit left out of the table keeps its
+    row only if awards use it, so it is not checked here."""
+    existing = list(Quota.objects.filter(source=source).select_related("union"))
+    given = quota_given_counts(existing)
+    by_key = {None if q.is_pool else q.union_id: q for q in existing}
+    problems = []
+    for row in rows:
+        quota = by_key.get(None if row.is_pool else row.union_id) if (row.is_pool or row.union_id) else None
+        if quota is not None and row.slots < given[quota.pk] and row.slots < quota.slots:
+            problems.append(Problem(row.line, quota_floor_message(quota=quota, given=given[quota.pk], slots=row.slots)))
     return problems

@@ -3,11 +3,12 @@
 from dataclasses import dataclass, field
 
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
 
 from ..models import FundingSource, Quota, Union
-from ..services import audit_log_write, union_create
+from ..services import audit_log_write, quota_slots_write, union_create
 from .matching import PreviewRow, guess_union_level, quota_rows_check, union_code_for
 from .reading import Problem
 
@@ -58,6 +59,7 @@ def quota_table_import(
     result = QuotaTableImportResult(total=sum(r.slots for r in rows))
     existing = {None if q.is_pool else q.union_id: q for q in Quota.objects.select_for_update().filter(source=source)}
     kept: set[int] = set()
+    new_slots: dict[int, int] = {}
     for row in rows:
         union_id = row.union_id
         if union_id is None and not row.is_pool:
@@ -72,18 +74,24 @@ def quota_table_import(
                 result.created_unions.append(union.name)
             union_id = union.pk
         quota = existing.get(union_id)
-        values = {"label": row.label, "position": row.position, "slots": row.slots}
+        values = {"label": row.label, "position": row.position}
         if quota is None:
-            quota = Quota.objects.create(source=source, union_id=union_id, is_pool=row.is_pool, **values)
+            # Created empty, then filled by the one checked slot write like every other row.
+            quota = Quota.objects.create(source=source, union_id=union_id, is_pool=row.is_pool, slots=0, **values)
             result.created += 1
-        elif any(getattr(quota, k) != v for k, v in values.items()):
+        elif quota.slots != row.slots or any(getattr(quota, k) != v for k, v in values.items()):
             for key, value in values.items():
                 setattr(quota, key, value)
             quota.save(update_fields=list(values))
             result.updated += 1
         else:
             result.unchanged += 1
+        new_slots[quota.pk] = row.slots
         kept.add(quota.pk)
+    try:
+        quota_slots_write(slots=new_slots)
+    except ValidationError as exc:
+        raise QuotaTableError([Problem(None, message) for message in exc.messages]) from exc
     for quota in existing.values():
         if quota.pk in kept:
             continue

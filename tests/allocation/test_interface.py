@@ -99,7 +99,7 @@ def test_quota_transfer_keeps_published_slots_and_is_audited(jinan):
     Award.objects.update(status=AwardStatus.PUBLISHED)
     lixia = Quota.objects.get(source=jinan.city_money, union=jinan.lixia)
     pool = Quota.objects.get(source=jinan.city_money, is_pool=True)
-    with pytest.raises(ValidationError, match="名额不能少于2"):
+    with pytest.raises(ValidationError, match="名额不能少于 2（少 1 个）"):
         quota_transfer(from_quota=lixia, to_quota=pool, slots=1, actor=jinan.staff, reason="调剂")
     with pytest.raises(ValidationError, match="调整原因"):
         quota_transfer(from_quota=pool, to_quota=lixia, slots=1, actor=jinan.staff, reason=" ")

@@ -101,7 +101,7 @@ def test_city_manager_moves_slots_by_hand_and_it_is_audited(client, world):
     )
     assert response.status_code == 302
     assert Quota.objects.get(pk=row.pk).slots == 35
-    assert AuditLog.objects.get(action="quota.update").detail["before"] == 40
+    assert AuditLog.objects.get(action="quota.update").detail["before"] == {"slots": 40}
     listing = client.get(reverse("admin:quotas_quota_changelist") + f"?source__id__exact={world['source'].pk}")
     assert listing.context["source_sums"][0]["total"] == 55
     assert "合计" in listing.content.decode() and "55" in listing.content.decode()

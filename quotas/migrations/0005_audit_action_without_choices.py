@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('quotas', '0003_audit_action_choices'),
+        ('quotas', '0004_b_union_admin_own_numbers'),
     ]
 
     operations = [
