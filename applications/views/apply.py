@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from quotas.models import DocumentKind, Program
 
 from .. import eligibility
+from ..changes import pending_notice
 from ..forms import ApplicationForm, UploadForm, WithdrawForm
 from ..models import ENDED_STATUSES, Application, ApplicationStatus
 from ..selectors import (
@@ -22,6 +23,7 @@ from ..selectors import (
     programs_for_worker,
     return_field_labels,
     returned_document_kinds,
+    worker_change_pending_of,
     worker_of,
 )
 from ..services import (
@@ -224,6 +226,7 @@ def application_detail(request: HttpRequest, app: Application) -> HttpResponse:
             "return_labels": return_field_labels(fields=app.return_fields),
             "editable": app.status in EDITABLE_STATUSES,
             "withdrawable": transition_allowed(status=app.status, action=Action.WITHDRAW),
+            "pending": pending_notice(worker_change_pending_of(worker=app.worker)),
             "now": timezone.now(),
         },
     )

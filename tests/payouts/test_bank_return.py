@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from applications.changes import worker_change_confirm
 from applications.models import ApplicationEvent, ApplicationStatus, Notification
 from applications.services import ProfileData, worker_profile_save
 from payouts.models import Award, AwardStatus, PayoutLineStatus, PayoutListStatus
@@ -90,7 +91,8 @@ def test_failures_produce_the_right_reissue_list(scenario, city_finance):
     with pytest.raises(ValidationError, match="尚未更新银行卡"):
         payout_reissue_build(payout_list=pl, actor=city_finance)
 
-    # One of the two workers updates the card through the profile service.
+    # One of the two workers updates the card through the profile service. The money is
+    # approved, so the new card waits for review: no reissue to an unconfirmed card.
     fixer = lines[4].award.application.worker
     new_card = luhn_complete("621700123456789012")
     worker_profile_save(
@@ -99,6 +101,10 @@ def test_failures_produce_the_right_reissue_list(scenario, city_finance):
             name=fixer.name, employer=fixer.employer, union=fixer.union, bank_name="中国建设银行", bank_card=new_card
         ),
     )
+    with pytest.raises(ValidationError, match="尚未更新银行卡"):
+        payout_reissue_build(payout_list=pl, actor=city_finance)
+    # The programme owner's finance confirms it (having called the worker).
+    worker_change_confirm(change=fixer.changes.get(status="pending"), actor=city_finance, note="已电话核实")
     reissue = payout_reissue_build(payout_list=pl, actor=city_finance)
     assert reissue.reissue_of == pl and reissue.row_count == 1 and reissue.total_yuan == 1000
     assert "补发" in reissue.title
