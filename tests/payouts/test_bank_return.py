@@ -184,3 +184,20 @@ def test_csv_return_through_the_view(scenario, city_finance, client):
     ws = read_sheet(xlsx.content)
     row = next(r for r in ws.iter_rows(min_row=3, values_only=True) if r[1] == "咸安某大学")
     assert row[2:6] == (len(lines) - 1, (len(lines) - 1) * 1000, 1, 1000)
+
+
+def test_a_bank_return_typed_in_full_width_digits_matches_the_ascii_list(scenario, city_finance):
+    """Numbers are ASCII (issue 11, case 8): the list carries ASCII numbers; a return whose
+    card numbers come back in full-width digits still matches line by line."""
+    from qiuxue.crypto import decrypt_text
+
+    publish_and_end(scenario, city_finance)
+    pl = payout_list_build(program=scenario.program, source=scenario.province, batch=scenario.batch, actor=city_finance)
+    lines = list(pl.lines.order_by("sequence"))
+    assert all(decrypt_text(ln.bank_card_encrypted).isascii() for ln in lines)
+    wide = {ord(c): ord(c) + 0xFEE0 for c in "0123456789"}
+    csv_text = "序号,姓名,银行卡号,发放结果\n" + "".join(
+        f"{ln.sequence},x,{decrypt_text(ln.bank_card_encrypted).translate(wide)},成功\n" for ln in lines
+    )
+    counts = bank_return_import(payout_list=pl, name="return.csv", content=csv_text.encode(), actor=city_finance)
+    assert counts == {"paid": len(lines), "failed": 0}
