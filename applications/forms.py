@@ -12,7 +12,7 @@ from quotas.models import DocumentKind, EducationLevel, Program, WorkerCategory
 from . import throttle
 from .selectors import catalogue_of, unions_for_picker
 from .services import ApplicationData, ProfileData
-from .validators import validate_bank_card, validate_id_number, validate_phone
+from .validators import number_normalise, validate_bank_card, validate_id_number, validate_phone
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -20,7 +20,7 @@ DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 class RegisterForm(forms.Form):
     phone = forms.CharField(
         label=_lazy("手机号"),
-        max_length=11,
+        max_length=20,  # room for spaces or hyphens; validate_phone leaves the 11 digits
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "tel"}),
     )
     password1 = forms.CharField(label=_lazy("密码"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
@@ -61,8 +61,17 @@ class ThrottledLoginForm(AuthenticationForm):
         self.fields["username"].label = _("手机号")
         self.fields["username"].widget.attrs.update({"inputmode": "numeric", "autocomplete": "username"})
 
+    @staticmethod
+    def _username(raw: str) -> str:
+        # A mobile number typed with full-width digits or spaces is the same account.
+        folded = number_normalise(raw)
+        return folded if folded.isascii() and folded.isdigit() else (raw or "").strip()
+
+    def clean_username(self) -> str:
+        return self._username(self.cleaned_data.get("username", ""))
+
     def clean(self):
-        username = (self.data.get("username") or "").strip()
+        username = self._username(self.data.get("username") or "")
         ip = throttle.client_ip(self.request)
         if throttle.login_locked(username=username, ip=ip):
             raise ValidationError(self.error_messages["locked"], code="locked")
@@ -113,7 +122,7 @@ class ProfileForm(forms.Form):
     )
     holder_declaration = forms.BooleanField(label=_lazy("本人声明：以上银行卡为本人名下账户"), required=True)
 
-    def __init__(self, *args, worker=None, **kwargs):
+    def __init__(self, *args, worker=None, pending=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.worker = worker
         if worker is None:
@@ -122,6 +131,11 @@ class ProfileForm(forms.Form):
         else:
             self.fields["id_number"].help_text = _("已登记：%(m)s（不修改请留空）") % {"m": worker.id_number_masked}
             self.fields["bank_card"].help_text = _("已登记：%(m)s（不修改请留空）") % {"m": worker.bank_card_masked}
+            if pending is not None and "bank_card" in pending.fields:
+                self.fields["bank_card"].help_text = _("已登记：%(m)s；待核实的新卡：%(n)s（不修改请留空）") % {
+                    "m": worker.bank_card_masked,
+                    "n": pending.bank_card_masked,
+                }
 
     def clean_id_number(self) -> str:
         value = self.cleaned_data.get("id_number", "")

@@ -51,6 +51,63 @@ class Worker(models.Model):
         return mask_phone(self.phone)
 
 
+class WorkerChangeStatus(models.TextChoices):
+    PENDING = "pending", _("待核实")
+    CONFIRMED = "confirmed", _("已确认")
+    REFUSED = "refused", _("未通过")
+    CANCELLED = "cancelled", _("本人已改回")
+
+
+# The fields of ``Worker`` that the money follows: once a worker has approved money, a
+# change of these is held for review (``WorkerChange``) instead of written to the row.
+HELD_FIELDS = ("name", "employer", "union", "bank_name", "bank_card")
+
+
+class WorkerChange(models.Model):
+    """A change of name, employer, union or bank card asked for after approval.
+
+    The ``Worker`` row keeps the confirmed values until staff of the worker's union tree or
+    the programme owner's finance confirm this; meanwhile the worker's awards are held (not
+    put on payout lists). The new values are complete (unchanged fields copied), the card
+    stored like ``Worker`` stores it; ``before``/``after`` are the masked values to show.
+    At most one pending change per worker: a second edit updates it.
+    """
+
+    worker = models.ForeignKey(Worker, on_delete=models.CASCADE, related_name="changes", verbose_name=_("职工"))
+    status = models.CharField(
+        _("状态"), max_length=12, choices=WorkerChangeStatus.choices, default=WorkerChangeStatus.PENDING
+    )
+    fields = models.JSONField(_("变更项目"), default=list)  # names from HELD_FIELDS that differ
+    name = models.CharField(_("姓名"), max_length=40)
+    employer = models.CharField(_("工作单位"), max_length=120)
+    union = models.ForeignKey(Union, on_delete=models.PROTECT, related_name="+", verbose_name=_("所在工会"))
+    bank_name = models.CharField(_("开户银行"), max_length=60)
+    bank_card_encrypted = models.TextField(editable=False)
+    bank_card_hmac = models.CharField(max_length=64, db_index=True, editable=False)
+    bank_card_masked = models.CharField(_("银行卡号"), max_length=24, editable=False)
+    before = models.JSONField(_("变更前"), default=dict)  # field -> shown value (card masked)
+    after = models.JSONField(_("变更后"), default=dict)
+    requested_at = models.DateTimeField(_("提交时间"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("核实时间"), null=True, blank=True)
+    decision_note = models.TextField(_("核实意见"), blank=True)
+
+    class Meta:
+        verbose_name = _("信息变更")
+        verbose_name_plural = _("信息变更核实")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            # Two tabs cannot open two; its partial index also serves the payout hold
+            # (``awards_payable``: "has this worker a pending change?").
+            models.UniqueConstraint(fields=["worker"], condition=Q(status="pending"), name="worker_change_one_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.worker} {self.get_status_display()}"
+
+
 class ApplicationStatus(models.TextChoices):
     DRAFT = "draft", _("草稿")
     IN_REVIEW = "in_review", _("审核中")

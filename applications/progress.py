@@ -22,6 +22,10 @@ class ProgressAction:
     PUBLICITY_OVER = "publicity_over"
     PAYMENT_PAID = "payment_paid"
     PAYMENT_FAILED = "payment_failed"
+    PROFILE_CHANGE_PENDING = "profile_change_pending"
+    PROFILE_CHANGE_CONFIRMED = "profile_change_confirmed"
+    PROFILE_CHANGE_REFUSED = "profile_change_refused"
+    PROFILE_CHANGE_CANCELLED = "profile_change_cancelled"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from quotas.models import AllocationMode, Batch, CatalogueEntry, DocumentKind, Program, Union, UnionLevel
 
 from .eligibility import level_group
-from .models import Application, ApplicationStatus, Attachment, SeatStatus, Worker
+from .models import Application, ApplicationStatus, Attachment, SeatStatus, Worker, WorkerChange, WorkerChangeStatus
 
 S = ApplicationStatus
 # Submitted and not out of the race: these hold a place in the first-come-first-served order.
@@ -25,6 +25,18 @@ def worker_of(user: AbstractBaseUser) -> Worker | None:
     if not user.is_authenticated:
         return None
     return Worker.objects.select_related("union").filter(user=user).first()
+
+
+def worker_money_is_held(*, worker: Worker) -> bool:
+    """Approved and not yet fully paid: from now on a change of the fields the money
+    follows (``HELD_FIELDS``) waits for review instead of going to the row."""
+    return worker.applications.filter(status=S.APPROVED).exists()
+
+
+def worker_change_pending_of(*, worker: Worker | None) -> WorkerChange | None:
+    if worker is None:
+        return None
+    return WorkerChange.objects.select_related("union").filter(worker=worker, status=WorkerChangeStatus.PENDING).first()
 
 
 def programs_for_worker(*, worker: Worker) -> list[Program]:

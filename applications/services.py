@@ -26,9 +26,19 @@ from quotas.selectors import review_chain_pick
 from quotas.services import audit_log_write
 
 from . import eligibility
-from .models import ENDED_STATUSES, Application, ApplicationEvent, ApplicationStatus, Attachment, SeatStatus, Worker
+from .changes import held_field_shown, worker_change_stage
+from .models import (
+    ENDED_STATUSES,
+    HELD_FIELDS,
+    Application,
+    ApplicationEvent,
+    ApplicationStatus,
+    Attachment,
+    SeatStatus,
+    Worker,
+)
 from .progress import ProgressStep, application_progress_record
-from .selectors import QUEUED_STATUSES, catalogue_lists, filled_batch_of, seat_capacity_of
+from .selectors import QUEUED_STATUSES, catalogue_lists, filled_batch_of, seat_capacity_of, worker_money_is_held
 from .submit_facts import SubmitFacts, submit_facts_of
 from .uploads import upload_clean
 from .validators import birth_date_from_id, validate_bank_card, validate_id_number, validate_phone
@@ -72,7 +82,13 @@ class ProfileData:
 
 
 def worker_profile_save(*, user: AbstractBaseUser, data: ProfileData) -> Worker:
-    """Create or update the real-name profile. Numbers are stored encrypted + indexed + masked."""
+    """Create or update the real-name profile. Numbers are stored encrypted + indexed + masked.
+
+    Once the worker has approved money (``worker_money_is_held``), a change of name,
+    employer, union or bank card is not written here: it waits for review as a
+    ``WorkerChange`` (``changes.worker_change_stage``) and the row keeps the confirmed values.
+    The other fields save at once, as before approval.
+    """
     if data.union.level not in (UnionLevel.GRASSROOTS, UnionLevel.TOWNSHIP):
         raise ValidationError(_("请选择您所在的基层工会或乡镇（街道）工会。"))
     with transaction.atomic():
@@ -97,16 +113,18 @@ def worker_profile_save(*, user: AbstractBaseUser, data: ProfileData) -> Worker:
             worker.id_number_hmac = digest
             worker.id_number_masked = mask_id_number(number)
             worker.birth_date = birth_date_from_id(number)
-        if data.bank_card:
-            card = validate_bank_card(data.bank_card)
-            worker.bank_card_encrypted = encrypt_text(card)
-            worker.bank_card_hmac = hmac_index(card)
-            worker.bank_card_masked = mask_bank_card(card)
+        card = validate_bank_card(data.bank_card) if data.bank_card else ""
+        held = not creating and worker_money_is_held(worker=worker)
+        before = {} if creating else {f: held_field_shown(source=worker, name=f) for f in HELD_FIELDS}
+        if not held:
+            if card:
+                worker.bank_card_encrypted = encrypt_text(card)
+                worker.bank_card_hmac = hmac_index(card)
+                worker.bank_card_masked = mask_bank_card(card)
+            worker.name = data.name.strip()
+            for field in ("employer", "union", "bank_name"):
+                setattr(worker, field, getattr(data, field))
         for field in (
-            "name",
-            "employer",
-            "union",
-            "bank_name",
             "position",
             "email",
             "is_frontline",
@@ -116,19 +134,30 @@ def worker_profile_save(*, user: AbstractBaseUser, data: ProfileData) -> Worker:
             "is_new_form_worker",
         ):
             setattr(worker, field, getattr(data, field))
-        worker.name = worker.name.strip()
         worker.categories = sorted(set(data.categories))
         try:
             with transaction.atomic():
                 worker.save()
         except IntegrityError:  # two tabs registering the same ID number at once
             raise ValidationError(_("该身份证号已被其他账号登记。一人只能注册一个账号。")) from None
+        # Before/after of what the money follows, masked: the trail says what changed.
+        after = {f: held_field_shown(source=worker, name=f) for f in HELD_FIELDS}
+        changed = [f for f in HELD_FIELDS if before and before[f] != after[f]]
         audit_log_write(
             actor=user,
             action="worker_profile_create" if creating else "worker_profile_update",
             obj=worker,
-            detail={"id_changed": bool(data.id_number), "card_changed": bool(data.bank_card)},
+            detail={
+                "id_changed": bool(data.id_number),
+                "card_changed": "bank_card" in changed,
+                "changed": changed,
+                "before": {f: before[f] for f in changed},
+                "after": {f: after[f] for f in changed},
+                "held_for_review": held,
+            },
         )
+        if held:
+            worker_change_stage(worker=worker, data=data, card=card, actor=user)
     return worker
 
 

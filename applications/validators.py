@@ -1,6 +1,14 @@
-"""Checks for the personal numbers a worker types in. Pure functions, clear Chinese errors."""
+"""Checks for the personal numbers a worker types in. Pure functions, clear Chinese errors.
+
+Every ID, bank-card and phone number typed or imported goes through ``number_normalise``
+first: NFKC folds full-width digits (``６２２２``) and spaces to ASCII, then spaces and
+hyphens are dropped. What remains must be ASCII digits (``X`` as the ID check character).
+``\\d`` is never used on these: in Python it also matches Arabic-Indic and other digits,
+which would pass the Luhn check, defeat the HMAC duplicate flags and reach the bank file.
+"""
 
 import re
+import unicodedata
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -50,13 +58,27 @@ _PROVINCE_CODES = frozenset(
         "91",
     ]
 )
-_PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+_PHONE_RE = re.compile(r"1[3-9][0-9]{9}")
+ID_NUMBER_RE = re.compile(r"[0-9]{17}[0-9X]")
+_CARD_RE = re.compile(r"[0-9]{12,19}")
+_SEPARATORS_RE = re.compile(r"[\s\-]")
 MIN_AGE = 16
 MAX_AGE = 65
 
 
+def number_normalise(value: str) -> str:
+    """NFKC (full-width digits, letters and spaces to ASCII), without spaces and hyphens.
+    Digits of other scripts stay as they are (NFKC does not fold them): the ASCII checks
+    after this refuse them."""
+    return _SEPARATORS_RE.sub("", unicodedata.normalize("NFKC", str(value or "")))
+
+
+def _not_ascii_digits(value: str) -> bool:
+    return any(ch.isdigit() and not ch.isascii() for ch in value)
+
+
 def id_number_normalise(value: str) -> str:
-    return (value or "").strip().replace(" ", "").upper()
+    return number_normalise(value).upper()
 
 
 def id_check_char(first17: str) -> str:
@@ -75,7 +97,9 @@ def _age_on(birth: date, today: date) -> int:
 def validate_id_number(value: str, *, today: date | None = None) -> str:
     """Return the normalised 18-character number, or raise with the reason."""
     number = id_number_normalise(value)
-    if not re.fullmatch(r"\d{17}[\dX]", number):
+    if _not_ascii_digits(number):
+        raise ValidationError(_("身份证号只能使用数字0-9和X，请切换到半角数字输入。"))
+    if not ID_NUMBER_RE.fullmatch(number):
         raise ValidationError(_("身份证号应为18位，前17位为数字，最后一位为数字或X。"))
     if number[:2] not in _PROVINCE_CODES:
         raise ValidationError(_("身份证号的地区码不正确。"))
@@ -98,8 +122,10 @@ def validate_id_number(value: str, *, today: date | None = None) -> str:
 
 
 def validate_phone(value: str) -> str:
-    phone = (value or "").strip()
-    if not _PHONE_RE.match(phone):
+    phone = number_normalise(value)
+    if _not_ascii_digits(phone):
+        raise ValidationError(_("手机号只能使用数字0-9，请切换到半角数字输入。"))
+    if not _PHONE_RE.fullmatch(phone):
         raise ValidationError(_("请输入11位手机号码（以13-19开头）。"))
     return phone
 
@@ -122,8 +148,10 @@ def luhn_check_digit(body: str) -> str:
 
 
 def validate_bank_card(value: str) -> str:
-    card = (value or "").replace(" ", "").replace("-", "").strip()
-    if not re.fullmatch(r"\d{12,19}", card):
+    card = number_normalise(value)
+    if _not_ascii_digits(card):
+        raise ValidationError(_("银行卡号只能使用数字0-9，请切换到半角数字输入。"))
+    if not _CARD_RE.fullmatch(card):
         raise ValidationError(_("银行卡号应为12至19位数字。"))
     if not luhn_ok(card):
         raise ValidationError(_("银行卡号校验不通过，请核对后重新输入。"))

@@ -43,6 +43,10 @@ class AuditAction(models.TextChoices):
     APPLICATION_FORM_PRINT = "application_form_print", _("打印申请表（显示完整身份证号）")
     ATTACHMENT_VIEW = "attachment.view", _("查看申请材料")
     NOTIFICATION_RETRY = "notification.retry", _("重发消息")
+    WORKER_CHANGE_SUBMIT = "worker_change.submit", _("提交信息变更（待核实）")
+    WORKER_CHANGE_CANCEL = "worker_change.cancel", _("信息变更由本人改回")
+    WORKER_CHANGE_CONFIRM = "worker_change.confirm", _("确认信息变更")
+    WORKER_CHANGE_REFUSE = "worker_change.refuse", _("驳回信息变更")
     # review
     REVIEW_WINDOW_OVERRIDE = "review.window_override", _("窗口关闭后审核（特批）")
     # allocation and money

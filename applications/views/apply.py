@@ -12,6 +12,7 @@ from quotas.models import DocumentKind, Program
 
 from .. import eligibility
 from ..announcements import consequences_of
+from ..changes import pending_notice
 from ..forms import ApplicationForm, UploadForm, WithdrawForm
 from ..models import ENDED_STATUSES, Application, ApplicationStatus
 from ..selectors import (
@@ -23,6 +24,7 @@ from ..selectors import (
     programs_for_worker,
     return_field_labels,
     returned_document_kinds,
+    worker_change_pending_of,
     worker_of,
 )
 from ..services import (
@@ -226,6 +228,7 @@ def application_detail(request: HttpRequest, app: Application) -> HttpResponse:
             "editable": app.status in EDITABLE_STATUSES,
             "withdrawable": transition_allowed(status=app.status, action=Action.WITHDRAW)
             and not consequences_of(application=app, action=Action.WITHDRAW).refusal,
+            "pending": pending_notice(worker_change_pending_of(worker=app.worker)),
             "now": timezone.now(),
         },
     )

@@ -8,7 +8,6 @@ reported and nothing is written.
 import csv
 import hashlib
 import io
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,6 +18,7 @@ from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
 from applications.models import Application
+from applications.validators import ID_NUMBER_RE, id_number_normalise
 from payouts.models import FollowUpSource, StudyFollowUp, StudyStatus
 from qiuxue.crypto import hmac_index
 from quotas.models import Program
@@ -39,7 +39,6 @@ STATUS_WORDS = {
     "保留学籍": StudyStatus.SUSPENDED,
 }
 REQUIRED_COLUMNS = ("姓名", "身份证号", "状态")
-ID_PATTERN = re.compile(r"^\d{17}[\dX]$")
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
 
@@ -125,10 +124,17 @@ def follow_up_import(*, program: Program, name: str, content: bytes, actor: Abst
     errors: list[str] = []
     for line, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
         cell = lambda key, row=row: row[col[key]].strip() if key in col and col[key] < len(row) else ""  # noqa: E731
-        person, id_number, school, word = cell("姓名"), cell("身份证号").upper(), cell("学校"), cell("状态")
+        person, id_number, school, word = (
+            cell("姓名"),
+            id_number_normalise(cell("身份证号")),
+            cell("学校"),
+            cell("状态"),
+        )
         if not any((person, id_number, word)):
             continue
-        if not ID_PATTERN.match(id_number):
+        # Full-width digits fold to ASCII (so the HMAC finds the worker); digits of other
+        # scripts are refused like any other malformed number.
+        if not ID_NUMBER_RE.fullmatch(id_number):
             errors.append(_("第%(line)d行：身份证号格式不正确。") % {"line": line})
             continue
         if word not in STATUS_WORDS:

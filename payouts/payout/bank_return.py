@@ -8,6 +8,7 @@ nothing: one bad row and nothing is written.
 
 import csv
 import io
+import unicodedata
 from dataclasses import dataclass
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -49,7 +50,8 @@ class ReturnRow:
 
 
 def _norm(value) -> str:
-    return "" if value is None else str(value).strip().replace(" ", "").upper()
+    # NFKC: a bank file with full-width digits (or full-width spaces) matches our ASCII numbers.
+    return "" if value is None else unicodedata.normalize("NFKC", str(value)).strip().replace(" ", "").upper()
 
 
 def _read_table(*, name: str, content: bytes) -> list[list]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
+from applications.models import WorkerChange, WorkerChangeStatus
 from quotas.models import AdminRole, Batch, FundingSource, PayerRule, Program, Union
 from quotas.selectors import union_admin_of, user_is_city_staff
 
@@ -45,13 +46,20 @@ def payer_of(*, source: FundingSource, payer_union: Union | None) -> tuple[Union
 
 
 def awards_payable(*, program: Program, source: FundingSource, batch: Batch | None, payer_union: Union | None):
-    """Published awards of this source, batch and payer that are on no live payout line."""
+    """Published awards of this source, batch and payer that are on no live payout line.
+
+    Held: awards of a worker whose change of card, name, employer or union waits for review
+    (``applications.changes``) stay off every list until it is confirmed or refused; the
+    lines are then built from the ``Worker`` row, which only ever holds confirmed values."""
     live_line = PayoutLine.objects.filter(award=OuterRef("pk")).exclude(
         status__in=[PayoutLineStatus.FAILED, PayoutLineStatus.VOID]
     )
+    pending_change = WorkerChange.objects.filter(
+        worker=OuterRef("application__worker"), status=WorkerChangeStatus.PENDING
+    )
     qs = Award.objects.filter(
         application__program=program, source=source, batch=batch, status=AwardStatus.PUBLISHED
-    ).exclude(Exists(live_line))
+    ).exclude(Exists(live_line) | Exists(pending_change))
     if source.payer_rule == PayerRule.APPLICANT_COUNTY:
         qs = qs.filter(payer_union=payer_union)
     return qs

@@ -154,3 +154,18 @@ def test_follow_up_report_counts_current_status_per_unit(jinan, city_admin):
     assert total[header.index("合计")] == len(apps)
     unit_of_first = first.worker.union.parent.name
     assert rows[unit_of_first][header.index("已毕业")] == 1
+
+
+def test_import_folds_full_width_id_numbers_and_refuses_other_digits(jinan, city_admin):
+    """Numbers are ASCII (issue 11, case 8): a school's list typed in full-width digits finds
+    its workers; Arabic-Indic digits are a malformed number, not a worker we cannot find."""
+    apps = _followed(jinan)
+    wide = {ord(c): ord(c) + 0xFEE0 for c in "0123456789X"}
+    rows = [[a.worker.name, _id_of(a).translate(wide), a.school, "在读"] for a in apps]
+    result = follow_up_import(program=jinan.program, name="名单.csv", content=_csv(rows), actor=city_admin)
+    assert result.written == len(apps)
+    arabic = {ord(c): 0x0660 + int(c) for c in "0123456789"}
+    bad = [[apps[0].worker.name, _id_of(apps[0]).translate(arabic), apps[0].school, "毕业"]]
+    with pytest.raises(FollowUpError) as exc:
+        follow_up_import(program=jinan.program, name="名单.csv", content=_csv(bad), actor=city_admin)
+    assert exc.value.errors == ["第2行：身份证号格式不正确。"]

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from applications.changes import worker_change_confirm
 from applications.models import ApplicationEvent, ApplicationStatus, Notification
 from applications.services import ProfileData, worker_profile_save
 from payouts.models import Award, AwardStatus, PayoutLineStatus, PayoutListStatus
@@ -90,7 +91,8 @@ def test_failures_produce_the_right_reissue_list(scenario, city_finance):
     with pytest.raises(ValidationError, match="尚未更新银行卡"):
         payout_reissue_build(payout_list=pl, actor=city_finance)
 
-    # One of the two workers updates the card through the profile service.
+    # One of the two workers updates the card through the profile service. The money is
+    # approved, so the new card waits for review: no reissue to an unconfirmed card.
     fixer = lines[4].award.application.worker
     new_card = luhn_complete("621700123456789012")
     worker_profile_save(
@@ -99,6 +101,10 @@ def test_failures_produce_the_right_reissue_list(scenario, city_finance):
             name=fixer.name, employer=fixer.employer, union=fixer.union, bank_name="中国建设银行", bank_card=new_card
         ),
     )
+    with pytest.raises(ValidationError, match="尚未更新银行卡"):
+        payout_reissue_build(payout_list=pl, actor=city_finance)
+    # The programme owner's finance confirms it (having called the worker).
+    worker_change_confirm(change=fixer.changes.get(status="pending"), actor=city_finance, note="已电话核实")
     reissue = payout_reissue_build(payout_list=pl, actor=city_finance)
     assert reissue.reissue_of == pl and reissue.row_count == 1 and reissue.total_yuan == 1000
     assert "补发" in reissue.title
@@ -178,3 +184,20 @@ def test_csv_return_through_the_view(scenario, city_finance, client):
     ws = read_sheet(xlsx.content)
     row = next(r for r in ws.iter_rows(min_row=3, values_only=True) if r[1] == "咸安某大学")
     assert row[2:6] == (len(lines) - 1, (len(lines) - 1) * 1000, 1, 1000)
+
+
+def test_a_bank_return_typed_in_full_width_digits_matches_the_ascii_list(scenario, city_finance):
+    """Numbers are ASCII (issue 11, case 8): the list carries ASCII numbers; a return whose
+    card numbers come back in full-width digits still matches line by line."""
+    from qiuxue.crypto import decrypt_text
+
+    publish_and_end(scenario, city_finance)
+    pl = payout_list_build(program=scenario.program, source=scenario.province, batch=scenario.batch, actor=city_finance)
+    lines = list(pl.lines.order_by("sequence"))
+    assert all(decrypt_text(ln.bank_card_encrypted).isascii() for ln in lines)
+    wide = {ord(c): ord(c) + 0xFEE0 for c in "0123456789"}
+    csv_text = "序号,姓名,银行卡号,发放结果\n" + "".join(
+        f"{ln.sequence},x,{decrypt_text(ln.bank_card_encrypted).translate(wide)},成功\n" for ln in lines
+    )
+    counts = bank_return_import(payout_list=pl, name="return.csv", content=csv_text.encode(), actor=city_finance)
+    assert counts == {"paid": len(lines), "failed": 0, "void": 0}

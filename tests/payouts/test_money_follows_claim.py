@@ -158,3 +158,39 @@ def test_a_void_line_the_bank_did_not_pay_is_skipped_and_one_it_paid_is_refused(
     )
     assert counts == {"paid": 1, "failed": 0, "void": 1}
     assert PayoutLine.objects.get(payout_list=city_list, sequence=1).status == PayoutLineStatus.VOID
+
+
+def test_a_held_change_voids_lines_not_yet_at_the_bank_and_the_next_list_takes_the_confirmed_card(
+    scenario, city_finance
+):
+    from applications.changes import worker_change_confirm
+    from applications.models import WorkerChange
+    from applications.services import ProfileData, worker_profile_save
+    from qiuxue.crypto import hmac_index
+
+    sc = scenario
+    publish_and_end(sc, city_finance)
+    draft = payout_list_build(program=sc.program, source=sc.city_money, batch=sc.batch, actor=city_finance)
+    sent = payout_list_build(program=sc.program, source=sc.province, batch=sc.batch, actor=city_finance)
+    _exported(sent, city_finance)
+    worker = sc.applications[0].worker
+    new_card = luhn_complete("621700123456789012")
+    worker_profile_save(
+        user=worker.user,
+        data=ProfileData(
+            name=worker.name,
+            employer=worker.employer,
+            union=worker.union,
+            bank_name="中国农业银行",
+            bank_card=new_card,
+        ),
+    )
+    held = draft.lines.get(award__application__worker=worker)
+    assert held.status == PayoutLineStatus.VOID and held.void_reason == "职工信息变更待核实，暂缓发放"
+    # The list already at the bank went with the confirmed card: left alone.
+    assert sent.lines.get(award__application__worker=worker).status == PayoutLineStatus.PENDING
+
+    worker_change_confirm(change=WorkerChange.objects.get(worker=worker), actor=city_finance, note="已电话核实")
+    rebuilt = payout_list_build(program=sc.program, source=sc.city_money, batch=sc.batch, actor=city_finance)
+    line = rebuilt.lines.get()
+    assert line.award_id == held.award_id and line.bank_card_hmac == hmac_index(new_card)
