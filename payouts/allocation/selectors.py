@@ -21,9 +21,9 @@ from applications.models import Application, ApplicationStatus, SeatStatus
 from quotas.models import AllocationMode, FundingSource, PayerRule, Quota
 from quotas.selectors import county_of
 
-from ..models import Award, AwardStatus, AwardVia
+from ..models import Award, AwardVia
 from . import engine, explain
-from .rules import batch_shares_of, uses_batch_split
+from .rules import batch_plan_of, uses_batch_split
 
 FUNDED_STATUSES = (ApplicationStatus.APPROVED, ApplicationStatus.PAID)
 
@@ -82,7 +82,7 @@ def _unit_usage(source: FundingSource) -> list[UnitUsage]:
     aw AS (
       SELECT a.union_path, count(*) AS n, sum(CASE WHEN x.via = 'pool' THEN 1 ELSE 0 END) AS pool_n
       FROM {engine.X} x JOIN {engine.A} a ON a.id = x.application_id
-      WHERE x.source_id = %s AND x.status <> 'revoked' AND a.status IN ('approved', 'paid')
+      WHERE x.source_id = %s AND x.status NOT IN ('revoked', 'void') AND a.status IN ('approved', 'paid')
       GROUP BY a.union_path
     )
     SELECT uo.quota_id, sum(apps.n), sum(COALESCE(aw.pool_n, 0)), sum(apps.n - COALESCE(aw.n, 0))
@@ -94,12 +94,12 @@ def _unit_usage(source: FundingSource) -> list[UnitUsage]:
         by_quota = {row[0]: tuple(int(v or 0) for v in row[1:]) for row in cur.fetchall()}
     used = dict(
         Award.objects.filter(source=source, quota__isnull=False)
-        .exclude(status=AwardStatus.REVOKED)
+        .exclude(status__in=engine.NOT_HOLDING)
         .values("quota_id")
         .annotate(n=Count("id"))
         .values_list("quota_id", "n")
     )
-    pool_used = Award.objects.filter(source=source, via=AwardVia.POOL).exclude(status=AwardStatus.REVOKED).count()
+    pool_used = Award.objects.filter(source=source, via=AwardVia.POOL).exclude(status__in=engine.NOT_HOLDING).count()
     rows = []
     for q in Quota.objects.filter(source=source).select_related("union").order_by("is_pool", "position", "id"):
         if q.is_pool:
@@ -131,19 +131,29 @@ def _unit_usage(source: FundingSource) -> list[UnitUsage]:
 
 
 def _live_awards(source: FundingSource):
-    return Award.objects.filter(source=source).exclude(status=AwardStatus.REVOKED)
+    return Award.objects.filter(source=source).exclude(status__in=engine.NOT_HOLDING)
 
 
 def _batch_usage(source: FundingSource) -> list[UnitUsage]:
-    shares = batch_shares_of(source=source)
+    """Per batch: its share, its approved applicants, the awards they hold (of which
+    ``awarded_elsewhere`` beyond the share: places passed on from batches that could not use
+    them), and what is left — a batch that passed places on shows them as used."""
+    plan = batch_plan_of(source=source, scope=engine.Scope(program_id=source.program_id))
+    shares = plan.split
     apps = Application.objects.filter(program_id=source.program_id, status__in=FUNDED_STATUSES)
     approved = dict(apps.values("batch_id").annotate(n=Count("id")).values_list("batch_id", "n"))
     awarded = dict(_live_awards(source).values("batch_id").annotate(n=Count("id")).values_list("batch_id", "n"))
+    passed_on = sum(max(awarded.get(b, 0) - s, 0) for b, s in shares.shares.items())
     rows = []
     for batch_id, number in shares.numbers.items():
         a, w, s = approved.get(batch_id, 0), awarded.get(batch_id, 0), shares.shares[batch_id]
+        left = max(s - w, 0)
+        if number in plan.donors:
+            given = min(passed_on, left)
+            passed_on -= given
+            left -= given
         label = _("第%(n)s批") % {"n": number}
-        rows.append(UnitUsage(number, label, None, False, s, a, w, 0, a - w, 0, s - w))
+        rows.append(UnitUsage(number, label, None, False, s, a, w, max(w - s, 0), a - w, 0, left))
     return rows
 
 
@@ -196,8 +206,8 @@ def allocation_explain(*, application: Application) -> list[Explanation]:
     from .services import sources_in_order
 
     program = application.program
-    awards = {a.source_id: a for a in application.awards.exclude(status=AwardStatus.REVOKED)}
-    revoked = {a.source_id: a for a in application.awards.filter(status=AwardStatus.REVOKED)}
+    awards = {a.source_id: a for a in application.awards.exclude(status__in=engine.NOT_HOLDING)}
+    revoked = {a.source_id: a for a in application.awards.filter(status__in=engine.NOT_HOLDING)}
     out = []
     for source in sources_in_order(program):
         award = awards.get(source.pk)
@@ -245,17 +255,27 @@ def _unfunded_reason(*, application: Application, source: FundingSource, awards:
         label = str(Quota.objects.get(pk=row["quota_id"])) if row["quota_id"] else None
         return explain.unit_unfunded(row=row, unit_label=label, total_slots=source.total_slots)
     if uses_batch_split(source):
-        shares = batch_shares_of(source=source)
-        if shares.shares:
+        plan = batch_plan_of(source=source, scope=scope)
+        if plan is not None:
+            shares = plan.split
             number = shares.numbers.get(application.batch_id)
+            spill = None
+            if plan.spill_slots and application.batch_id is not None:
+                rank = engine.batch_spill_position_of(
+                    source_id=source.pk, scope=scope, shares=shares.shares, application_id=application.pk
+                )
+                if rank is not None and rank <= plan.spill_open:
+                    return _("待运行分配")
+                spill = None if rank is None else plan.spill_held + rank
+            tail = {"spill_position": spill, "spill_slots": plan.spill_slots}
             if not shares.shares.get(application.batch_id):
-                return explain.batch_unfunded(row=None, batch_number=number, first_two_cap=shares.first_two_cap)
+                return explain.batch_unfunded(row=None, batch_number=number, first_two_cap=shares.first_two_cap, **tail)
             row = engine.batch_position_of(
                 source_id=source.pk, scope=scope, shares=shares.shares, application_id=application.pk
             )
             if row is None or row["batch_rank"] <= row["batch_share"] - row["batch_held"]:
                 return _("待运行分配")
-            return explain.batch_unfunded(row=row, batch_number=number, first_two_cap=shares.first_two_cap)
+            return explain.batch_unfunded(row=row, batch_number=number, first_two_cap=shares.first_two_cap, **tail)
     row = engine.global_position_of(source_id=source.pk, scope=scope, seats=False, application_id=application.pk)
     total = source.total_slots or 0
     if row is None or row["rank"] <= total - row["held_n"]:
