@@ -5,6 +5,7 @@ the kinds of papers uploaded) and passes them in, so every rule is testable on i
 the same code runs for the pre-check on the programme list and for the check at submission.
 """
 
+import calendar
 from collections.abc import Iterable
 from datetime import date
 
@@ -76,16 +77,35 @@ def enrolment_reasons(*, program: Program, enrolled_on: date | None) -> list[str
     return []
 
 
+def months_after(day: date, months: int) -> date:
+    """The same day of the month ``months`` calendar months later; a day the target month
+    does not have becomes its last day (31 Aug + 6 months = 28/29 Feb)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def chsi_valid_until_needed(*, program: Program, on: date) -> date:
+    """The last day the CHSI report must still be valid on, for a submission on ``on``:
+    "有效期为6个月以上" counted in calendar months (``Program.chsi_valid_months``)."""
+    return months_after(on, program.chsi_valid_months)
+
+
 def chsi_reasons(*, program: Program, chsi_expires_on: date | None, on: date) -> list[str]:
     if chsi_expires_on is None:
         return [_("请填写学信网学籍在线验证报告的有效期。")]
-    days = (chsi_expires_on - on).days
-    if days < program.chsi_min_valid_days:
+    needed = chsi_valid_until_needed(program=program, on=on)
+    if chsi_expires_on < needed:
         return [
             _(
-                "学信网学籍在线验证报告在提交时须至少还有%(need)s天有效期（现在还剩%(left)s天），请到学信网延长有效期后再提交。"
+                "学信网报告有效期须至少到 %(needed)s（%(months)s个月以上），您的报告 %(expires)s 到期，"
+                "请到学信网延长有效期后再提交。"
             )
-            % {"need": program.chsi_min_valid_days, "left": max(days, 0)}
+            % {
+                "needed": needed.isoformat(),
+                "months": program.chsi_valid_months,
+                "expires": chsi_expires_on.isoformat(),
+            }
         ]
     return []
 

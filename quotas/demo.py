@@ -197,6 +197,8 @@ def load_jinan_2024(result: DemoResult) -> None:
         review_tiers=["grassroots", "county", "city"],
         allocation_mode=AllocationMode.BATCH,
         publicity_days=7,
+        # Seed 001: 学信网学籍在线验证报告（要求有效期为6个月以上）, in calendar months.
+        chsi_valid_months=6,
         one_per_level_ever=True,
     )
     _batch(program, 1, ((2024, 5, 8), (2024, 6, 6)), ((2024, 5, 8), (2024, 6, 14)))
@@ -264,6 +266,8 @@ def load_linyi_2022(result: DemoResult) -> None:
         review_tiers=["grassroots", "township", "county", "city"],
         allocation_mode=AllocationMode.BATCH,
         publicity_days=7,
+        # Seed 000: 学信网学籍在线验证报告（要求有效期为6个月以上）, in calendar months.
+        chsi_valid_months=6,
         one_per_level_ever=True,
     )
     # Applications are open all year; an application belongs to the review round that
@@ -326,6 +330,8 @@ def load_xianan_2026(result: DemoResult) -> None:
         review_tiers=["grassroots", "county"],
         allocation_mode=AllocationMode.AT_SUBMISSION,
         publicity_days=7,
+        # The Xian'an seed sets no validity: the Shandong six months, as everywhere else.
+        chsi_valid_months=6,
         one_per_level_ever=True,
     )
     # Applications from spring; admission letters arrive in December, then the claim.
@@ -388,6 +394,8 @@ def load_conghua_2023(result: DemoResult) -> None:
         review_tiers=["grassroots", "township", "county"],
         allocation_mode=AllocationMode.BATCH,
         publicity_days=7,
+        # The Conghua seed sets no validity: the Shandong six months, as everywhere else.
+        chsi_valid_months=6,
         # One subsidy per level: 大专 once, then 本科 again is a different level.
         one_per_level_ever=True,
     )

@@ -4,6 +4,7 @@ No workflow here: writes live in ``services.py``, reads in ``selectors.py``.
 """
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -149,7 +150,16 @@ class Program(models.Model):
     )
     publicity_days = models.PositiveSmallIntegerField(_("公示天数"), default=7)
     return_keep_days = models.PositiveSmallIntegerField(_("退回修改保留排位天数"), default=7)
-    chsi_min_valid_days = models.PositiveSmallIntegerField(_("学信网报告最短有效天数"), default=180)
+    # Seeds 000 (Linyi) and 001 (Jinan): 学信网学籍在线验证报告"要求有效期为6个月以上", counted
+    # in calendar months from the day of submission (not 180 days: six months are 181-184).
+    chsi_valid_months = models.PositiveSmallIntegerField(
+        _("学信网报告最短有效期（月）"),
+        default=6,
+        validators=[MinValueValidator(1), MaxValueValidator(24)],
+        help_text=_(
+            "提交时学信网学籍在线验证报告须至少还有几个月有效期（按自然月计算，例如 5月20日提交须有效至11月20日）"
+        ),
+    )
     one_per_level_ever = models.BooleanField(_("同一学历层次只可申请一次"), default=True)
     is_open = models.BooleanField(_("对职工开放"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -10,9 +10,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Count
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from applications.eligibility import level_group  # 高升专 counts as 大专, 专升本 as 本科
+from applications.eligibility import chsi_valid_until_needed, level_group  # level_group: 高升专 = 大专
 from applications.models import Application, ApplicationStatus, Attachment, Worker
 from quotas.models import DocumentKind
 
@@ -129,14 +130,19 @@ def _flag_rows(apps: list[Application], result: dict[int, list[Flag]]) -> None:
                 )
             )
         if app.submitted_at and app.chsi_expires_on:
-            left = (app.chsi_expires_on - app.submitted_at.date()).days
-            if left < app.program.chsi_min_valid_days:
+            # The submission rule itself (calendar months from the local day of submission).
+            needed = chsi_valid_until_needed(program=app.program, on=timezone.localdate(app.submitted_at))
+            if app.chsi_expires_on < needed:
                 result[app.pk].append(
                     Flag(
                         FlagCode.CHSI_SHORT_VALIDITY,
                         str(
-                            _("提交时剩余 %(left)d 天，要求至少 %(min)d 天")
-                            % {"left": left, "min": app.program.chsi_min_valid_days}
+                            _("有效期至 %(expires)s，提交时须至少到 %(needed)s（%(months)d个月以上）")
+                            % {
+                                "expires": app.chsi_expires_on.isoformat(),
+                                "needed": needed.isoformat(),
+                                "months": app.program.chsi_valid_months,
+                            }
                         ),
                     )
                 )

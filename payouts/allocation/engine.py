@@ -10,8 +10,10 @@ Vocabulary shared by the queries:
   ``max_batch`` (all when ``None``); their PROPOSED awards are replaced by the run.
 - *held*: live awards the run must not touch and whose slots count as used: published,
   paid or failed (payment retried) awards, and proposed awards outside the scope.
-- *cand*: approved applications in scope without a held or revoked award of the source
-  (a revoked award is final for that application and source). Written ``NOT IN``
+- *cand*: applications in scope that passed every review tier (approved, or already paid
+  some other money: ``ELIGIBLE``) without a held or revoked/void award of the source (such
+  an award is final for that application and source). A worker whose city money was paid
+  is still waiting for province money a rerun may give: ``paid`` must not drop them. Written ``NOT IN``
   (``application_id`` is never NULL) so PostgreSQL always hashes the excluded set: with
   ``NOT EXISTS`` and fresh, unanalysed award rows it chose a nested loop per application.
 """
@@ -27,7 +29,7 @@ from django.db import connection
 from applications.models import Application
 from quotas.models import Batch, Quota, Union
 
-from ..models import Award
+from ..models import AWARD_ENDED_SQL, AWARD_ENDED_STATUSES, Award
 
 A = Application._meta.db_table
 U = Union._meta.db_table
@@ -37,6 +39,15 @@ X = Award._meta.db_table
 
 # Orders seat ranks with NULLs last on both backends (PostgreSQL and SQLite disagree).
 _NO_RANK = 2_147_483_647
+
+# Applications that passed every review tier: approved, or approved and since paid
+# (``mark_paid`` when all the money they hold was paid). Both may be given a place.
+ELIGIBLE = "('approved', 'paid')"
+# Awards that hold no place: revoked (objection upheld), void (withdrawn claim).
+NOT_HOLDING = AWARD_ENDED_STATUSES
+_NOT_HOLDING_SQL = AWARD_ENDED_SQL
+# Applications of a batch that may still be given a place of it: eligible, or in review.
+_CLAIMING = "('approved', 'paid', 'in_review', 'returned')"
 
 
 @dataclass(frozen=True)
@@ -50,32 +61,38 @@ class Scope:
         return f"({batch_alias}.number IS NULL OR {batch_alias}.number <= %s)", [self.max_batch]
 
 
-def _held_and_cand(
-    *, source_id: int, scope: Scope, cand_extra: str = "", extra_params: tuple = (), limit: int | None = None
-) -> tuple[str, list]:
-    """``limit``: only the first ``limit`` candidates in FCFS order (an ordered index scan
-    on ``(program, status, submitted_at, id)`` instead of reading and sorting them all)."""
+def _held_cte(*, source_id: int, scope: Scope) -> tuple[str, list]:
     held_scope, held_params = scope.in_scope_sql("hb")
-    cand_scope, cand_params = scope.in_scope_sql("cb")
     sql = f"""
     held AS (
       SELECT x.application_id, x.quota_id, x.via, x.batch_id
       FROM {X} x
       JOIN {A} ha ON ha.id = x.application_id
       LEFT JOIN {B} hb ON hb.id = ha.batch_id
-      WHERE x.source_id = %s AND x.status NOT IN ('revoked', 'void')
+      WHERE x.source_id = %s AND x.status NOT IN {_NOT_HOLDING_SQL}
         AND (x.status <> 'proposed' OR NOT ({held_scope}))
-    ),
+    )"""
+    return sql, [source_id, *held_params]
+
+
+def _held_and_cand(
+    *, source_id: int, scope: Scope, cand_extra: str = "", extra_params: tuple = (), limit: int | None = None
+) -> tuple[str, list]:
+    """``limit``: only the first ``limit`` candidates in FCFS order (an ordered index scan
+    on ``(program, status, submitted_at, id)`` instead of reading and sorting them all)."""
+    held, held_params = _held_cte(source_id=source_id, scope=scope)
+    cand_scope, cand_params = scope.in_scope_sql("cb")
+    sql = f"""{held},
     cand AS (
       SELECT a.id, a.submitted_at, a.batch_id, a.seat_rank, a.union_path
       FROM {A} a
       LEFT JOIN {B} cb ON cb.id = a.batch_id
-      WHERE a.program_id = %s AND a.status = 'approved' AND ({cand_scope}) {cand_extra}
+      WHERE a.program_id = %s AND a.status IN {ELIGIBLE} AND ({cand_scope}) {cand_extra}
         AND a.id NOT IN (SELECT y.application_id FROM {X} y WHERE y.source_id = %s AND y.status <> 'proposed')
       {"" if limit is None else "ORDER BY a.submitted_at, a.id LIMIT %s"}
     )"""
     tail = [] if limit is None else [limit]
-    return sql, [source_id, *held_params, scope.program_id, *cand_params, *extra_params, source_id, *tail]
+    return sql, [*held_params, scope.program_id, *cand_params, *extra_params, source_id, *tail]
 
 
 def unit_of_cte(*, apps_cte: str, source_id: int) -> tuple[str, list]:
@@ -248,19 +265,29 @@ BATCH_COLUMNS = ("id", "batch_id", "batch_rank", "batch_share", "batch_held")
 
 
 def _batch_ranked(
-    *, source_id: int, scope: Scope, shares: dict[int, int], only_batch: int | None = None
+    *,
+    source_id: int,
+    scope: Scope,
+    shares: dict[int, int],
+    only_batch: int | None = None,
+    prefix: int | None = None,
 ) -> tuple[str, list]:
     """``only_batch``: rank just that batch's first ``shares[only_batch]`` candidates (a
-    batch rank only depends on the batch's earlier candidates)."""
-    if only_batch is None:
-        base, params = _held_and_cand(source_id=source_id, scope=scope)
-    else:
+    batch rank only depends on the batch's earlier candidates). ``prefix``: rank only the
+    first ``prefix`` candidates of every batch together, in FCFS order (for the places
+    passed on, ``batch_spill_rows``): a batch's rows inside a global prefix are a prefix
+    of the batch, so their batch ranks are exact."""
+    if only_batch is not None:
         base, params = _held_and_cand(
             source_id=source_id,
             scope=scope,
             cand_extra="AND a.batch_id = %s",
             extra_params=(only_batch,),
             limit=shares[only_batch],
+        )
+    else:
+        base, params = _held_and_cand(
+            source_id=source_id, scope=scope, cand_extra="AND a.batch_id IS NOT NULL", limit=prefix
         )
     values = ", ".join("(%s, %s)" for _ in shares)
     share_params = [v for item in sorted(shares.items()) for v in item]
@@ -272,7 +299,7 @@ def _batch_ranked(
       GROUP BY s.batch_id, s.share_n
     ),
     ranked AS (
-      SELECT c.id, c.batch_id,
+      SELECT c.id, c.batch_id, c.submitted_at,
              row_number() OVER (PARTITION BY c.batch_id ORDER BY c.submitted_at, c.id) AS batch_rank,
              sl.share_n AS batch_share, sl.held_n AS batch_held
       FROM cand c JOIN share_left sl ON sl.batch_id = c.batch_id
@@ -299,6 +326,67 @@ def batch_position_of(*, source_id: int, scope: Scope, shares: dict[int, int], a
     sql = f"{ctes} SELECT r.id, r.batch_id, r.batch_rank, r.batch_share, r.batch_held FROM ranked r WHERE r.id = %s"
     rows = _fetch(sql, [*params, application_id], BATCH_COLUMNS)
     return rows[0] if rows else None
+
+
+def batch_held(*, source_id: int, scope: Scope) -> dict[int, int]:
+    """Held awards of the source per batch (the award's batch)."""
+    held, params = _held_cte(source_id=source_id, scope=scope)
+    sql = f"WITH {held} SELECT h.batch_id, count(*) FROM held h WHERE h.batch_id IS NOT NULL GROUP BY h.batch_id"
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return dict(cur.fetchall())
+
+
+def batch_claimants(*, source_id: int, scope: Scope, program_id: int, batch_id: int, cap: int) -> int:
+    """How many applications of the batch, besides those holding the source's award, may
+    still take a place of it (approved, paid, or still in review), counted up to ``cap``
+    (the batch's open places: beyond that the number changes nothing)."""
+    held, params = _held_cte(source_id=source_id, scope=scope)
+    sql = f"""WITH {held}
+    SELECT count(*) FROM (
+      SELECT a.id FROM {A} a
+      WHERE a.program_id = %s AND a.batch_id = %s AND a.status IN {_CLAIMING}
+        AND a.id NOT IN (SELECT h.application_id FROM held h)
+        AND a.id NOT IN (SELECT y.application_id FROM {X} y WHERE y.source_id = %s AND y.status <> 'proposed')
+      LIMIT %s
+    ) t"""
+    with connection.cursor() as cur:
+        cur.execute(sql, [*params, program_id, batch_id, source_id, max(cap, 0)])
+        return cur.fetchone()[0]
+
+
+SPILL_COLUMNS = ("id", "batch_id", "spill_rank")
+
+
+def _spill_sql(ctes: str) -> str:
+    return f"""{ctes},
+    spill AS (
+      SELECT r.id, r.batch_id, row_number() OVER (ORDER BY r.submitted_at, r.id) AS spill_rank
+      FROM ranked r WHERE r.batch_rank > r.batch_share - r.batch_held
+    )"""
+
+
+def batch_spill_rows(
+    *, source_id: int, scope: Scope, shares: dict[int, int], places: int, batch_funded: int
+) -> list[dict]:
+    """The places batches cannot use (``places``), to the next candidates in submission
+    order that their own batch share does not fund, whatever their batch. They lie within
+    the first ``places + batch_funded`` candidates: at most ``batch_funded`` before them
+    are funded by their batch."""
+    if places <= 0:
+        return []
+    ctes, params = _batch_ranked(source_id=source_id, scope=scope, shares=shares, prefix=places + batch_funded)
+    sql = f"{_spill_sql(ctes)} SELECT s.id, s.batch_id, s.spill_rank FROM spill s WHERE s.spill_rank <= %s ORDER BY s.spill_rank"
+    return _fetch(sql, [*params, places], SPILL_COLUMNS)
+
+
+def batch_spill_position_of(*, source_id: int, scope: Scope, shares: dict[int, int], application_id: int) -> int | None:
+    ctes, params = _batch_ranked(source_id=source_id, scope=scope, shares=shares)
+    sql = f"{_spill_sql(ctes)} SELECT s.spill_rank FROM spill s WHERE s.id = %s"
+    with connection.cursor() as cur:
+        cur.execute(sql, [*params, application_id])
+        row = cur.fetchone()
+    return row[0] if row else None
 
 
 GLOBAL_COLUMNS = ("id", "batch_id", "rank", "held_n", "seat_rank")
@@ -346,7 +434,7 @@ def matching_rows(*, source_id: int, base_source_id: int, scope: Scope) -> list[
       FROM {X} x
       JOIN {A} a ON a.id = x.application_id
       LEFT JOIN {B} b ON b.id = a.batch_id
-      WHERE x.source_id = %s AND x.status NOT IN ('revoked', 'void') AND a.program_id = %s AND a.status = 'approved'
+      WHERE x.source_id = %s AND x.status NOT IN {_NOT_HOLDING_SQL} AND a.program_id = %s AND a.status IN {ELIGIBLE}
         AND ({in_scope})
         -- On the award, not the application: filtering the probed application row by a
         -- hashed subplan made PostgreSQL cost each probe with the subplan and scan all

@@ -52,28 +52,53 @@ def unit_unfunded(*, row: dict, unit_label: str | None, total_slots: int | None)
 
 
 def batch_funded(*, row: dict, batch_number: int, first_two_cap: int | None) -> str:
-    text = _("第%(batch)s批 第%(pos)s位，本批名额%(share)s") % {
-        "batch": batch_number,
-        "pos": row["batch_held"] + row["batch_rank"],
-        "share": row["batch_share"],
-    }
+    position = row["batch_held"] + row["batch_rank"]
     if first_two_cap is not None:
-        text += _("（前两批已满额，各取前%(cap)s名）") % {"cap": first_two_cap}
-    return _clip(text)
+        return _clip(
+            _("第%(batch)s批前%(share)s名 第%(pos)s位（前两批已满额，各取前%(cap)s名）")
+            % {"batch": batch_number, "share": row["batch_share"], "pos": position, "cap": first_two_cap}
+        )
+    return _clip(
+        _("第%(batch)s批 第%(pos)s位，本批名额%(share)s（各批次平均分配）")
+        % {"batch": batch_number, "pos": position, "share": row["batch_share"]}
+    )
 
 
-def batch_unfunded(*, row: dict | None, batch_number: int | None, first_two_cap: int | None) -> str:
+def _batches(numbers: tuple[int, ...]) -> str:
+    return "、".join(str(n) for n in numbers)
+
+
+def batch_spill_funded(*, donors: tuple[int, ...], batch_number: int, position: int, slots: int) -> str:
+    return _clip(
+        _("第%(donors)s批名额未用完，由第%(batch)s批按提交先后递补 第%(pos)s位（递补名额%(slots)s）")
+        % {"donors": _batches(donors) or "?", "batch": batch_number, "pos": position, "slots": slots}
+    )
+
+
+def batch_unfunded(
+    *,
+    row: dict | None,
+    batch_number: int | None,
+    first_two_cap: int | None,
+    spill_position: int | None = None,
+    spill_slots: int = 0,
+) -> str:
+    """``spill_position``: the place in the queue for places passed on (when there are any)."""
     if row is None or batch_number is None:
         if first_two_cap is not None and batch_number is not None:
-            return _("前两批审核通过人数已达补助名额，第%(batch)s批不再发放") % {"batch": batch_number}
-        return _("本批次无此项补助名额")
-    text = _("第%(batch)s批 第%(pos)s位，本批名额%(share)s已满") % {
-        "batch": batch_number,
-        "pos": row["batch_held"] + row["batch_rank"],
-        "share": row["batch_share"],
-    }
-    if first_two_cap is not None:
-        text += _("（前两批已满额，各取前%(cap)s名）") % {"cap": first_two_cap}
+            text = _("前两批审核通过人数已达补助名额，第%(batch)s批不再发放") % {"batch": batch_number}
+        else:
+            text = _("本批次无此项补助名额")
+    else:
+        text = _("第%(batch)s批 第%(pos)s位，本批名额%(share)s已满") % {
+            "batch": batch_number,
+            "pos": row["batch_held"] + row["batch_rank"],
+            "share": row["batch_share"],
+        }
+        if first_two_cap is not None:
+            text += _("（前两批已满额，各取前%(cap)s名）") % {"cap": first_two_cap}
+    if spill_slots and spill_position is not None:
+        text += _("；递补名额%(slots)s已用完，递补排位第%(pos)s") % {"slots": spill_slots, "pos": spill_position}
     return _clip(text)
 
 

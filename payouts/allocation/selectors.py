@@ -23,7 +23,7 @@ from quotas.selectors import county_of
 
 from ..models import Award, AwardVia
 from . import engine, explain
-from .rules import batch_shares_of, uses_batch_split
+from .rules import batch_plan_of, uses_batch_split
 
 FUNDED_STATUSES = (ApplicationStatus.APPROVED, ApplicationStatus.PAID)
 
@@ -135,15 +135,25 @@ def _live_awards(source: FundingSource):
 
 
 def _batch_usage(source: FundingSource) -> list[UnitUsage]:
-    shares = batch_shares_of(source=source)
+    """Per batch: its share, its approved applicants, the awards they hold (of which
+    ``awarded_elsewhere`` beyond the share: places passed on from batches that could not use
+    them), and what is left — a batch that passed places on shows them as used."""
+    plan = batch_plan_of(source=source, scope=engine.Scope(program_id=source.program_id))
+    shares = plan.split
     apps = Application.objects.filter(program_id=source.program_id, status__in=FUNDED_STATUSES)
     approved = dict(apps.values("batch_id").annotate(n=Count("id")).values_list("batch_id", "n"))
     awarded = dict(_live_awards(source).values("batch_id").annotate(n=Count("id")).values_list("batch_id", "n"))
+    passed_on = sum(max(awarded.get(b, 0) - s, 0) for b, s in shares.shares.items())
     rows = []
     for batch_id, number in shares.numbers.items():
         a, w, s = approved.get(batch_id, 0), awarded.get(batch_id, 0), shares.shares[batch_id]
+        left = max(s - w, 0)
+        if number in plan.donors:
+            given = min(passed_on, left)
+            passed_on -= given
+            left -= given
         label = _("第%(n)s批") % {"n": number}
-        rows.append(UnitUsage(number, label, None, False, s, a, w, 0, a - w, 0, s - w))
+        rows.append(UnitUsage(number, label, None, False, s, a, w, max(w - s, 0), a - w, 0, left))
     return rows
 
 
@@ -245,17 +255,27 @@ def _unfunded_reason(*, application: Application, source: FundingSource, awards:
         label = str(Quota.objects.get(pk=row["quota_id"])) if row["quota_id"] else None
         return explain.unit_unfunded(row=row, unit_label=label, total_slots=source.total_slots)
     if uses_batch_split(source):
-        shares = batch_shares_of(source=source)
-        if shares.shares:
+        plan = batch_plan_of(source=source, scope=scope)
+        if plan is not None:
+            shares = plan.split
             number = shares.numbers.get(application.batch_id)
+            spill = None
+            if plan.spill_slots and application.batch_id is not None:
+                rank = engine.batch_spill_position_of(
+                    source_id=source.pk, scope=scope, shares=shares.shares, application_id=application.pk
+                )
+                if rank is not None and rank <= plan.spill_open:
+                    return _("待运行分配")
+                spill = None if rank is None else plan.spill_held + rank
+            tail = {"spill_position": spill, "spill_slots": plan.spill_slots}
             if not shares.shares.get(application.batch_id):
-                return explain.batch_unfunded(row=None, batch_number=number, first_two_cap=shares.first_two_cap)
+                return explain.batch_unfunded(row=None, batch_number=number, first_two_cap=shares.first_two_cap, **tail)
             row = engine.batch_position_of(
                 source_id=source.pk, scope=scope, shares=shares.shares, application_id=application.pk
             )
             if row is None or row["batch_rank"] <= row["batch_share"] - row["batch_held"]:
                 return _("待运行分配")
-            return explain.batch_unfunded(row=row, batch_number=number, first_two_cap=shares.first_two_cap)
+            return explain.batch_unfunded(row=row, batch_number=number, first_two_cap=shares.first_two_cap, **tail)
     row = engine.global_position_of(source_id=source.pk, scope=scope, seats=False, application_id=application.pk)
     total = source.total_slots or 0
     if row is None or row["rank"] <= total - row["held_n"]:

@@ -19,7 +19,7 @@ from quotas.services import audit_log_write
 from ..models import AllocationRun, Award, AwardStatus, AwardVia
 from . import engine, explain
 from .batch_fill import batch_fill_check
-from .rules import batch_shares_of, uses_batch_split
+from .rules import batch_award_rows, uses_batch_split
 
 logger = logging.getLogger(__name__)
 
@@ -122,21 +122,9 @@ def _rows_for(*, source: FundingSource, scope: engine.Scope, program: Program) -
                 out.append({**_row(r, via=AwardVia.POOL, rank=rank, payer=payer, text=text), "quota_id": None})
         return out
     if uses_batch_split(source):
-        shares = batch_shares_of(source=source)
-        if shares.shares:
-            rows = engine.batch_rows(source_id=source.pk, scope=scope, shares=shares.shares)
-            return [
-                _row(
-                    r,
-                    via=AwardVia.BATCH_SHARE,
-                    rank=r["batch_rank"] + r["batch_held"],
-                    payer=payer,
-                    text=explain.batch_funded(
-                        row=r, batch_number=shares.numbers[r["batch_id"]], first_two_cap=shares.first_two_cap
-                    ),
-                )
-                for r in rows
-            ]
+        rows = batch_award_rows(source=source, scope=scope)
+        if rows is not None:
+            return [_row(r, via=AwardVia.BATCH_SHARE, rank=r["rank"], payer=payer, text=r["text"]) for r in rows]
     total = source.total_slots or 0
     rows = engine.global_rows(source_id=source.pk, scope=scope, total_slots=total)
     return [

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from applications.models import Application, ApplicationStatus, Worker
 from quotas.demo import DATA_DIR
@@ -151,3 +152,28 @@ def city_with_units(city_name: str, table: str) -> tuple[Union, dict[str, Union]
         level = UnionLevel.COUNTY if name.endswith(("区总工会", "县总工会")) else UnionLevel.INDUSTRY
         units[name] = union(name, level, city)
     return city, units, pool
+
+
+def window_still_open(*batches: Batch) -> None:
+    """Today falls inside the batches' application windows (they have not closed yet): a
+    batch whose window is open keeps its whole share, however few applied so far."""
+    now = timezone.now()
+    for b in batches:
+        Batch.objects.filter(pk=b.pk).update(
+            apply_opens=now - timedelta(days=1),
+            apply_closes=now + timedelta(days=30),
+            review_opens=now - timedelta(days=1),
+            review_closes=now + timedelta(days=40),
+        )
+
+
+def window_closed(*batches: Batch) -> None:
+    """The batches' application windows are over (a week ago)."""
+    now = timezone.now()
+    for b in batches:
+        Batch.objects.filter(pk=b.pk).update(
+            apply_opens=now - timedelta(days=30),
+            apply_closes=now - timedelta(days=7),
+            review_opens=now - timedelta(days=30),
+            review_closes=now - timedelta(days=1),
+        )

@@ -108,7 +108,12 @@ def reference_province(apps, total, cap):
         shares = {1: min(cap, total), 2: min(cap, total - min(cap, total)), 3: 0}
     else:
         shares = {n: total // 3 + (1 if n - 1 < total % 3 else 0) for n in (1, 2, 3)}
-    return {pk for n in (1, 2, 3) for pk in by_batch[n][: shares[n]]}
+    funded = {pk for n in (1, 2, 3) for pk in by_batch[n][: shares[n]]}
+    # Every window is over (2024): the places a batch cannot use go to the next approved
+    # in submission order that their own batch leaves out.
+    unused = sum(max(shares[n] - len(by_batch[n]), 0) for n in (1, 2, 3))
+    rest = [a.pk for a in sorted(apps, key=lambda a: (a.submitted_at, a.pk)) if a.pk not in funded]
+    return funded | set(rest[:unused])
 
 
 def awards_of(source):

@@ -30,9 +30,14 @@ def who(apps):
 
 class Jinan:
     """Jinan 2024 in miniature: 历下 2 slots, 市中 1, 公交集团 1, pool 2 (city total 6);
-    province 6 over three batches, "batches 1+2 full → first 3 of each"; county matching."""
+    province 6 over three batches, "batches 1+2 full → first 3 of each"; county matching.
 
-    def __init__(self, year: int = 2024):
+    ``today_in_batch=N``: the calendar stands at batch N's allocation, the later batches'
+    windows have not closed (they keep their whole province share); None: every window is
+    over (2024 seen from today), so a batch with fewer approved than its share passes the
+    rest on."""
+
+    def __init__(self, year: int = 2024, today_in_batch: int | None = 1):
         self.year = year
         self.province = f.union("山东省总工会", UnionLevel.PROVINCE)
         self.city = f.union("济南市总工会", UnionLevel.CITY, self.province)
@@ -43,6 +48,8 @@ class Jinan:
         self.staff = f.city_staff(self.city)
         self.prog = f.program(self.city, f"jinan-{year}", batches=3, year=year)
         self.b1, self.b2, self.b3 = self.prog.batches.order_by("number")
+        if today_in_batch is not None:
+            f.window_still_open(*(b for b in (self.b1, self.b2, self.b3) if b.number > today_in_batch))
         self.city_money = f.source(self.prog, "市总工会补助", 1000, total_slots=6, uses_unit_quotas=True)
         f.quota(self.city_money, self.lixia, 2, 1)
         f.quota(self.city_money, self.shizhong, 1, 2)
@@ -67,7 +74,7 @@ class Jinan:
 
 
 def test_jinan_three_batches_units_pool_province_rule_and_county_payer():
-    j = Jinan()
+    j = Jinan()  # batch 1 is allocated before batch 2 has closed
     # Batch 1, in submission order: L1 L2 S1 L3 G1 S2 L4.
     L1, L2 = j.apply(j.lixia_firm, [1, 2], j.b1)
     S1 = j.apply(j.shizhong, [3], j.b1)
@@ -89,7 +96,7 @@ def test_jinan_three_batches_units_pool_province_rule_and_county_payer():
     assert city[L3.pk].explanation == "历下区总工会 第3位，本单位名额2 → 全市调剂名额第1位"
     # Province: batches 1+2 already have 7 approved ≥ 6 → batch 1 takes its first 3.
     assert names(live(j.prov_money)) == who([L1, L2, S1])
-    assert "前两批已满额，各取前3名" in live(j.prov_money).get(application=S1).explanation
+    assert live(j.prov_money).get(application=S1).explanation == "第1批前3名 第3位（前两批已满额，各取前3名）"
     # County matching follows every city award whose applicant sits under a county,
     # paid by that county; 公交集团 is under no county → no county money for G1.
     county = {a.application_id: a.payer_union for a in live(j.county_money)}
@@ -107,13 +114,19 @@ def test_jinan_three_batches_units_pool_province_rule_and_county_payer():
     # Publicity of batch 1: its awards are fixed from now on.
     Award.objects.filter(status=AwardStatus.PROPOSED).update(status=AwardStatus.PUBLISHED)
 
-    # Batch 2: G2 (公交) then L5 (历下). City money is all used; province batch 2 share is 3.
+    # Batch 2: G2 (公交) then L5 (历下), and its window closes. City money is all used;
+    # province batch 2 share is 3, of which it can use 2: the third place goes to the next
+    # approved in submission order, L3 of batch 1, instead of to nobody.
     G2 = j.apply(j.bus, [0], j.b2, day=18, month=6)
     L5 = j.apply(j.lixia_firm, [0], j.b2, day=19, month=6)
+    f.window_closed(j.b2)
     allocation_run(program=j.prog, batch=j.b2, actor=j.staff)
     assert live(j.city_money).count() == 6
     assert names(live(j.prov_money).filter(batch=j.b2)) == who([G2, L5])
-    assert live(j.prov_money).filter(batch=j.b1).count() == 3
+    assert names(live(j.prov_money).filter(batch=j.b1)) == who([L1, L2, S1, L3])
+    assert live(j.prov_money).get(application=L3).explanation == (
+        "第2批名额未用完，由第1批按提交先后递补 第1位（递补名额1）"
+    )
 
     # L3's city award is struck out in publicity: its county matching goes with it, and
     # the freed pool place goes to the next in the overflow queue: L4 (before G2, L5).
@@ -129,11 +142,11 @@ def test_jinan_three_batches_units_pool_province_rule_and_county_payer():
     allocation_run(program=j.prog, actor=j.staff)
     assert not Award.objects.filter(application=B3).exists()
     why = {e.source_name: e.text for e in allocation_explain(application=B3)}
-    assert why["省总工会补助"] == "前两批审核通过人数已达补助名额，第3批不再发放"
+    assert why["省总工会补助"] == "前两批审核通过人数已达补助名额，第3批不再发放；递补名额1已用完，递补排位第5"
 
 
 def test_jinan_province_even_split_when_first_batches_do_not_fill():
-    j = Jinan()
+    j = Jinan(today_in_batch=None)
     j.prov_money.total_slots = 7
     j.prov_money.save()
     # Shares 3, 2, 2 (remainder to the earliest batch). Batches 1+2 have 2 approved < 7.
@@ -141,17 +154,26 @@ def test_jinan_province_even_split_when_first_batches_do_not_fill():
     b = j.apply(j.shizhong, [1], j.b2, day=18, month=6)
     c1, c2, c3 = j.apply(j.lixia_firm, [1, 2, 3], j.b3, day=16, month=10)
     allocation_run(program=j.prog, actor=j.staff)
-    assert names(live(j.prov_money)) == who([a, b, c1, c2])
-    assert live(j.prov_money).get(application=c2).explanation == "第3批 第2位，本批名额2"
+    # Every window has closed: batches 1 and 2 cannot use 2 + 1 of their places, which go
+    # to the next approved in submission order that batch 3's own share leaves out: c3.
+    assert names(live(j.prov_money)) == who([a, b, c1, c2, c3])
+    assert live(j.prov_money).get(application=c2).explanation == "第3批 第2位，本批名额2（各批次平均分配）"
+    assert live(j.prov_money).get(application=c3).explanation == (
+        "第1、2批名额未用完，由第3批按提交先后递补 第1位（递补名额3）"
+    )
     usage = quota_usage(source=j.prov_money)
-    assert [(u.label, u.slots, u.approved, u.awarded, u.remaining) for u in usage] == [
-        ("第1批", 3, 1, 1, 2),
-        ("第2批", 2, 1, 1, 1),
-        ("第3批", 2, 3, 2, 0),
-        ("合计", 7, 5, 4, 3),
+    assert [(u.label, u.slots, u.approved, u.awarded, u.awarded_elsewhere, u.remaining) for u in usage] == [
+        ("第1批", 3, 1, 1, 0, 1),
+        ("第2批", 2, 1, 1, 0, 1),
+        ("第3批", 2, 3, 3, 1, 0),
+        ("合计", 7, 5, 5, 0, 2),
     ]
-    assert {e.source_name: e.text for e in allocation_explain(application=c3)}["省总工会补助"] == (
-        "第3批 第3位，本批名额2已满"
+    c4 = j.apply(j.lixia_firm, [4, 5, 6], j.b3, day=16, month=10)[0]
+    assert {e.source_name: e.text for e in allocation_explain(application=c4)}["省总工会补助"] == "待运行分配"
+    allocation_run(program=j.prog, actor=j.staff)
+    c6 = Application.objects.filter(program=j.prog, batch=j.b3).order_by("submitted_at", "id").last()
+    assert {e.source_name: e.text for e in allocation_explain(application=c6)}["省总工会补助"] == (
+        "第3批 第6位，本批名额2已满；递补名额3已用完，递补排位第4"
     )
 
 

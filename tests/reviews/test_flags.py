@@ -1,6 +1,7 @@
 """Automatic risk flags: each fires on its case only, and a page costs a fixed number of queries."""
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -55,11 +56,17 @@ def test_enrolment_outside_programme_year(tree, program):
 
 @pytest.mark.django_db
 def test_chsi_report_validity_at_submission(tree, program):
-    min_days = program[0].chsi_min_valid_days
-    short = make_submitted(make_worker(tree.grassroots_a1), program, chsi_days=min_days - 1)
-    enough = make_submitted(make_worker(tree.grassroots_a1), program, chsi_days=min_days)
+    # Submitted on 20 May (local noon): six calendar months → valid to 20 Nov at least.
+    submitted = datetime(program[0].year, 5, 20, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    needed = date(program[0].year, 11, 20)
+    days = (needed - submitted.date()).days
+    short = make_submitted(make_worker(tree.grassroots_a1), program, chsi_days=days - 4, submitted_at=submitted)
+    enough = make_submitted(make_worker(tree.grassroots_a1), program, chsi_days=days, submitted_at=submitted)
     assert _codes(short) == [FlagCode.CHSI_SHORT_VALIDITY]
     assert _codes(enough) == []
+    app = Application.objects.select_related("worker", "program").get(pk=short.pk)
+    [flag] = flags_for_applications([app])[app.pk]
+    assert flag.detail == f"有效期至 {program[0].year}-11-16，提交时须至少到 {program[0].year}-11-20（6个月以上）"
 
 
 @pytest.mark.django_db
