@@ -2,6 +2,7 @@
 
 import io
 import itertools
+import re
 from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
@@ -65,13 +66,30 @@ def png_bytes(size=(40, 40)) -> bytes:
 
 
 def pdf_bytes(extra: bytes = b"") -> bytes:
+    """A small valid one-page PDF (real xref offsets, so a strict parser reads it), plus any
+    ``N 0 obj … endobj`` objects in ``extra``."""
     body = (
         b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
         b"2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n"
         b"3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >> endobj\n" + extra
     )
+    return pdf_with_xref(body, root=1)
+
+
+def pdf_with_xref(body: bytes, *, root: int) -> bytes:
+    """Append a classic xref table with each ``N 0 obj`` offset found in ``body``, and the trailer."""
+    offsets = {int(m.group(1)): m.start(1) for m in re.finditer(rb"(?:^|\n)(\d+) 0 obj", body)}
+    size = max(offsets) + 1
+    rows = [b"0000000000 65535 f \n"] + [
+        (b"%010d 00000 n \n" % offsets[n]) if n in offsets else b"0000000000 00000 f \n" for n in range(1, size)
+    ]
     xref = len(body)
-    return body + b"xref\n0 4\ntrailer << /Size 4 /Root 1 0 R >>\nstartxref\n" + str(xref).encode() + b"\n%%EOF\n"
+    return (
+        body
+        + b"xref\n0 %d\n" % size
+        + b"".join(rows)
+        + b"trailer << /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (size, root, xref)
+    )
 
 
 def upload(name: str, data: bytes, content_type: str = "application/octet-stream") -> SimpleUploadedFile:
