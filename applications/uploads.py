@@ -26,7 +26,9 @@ from PIL import Image, ImageOps
 from .pdf_check import pdf_check
 
 MAX_SIDE = 8000
-MAX_PIXELS = 40_000_000
+MAX_PIXELS = 40_000_000  # JPEG: decoded reduced (see _clean_image), so a phone's 40 MP is fine
+MAX_PNG_PIXELS = 12_000_000  # PNG decodes in full: 12 MP RGBA is 48 MB of pixels
+STORED_SIDE = 4000
 # Pillow's own guard: anything bigger raises DecompressionBombError instead of decoding.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
@@ -73,7 +75,23 @@ def _read_all(uploaded) -> bytes:
     return data
 
 
+def _size_refusal(width: int, height: int, content_type: str) -> str:
+    if width > MAX_SIDE or height > MAX_SIDE or (content_type == JPEG and width * height > MAX_PIXELS):
+        return _("图片尺寸过大（%(w)s×%(h)s 像素），请缩小到边长 %(max)s 像素以内后上传。") % {
+            "w": width,
+            "h": height,
+            "max": MAX_SIDE,
+        }
+    if content_type == PNG and width * height > MAX_PNG_PIXELS:
+        return _("PNG 图片像素过多（%(w)s×%(h)s），请改用手机拍照的 JPG 照片上传。") % {"w": width, "h": height}
+    return ""
+
+
 def _clean_image(data: bytes, content_type: str) -> bytes:
+    """Decode and re-encode, keeping a worker's memory bounded for any accepted file: a JPEG
+    is decoded already reduced (DCT scaling, ``draft``), a PNG (no reduced decode) has a
+    lower pixel cap, no step copies the pixels when it need not, and what is stored is at
+    most ``STORED_SIDE`` on its long side (enough to read a stamped paper)."""
     expected = "JPEG" if content_type == JPEG else "PNG"
     try:
         with warnings.catch_warnings():
@@ -81,23 +99,27 @@ def _clean_image(data: bytes, content_type: str) -> bytes:
             with Image.open(io.BytesIO(data)) as probe:
                 # Header only so far: refuse a pixel flood before decoding anything.
                 width, height = probe.size
-                if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
-                    raise ValidationError(
-                        _("图片尺寸过大（%(w)s×%(h)s 像素），请缩小到边长 %(max)s 像素以内后上传。")
-                        % {"w": width, "h": height, "max": MAX_SIDE}
-                    )
+                refusal = _size_refusal(width, height, content_type)
+                if refusal:
+                    raise ValidationError(refusal)
                 if probe.format != expected:
                     raise ValidationError(_("文件内容与图片格式不符。"))
                 probe.verify()
             with Image.open(io.BytesIO(data)) as img:
+                if expected == "JPEG":
+                    img.draft("RGB", (STORED_SIDE // 2, STORED_SIDE // 2))
                 img.load()
-                img = ImageOps.exif_transpose(img)
+                ImageOps.exif_transpose(img, in_place=True)
+                target = "RGB" if expected == "JPEG" else ("RGBA" if img.mode in ("RGBA", "LA", "P") else "RGB")
+                if img.mode != target:
+                    img = img.convert(target)
+                if max(img.size) > STORED_SIDE:
+                    img.thumbnail((STORED_SIDE, STORED_SIDE))
                 out = io.BytesIO()
                 if expected == "JPEG":
-                    img.convert("RGB").save(out, "JPEG", quality=85, optimize=True)
+                    img.save(out, "JPEG", quality=85, optimize=True)
                 else:
-                    mode = "RGBA" if img.mode in ("RGBA", "LA", "P") else "RGB"
-                    img.convert(mode).save(out, "PNG", optimize=True)
+                    img.save(out, "PNG", optimize=True)
     except ValidationError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
