@@ -2,7 +2,7 @@
 
 Goal: <= 30 s and <= 100 MB. Anchors measured on this machine for the same sheet:
 openpyxl default 88 s / 1 GB, openpyxl write-only 79 s / 28 MB. Our writer streams the
-sheet XML into the zip (``payouts/payout/xlsx.py``); most of the time left is decrypting
+sheet XML into the zip (``qiuxue/tables/stream.py``); most of the time left is decrypting
 400,000 Fernet tokens (ID and card per line).
 
 The data set (users, workers, applications, awards, one list) is built once in the bench

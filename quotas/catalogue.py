@@ -3,13 +3,19 @@
 import csv
 import io
 
+from qiuxue.tables.reading import TableReadError, csv_text
+
 from .models import EducationLevel
 
 LEVEL_NAMES = {str(label): value for value, label in EducationLevel.choices}
 
 
 def catalogue_read_csv(*, data: bytes) -> list[dict]:
-    reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
+    try:
+        text = csv_text(data)  # UTF-8 (BOM or not) or GB18030, as Chinese Excel saves it
+    except TableReadError as exc:
+        raise ValueError(str(exc)) from exc
+    reader = csv.DictReader(io.StringIO(text))
     missing = {"院校", "层次", "专业"} - set(reader.fieldnames or [])
     if missing:
         raise ValueError(f"目录缺少列：{'、'.join(sorted(missing))}")

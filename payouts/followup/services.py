@@ -5,9 +5,7 @@ never stored. An import is all or nothing: any row that cannot be matched or rea
 reported and nothing is written.
 """
 
-import csv
 import hashlib
-import io
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,12 +13,12 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
 
 from applications.models import Application
 from applications.validators import ID_NUMBER_RE, id_number_normalise
 from payouts.models import FollowUpSource, StudyFollowUp, StudyStatus
 from qiuxue.crypto import hmac_index
+from qiuxue.tables.reading import TableReadError, table_rows
 from quotas.models import Program
 from quotas.selectors import union_scope_of
 from quotas.services import audit_log_write
@@ -90,14 +88,11 @@ def study_follow_up_record(
 
 
 def _read_rows(*, name: str, content: bytes) -> list[list[str]]:
-    if name.lower().endswith(".csv"):
-        text = content.decode("utf-8-sig", errors="strict")
-        return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
-    if name.lower().endswith(".xlsx"):
-        wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        ws = wb.worksheets[0]
-        return [["" if v is None else str(v).strip() for v in row] for row in ws.iter_rows(values_only=True)]
-    raise FollowUpError([_("只支持 .xlsx 或 .csv 文件。")])
+    try:
+        rows = table_rows(name=name, content=content)
+    except TableReadError as exc:
+        raise FollowUpError([str(exc)]) from None
+    return [["" if v is None else str(v).strip() for v in row] for row in rows]
 
 
 def _header(rows: list[list[str]]) -> tuple[int, dict[str, int]]:

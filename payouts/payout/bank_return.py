@@ -6,8 +6,6 @@ its sequence *and* every card or ID number given, so a shifted or foreign file i
 nothing: one bad row and nothing is written.
 """
 
-import csv
-import io
 import unicodedata
 from dataclasses import dataclass
 
@@ -20,6 +18,7 @@ from django.utils.translation import gettext as _
 from applications.models import Application, ApplicationStatus
 from applications.progress import ProgressAction, ProgressStep, application_progress_record
 from applications.workflow import Action, application_transition
+from qiuxue.tables.reading import TableReadError, table_rows
 from quotas.services import audit_log_write
 
 from ..award_workflow import AwardAction, award_transition
@@ -55,28 +54,10 @@ def _norm(value) -> str:
 
 
 def _read_table(*, name: str, content: bytes) -> list[list]:
-    if name.lower().endswith(".csv"):
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = content.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise ValidationError(_("无法识别CSV文件编码，请另存为UTF-8。"))
-        return [list(r) for r in csv.reader(io.StringIO(text))]
-    if not content.startswith(b"PK"):
-        raise ValidationError(_("请上传银行回盘文件（XLSX 或 CSV）。"))
-    from openpyxl import load_workbook
-
     try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception:
-        raise ValidationError(_("XLSX文件无法读取，请确认文件未损坏。")) from None
-    try:
-        return [list(r) for r in workbook.active.iter_rows(values_only=True)]
-    finally:
-        workbook.close()
+        return table_rows(name=name if name.lower().endswith(".csv") else "return.xlsx", content=content)
+    except TableReadError as exc:
+        raise ValidationError(str(exc)) from None
 
 
 def _find(headers: list[str], *needles: str) -> int | None:

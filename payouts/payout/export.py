@@ -16,12 +16,12 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from qiuxue.tables.stream import Column, xlsx_write
 from quotas.services import audit_log_write
 
 from ..labels import batch_label
 from ..models import ExportStatus, PayoutLine, PayoutLineStatus, PayoutList, PayoutListStatus
 from .bulk_decrypt import BulkDecryptor
-from .xlsx import Column, xlsx_write
 
 COLUMNS = (
     Column(_("序号"), 7, numeric=True),
@@ -89,6 +89,7 @@ def payout_list_write_xlsx(*, payout_list: PayoutList, fileobj, progress: Callab
         totals=totals,
         sheet_name=_("发放名单"),
         progress=progress,
+        row_count=PayoutLine.objects.filter(payout_list=payout_list).count(),
     )
 
 

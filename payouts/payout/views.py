@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from qiuxue.tables.stream import Column, xlsx_write
 from quotas.models import Program
 from quotas.services import audit_log_write
 
@@ -24,7 +25,6 @@ from ..models import ExportStatus, PayoutList
 from .bank_return import MAX_RETURN_BYTES, bank_return_import
 from .selectors import RECON_KEYS, payout_list_may_export, payout_lists_visible_to, payout_reconciliation
 from .services import payout_list_export_request
-from .xlsx import Column, xlsx_write
 
 
 def _list_for(request: HttpRequest, pk: int, *, export: bool) -> PayoutList:
@@ -158,7 +158,7 @@ def _reconciliation_xlsx(request: HttpRequest, program: Program, rows) -> HttpRe
     totals = [_("合计"), ""] + [sum(row[i] for row in body) for i in range(2, len(columns))]
     buf = io.BytesIO()
     title = _("%(program)s补助发放对账表（%(date)s）") % {"program": program.name, "date": timezone.localdate()}
-    xlsx_write(buf, title=title, columns=columns, rows=body, totals=totals, sheet_name=_("对账"))
+    xlsx_write(buf, title=title, columns=columns, rows=body, totals=totals, sheet_name=_("对账"), row_count=len(body))
     with transaction.atomic():
         audit_log_write(
             actor=request.user, action="payout.reconciliation_export", obj=program, detail={"rows": len(body)}

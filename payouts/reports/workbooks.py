@@ -8,54 +8,20 @@ lay it next to the original 附件.
 from collections.abc import Callable
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, Side
-from openpyxl.utils import get_column_letter
 
 from payouts.dashboard.selectors import DashboardStats
 from payouts.followup.selectors import FOLLOW_UP_COLUMNS, follow_up_counts
 from payouts.models import AWARD_ENDED_STATUSES, AwardStatus
+from qiuxue.tables.sheets import sheet_table, sheet_title
 from quotas.models import Program, Union
 
 from .selectors import award_totals, batch_application_counts
 
 Progress = Callable[[int], None]
 
-THIN = Side(style="thin", color="999999")
-BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-BOLD = Font(bold=True)
-
 
 def _noop(_: int) -> None:
     return None
-
-
-def _title(ws, text: str, width: int) -> None:
-    ws.append([text])
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
-    ws["A1"].font = Font(bold=True, size=14)
-    ws["A1"].alignment = Alignment(horizontal="center")
-
-
-def _table(ws, header: list[str], rows: list[list], total: list | None) -> None:
-    ws.append(header)
-    for cell in ws[ws.max_row]:
-        cell.font = BOLD
-        cell.border = BORDER
-        cell.alignment = Alignment(horizontal="center", wrap_text=True)
-    for row in rows:
-        ws.append(row)
-        for cell in ws[ws.max_row]:
-            cell.border = BORDER
-    if total is not None:
-        ws.append(total)
-        for cell in ws[ws.max_row]:
-            cell.font = BOLD
-            cell.border = BORDER
-    ws.column_dimensions["A"].width = 8
-    ws.column_dimensions["B"].width = 30
-    for i in range(3, len(header) + 1):
-        ws.column_dimensions[get_column_letter(i)].width = 14
-    ws.freeze_panes = "C3"
 
 
 UNIT_HEADER = [
@@ -92,10 +58,10 @@ def unit_table_workbook(*, stats: DashboardStats, progress: Progress = _noop) ->
     ws = wb.active
     ws.title = "分单位统计"
     batch = f" {stats.batch}" if stats.batch else ""
-    _title(ws, f"{stats.program.name}{batch} 分单位统计表（{stats.scope.name}）", len(UNIT_HEADER))
+    sheet_title(ws, f"{stats.program.name}{batch} 分单位统计表（{stats.scope.name}）", len(UNIT_HEADER))
     rows = [[i, u.name, *_unit_values(u)] for i, u in enumerate(stats.units, start=1)]
     progress(60)
-    _table(ws, UNIT_HEADER, rows, ["合计", "", *_unit_values(stats.totals)])
+    sheet_table(ws, header=UNIT_HEADER, rows=rows, total=["合计", "", *_unit_values(stats.totals)], freeze="C3")
     return wb
 
 
@@ -122,7 +88,7 @@ def program_summary_workbook(*, program: Program, scope: Union, progress: Progre
     ws = wb.active
     ws.title = "汇总"
     header = ["批次", "申请人数", "审核中", "审核通过", "已发放", *[f"{s.name}（元）" for s in sources]]
-    _title(ws, f"{program.name} 汇总表（{scope.name}）", len(header))
+    sheet_title(ws, f"{program.name} 汇总表（{scope.name}）", len(header))
     keys = [(b.pk, str(b)) for b in batches] + ([(None, "未分批")] if None in counts else [])
     rows, total = [], ["合计", 0, 0, 0, 0, *[0] * len(sources)]
     for key, label in keys:
@@ -134,10 +100,10 @@ def program_summary_workbook(*, program: Program, scope: Union, progress: Progre
         row = [label, c.get("applications", 0), c.get("in_review", 0), c.get("approved", 0), c.get("paid", 0), *yuan]
         rows.append(row)
         total = [total[0], *(a + b for a, b in zip(total[1:], row[1:], strict=True))]
-    _table(ws, header, rows, total)
+    sheet_table(ws, header=header, rows=rows, total=total, freeze="C3")
     for index, source in enumerate(sources, start=1):
         sheet = wb.create_sheet(title=f"{index}-{source.name}"[:31])
-        _title(sheet, f"{source.name}（{source.payer_display}，每人{source.amount_yuan}元）", len(SOURCE_HEADER))
+        sheet_title(sheet, f"{source.name}（{source.payer_display}，每人{source.amount_yuan}元）", len(SOURCE_HEADER))
         rows, total = [], ["合计", *[0] * (len(SOURCE_HEADER) - 1)]
         for key, label in keys:
             by_status = money.get(source.pk, {}).get(key, {})
@@ -158,7 +124,7 @@ def program_summary_workbook(*, program: Program, scope: Union, progress: Progre
             ]
             rows.append(row)
             total = [total[0], *(a + b for a, b in zip(total[1:], row[1:], strict=True))]
-        _table(sheet, SOURCE_HEADER, rows, total)
+        sheet_table(sheet, header=SOURCE_HEADER, rows=rows, total=total, freeze="C3")
         progress(40 + 50 * index // max(len(sources), 1))
     return wb
 
@@ -170,15 +136,16 @@ def follow_up_workbook(*, program: Program, scope: Union, progress: Progress = _
     ws = wb.active
     ws.title = "学习跟踪"
     header = ["序号", "单位", *[label for _, label in FOLLOW_UP_COLUMNS], "合计"]
-    _title(ws, f"{program.name} 学习跟踪统计表（{scope.name}）", len(header))
+    sheet_title(ws, f"{program.name} 学习跟踪统计表（{scope.name}）", len(header))
 
     def values(r) -> list[int]:
         return [r.counts.get(key, 0) for key, _ in FOLLOW_UP_COLUMNS] + [r.total]
 
-    _table(
+    sheet_table(
         ws,
-        header,
-        [[i, r.name, *values(r)] for i, r in enumerate(rows, start=1)],
-        ["合计", "", *values(total)],
+        header=header,
+        rows=[[i, r.name, *values(r)] for i, r in enumerate(rows, start=1)],
+        total=["合计", "", *values(total)],
+        freeze="C3",
     )
     return wb

@@ -6,13 +6,11 @@ formula, and sometimes a footnote. We find the header by its column names, read 
 the total row, and never import the total itself.
 """
 
-import csv
-import io
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import openpyxl
+from qiuxue.tables.reading import TableReadError, csv_rows, xlsx_rows
 
 # Only the first rows are searched for the header: a title and a blank line at most.
 HEADER_SEARCH_ROWS = 10
@@ -99,25 +97,17 @@ def _parse_int(value: object) -> tuple[int | None, str | None]:
 
 def _rows_from_xlsx(data: bytes) -> list[tuple[int, list[object]]]:
     try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), data_only=False, read_only=True)
-    except Exception as exc:  # openpyxl raises many types for a non-XLSX upload
-        raise QuotaTableReadError("无法读取该 Excel 文件，请上传 .xlsx 格式的名额分配表") from exc
-    sheet = workbook.worksheets[0]
-    rows = [(number, list(values)) for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)]
-    workbook.close()
-    return rows
+        rows = xlsx_rows(data, data_only=False)  # formulas kept: the 合计 row is found by its SUM
+    except TableReadError as exc:
+        raise QuotaTableReadError(str(exc)) from exc
+    return list(enumerate(rows, start=1))
 
 
 def _rows_from_csv(data: bytes) -> list[tuple[int, list[object]]]:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise QuotaTableReadError("无法识别 CSV 文件的编码，请保存为 UTF-8 或 GBK")
-    return [(number, list(values)) for number, values in enumerate(csv.reader(io.StringIO(text)), start=1)]
+    try:
+        return list(enumerate(csv_rows(data), start=1))
+    except TableReadError as exc:
+        raise QuotaTableReadError(str(exc)) from exc
 
 
 def raw_rows_from_file(*, data: bytes, filename: str) -> list[tuple[int, list[object]]]:

@@ -72,15 +72,16 @@ def test_usage_xlsx_has_the_quota_table_shape_plus_usage(client, jinan):
     sheet = load_workbook(io.BytesIO(response.content)).active
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
     assert "名额使用情况" in rows[0][0]
-    assert rows[1] == ["序号", "单位", "拟补贴人数", "已审核通过", "已分配", "未获补助", "剩余"]
+    assert rows[1] == ["序号", "单位", "拟补贴人数", "已审核通过", "已分配", "调剂获补", "未获补助", "候补", "剩余"]
     # 历下: 3 approved, 2 by its quota (the third went to the pool); 市中: 1 of 1;
     # pool: 1 of 2 used; 合计 approved counts people once (pool line holds only the unlisted).
+    # 调剂获补: 历下's third was served by the pool. Same columns as the page.
     assert rows[2:] == [
-        [1, "历下区总工会", 2, 3, 2, 0, 0],
-        [2, "市中区总工会", 1, 1, 1, 0, 0],
-        [3, "济南公共交通集团有限公司工会", 1, 0, 0, 0, 1],
-        [4, "全市调剂名额", 2, 0, 1, 0, 1],
-        [None, "合计", 6, 4, 4, 0, 2],
+        [1, "历下区总工会", 2, 3, 2, 1, 0, 0, 0],
+        [2, "市中区总工会", 1, 1, 1, 0, 0, 0, 0],
+        [3, "济南公共交通集团有限公司工会", 1, 0, 0, 0, 0, 0, 1],
+        [4, "全市调剂名额", 2, 0, 1, 0, 0, 0, 1],
+        [None, "合计", 6, 4, 4, 0, 0, 0, 2],  # the pool line already counts what it served
     ]
     assert AuditLog.objects.filter(action="allocation.usage_export").exists()
 

@@ -129,6 +129,8 @@ def test_export_is_exact_text_numbers_no_formulas_and_styled(scenario, city_fina
     assert plus[6].data_type == "s" and plus[6].quotePrefix
     xml = sheet_xml(content)
     assert "<f>" not in xml and "<f " not in xml
+    # The sheet says its size (title, header, 5 lines, 合计), and prints on one page's width.
+    assert '<dimension ref="A1:J8"/>' in xml and '<pageSetUpPr fitToPage="1"/>' in xml
     assert AuditLog.objects.filter(action="payout_list.export", object_id=str(pl.pk)).exists()
 
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from typing import BinaryIO
 from xml.sax.saxutils import escape
 
+from . import looks_like_formula
+
 # Style ids into the cellXfs table of STYLES_XML below.
 STYLE_TITLE = 1
 STYLE_HEADER = 2
@@ -28,7 +30,6 @@ STYLE_TEXT_QUOTED = 5
 STYLE_TOTAL_LABEL = 6
 STYLE_TOTAL_NUMBER = 7
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ROWS_PER_CHUNK = 2000
 _MEMO_LIMIT = 10_000  # distinct values remembered per repeating column
@@ -69,7 +70,7 @@ def _cell_body(value, *, numeric: bool, text_style: int = STYLE_TEXT, number_sty
     if numeric and isinstance(value, int) and not isinstance(value, bool):
         return f' s="{number_style}"><v>{value}</v></c>'
     text = str(value)
-    style = STYLE_TEXT_QUOTED if text.startswith(FORMULA_TRIGGERS) else text_style
+    style = STYLE_TEXT_QUOTED if looks_like_formula(text) else text_style
     return f' s="{style}" t="inlineStr">{_text_xml(text)}</c>'
 
 
@@ -87,11 +88,15 @@ def xlsx_write(
     sheet_name: str = "Sheet1",
     progress: Callable[[int], None] | None = None,
     compresslevel: int = 1,
+    row_count: int | None = None,
 ) -> int:
     """Write one sheet: a merged title row, a frozen header row, the rows, a totals row.
 
     ``rows`` is consumed lazily. ``progress(n)`` is called every few thousand rows with
-    the number written so far. Returns the number of data rows written.
+    the number written so far. Returns the number of data rows written. ``row_count``, when
+    the caller knows it, goes into the sheet's ``<dimension>`` (readers that size a sheet
+    from it, openpyxl's read-only mode among them, then see every row) and is checked: a
+    different number of rows raises ``ValueError`` and the file must be thrown away.
     """
     letters = [column_letter(i) for i in range(len(columns))]
     numeric = [c.numeric for c in columns]
@@ -107,8 +112,14 @@ def xlsx_write(
             cols_xml = "".join(
                 f'<col min="{i + 1}" max="{i + 1}" width="{c.width}" customWidth="1"/>' for i, c in enumerate(columns)
             )
+            dimension = ""
+            if row_count is not None:
+                dimension = f'<dimension ref="A1:{last}{2 + row_count + (1 if totals is not None else 0)}"/>'
             head = [
                 SHEET_HEAD,
+                # Printed on A4 across one page's width, as the lists union staff sign.
+                '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>',
+                dimension,
                 '<sheetViews><sheetView workbookViewId="0">'
                 '<pane ySplit="2" topLeftCell="A3" activePane="bottomLeft" state="frozen"/>'
                 "</sheetView></sheetViews>",
@@ -168,8 +179,12 @@ def xlsx_write(
                 chunk.append("</row>")
             chunk.append(f'</sheetData><mergeCells count="1"><mergeCell ref="A1:{last}1"/></mergeCells>')
             chunk.append('<pageMargins left="0.4" right="0.4" top="0.6" bottom="0.6" header="0.3" footer="0.3"/>')
-            chunk.append('<pageSetup orientation="landscape" paperSize="9" fitToHeight="0"/></worksheet>')
+            chunk.append(
+                '<pageSetup orientation="landscape" paperSize="9" fitToWidth="1" fitToHeight="0"/></worksheet>'
+            )
             sheet.write("".join(chunk).encode())
+    if row_count is not None and count != row_count:
+        raise ValueError(f"xlsx_write: {count} rows written, {row_count} announced")
     if progress is not None:
         progress(count)
     return count
