@@ -89,10 +89,10 @@ class PayoutListAdmin(ReadOnlyMixin, UnionScopedAdmin):
         url = reverse("admin:payouts_payoutline_changelist") + f"?payout_list__id__exact={obj.pk}"
         return format_html('<a href="{}">{}</a>', url, _("查看明细"))
 
-    def get_actions(self, request):
+    def get_actions(self, request, *args, **kwargs):
         # The lists shown are the owner side's and the paying union's own: a manager or
         # finance account may act on them (each list is checked again in the action).
-        actions = super().get_actions(request)
+        actions = super().get_actions(request, *args, **kwargs)
         admin_ = union_admin_of(request.user)
         if admin_ is None or admin_.role not in MONEY_ROLES:
             actions.pop("export_selected", None)
