@@ -69,6 +69,11 @@ def _owner_side(*, user: AbstractBaseUser | None, program: Program, roles: tuple
     )
 
 
+def _runs_or_roots(union: Union) -> bool:
+    """The union is the root of its tree (a deployment's top), or runs or is above a programme."""
+    return union.parent_id is None or Program.objects.filter(owner_union__path__startswith=union.path).exists()
+
+
 # --- programme set-up and quota ------------------------------------------------------------
 
 
@@ -82,10 +87,8 @@ def may_set_up_program(*, user: AbstractBaseUser | None, program: Program | None
     if program is not None:
         return _owner_side(user=user, program=program, roles=MANAGERS, act=_("修改实施方案设置"))
     admin = union_admin_of(user)
-    if admin is not None and admin.role in MANAGERS:
-        union = admin.union
-        if union.parent_id is None or Program.objects.filter(owner_union__path__startswith=union.path).exists():
-            return ALLOWED
+    if admin is not None and admin.role in MANAGERS and _runs_or_roots(admin.union):
+        return ALLOWED
     return Permit(False, _("新的实施方案由上级工会的管理员或已主办实施方案的工会管理员建立。"))
 
 
@@ -172,15 +175,11 @@ def may_reissue_payout_list(*, user: AbstractBaseUser | None, payout_list) -> Pe
 
 def may_view_audit_log(*, user: AbstractBaseUser | None, program: Program | None = None) -> Permit:
     """The audit log: managers and finance of a programme's owner or above; without a
-    programme, of a union that runs (or is above) any programme."""
+    programme, of the tree's root union or of a union that runs (or is above) a programme."""
     if program is not None:
         return _owner_side(user=user, program=program, roles=MONEY_ROLES, act=_("查看审计日志"))
     admin = union_admin_of(user)
-    if (
-        admin is not None
-        and admin.role in MONEY_ROLES
-        and Program.objects.filter(owner_union__path__startswith=admin.union.path).exists()
-    ):
+    if admin is not None and admin.role in MONEY_ROLES and _runs_or_roots(admin.union):
         return ALLOWED
     return Permit(False, _("只有主办实施方案的工会及其上级工会的管理员或财务可以查看审计日志。"))
 

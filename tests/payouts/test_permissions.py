@@ -164,7 +164,8 @@ def test_a_paying_county_may_build_the_lists_it_pays(world):
 
 
 def test_audit_log_and_dashboard(world):
-    # The audit log: managers and finance of a union that runs, or is above, a programme.
+    # The audit log: managers and finance of the root union or of a union that runs, or is
+    # above, a programme (the province here is both).
     assert world.who(p.may_view_audit_log) == OWNER_MONEY
     assert world.who(p.may_view_audit_log, program=world.program) == OWNER_MONEY
     # The dashboard: everyone inside the owner's subtree or above it; not the sibling.
