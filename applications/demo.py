@@ -2,7 +2,9 @@
 
 ``demo_workers_load()`` expects the programmes of ``quotas.demo`` (loads them if missing) and
 is idempotent: if the demo worker exists, nothing is added. Jinan 2024's windows are in the
-past, so Jinan submissions pass ``now=`` a moment inside batch 1; Xian'an 2026 is open.
+past, so Jinan submissions pass ``now=`` a moment inside batch 1 (Conghua 2023's likewise);
+Xian'an 2026 is open. Xian'an and Conghua each get approved applications, so their district
+accounts can run the year (allocation to bank return) as ``jinan_city`` does.
 """
 
 import io
@@ -38,6 +40,7 @@ TZ = ZoneInfo("Asia/Shanghai")
 DEMO_PHONE = "13800000001"
 DEMO_PASSWORD = "qiuxue-worker-2024"
 JINAN_SUBMIT_AT = datetime(2024, 5, 20, 9, 0, tzinfo=TZ)
+CONGHUA_SUBMIT_AT = datetime(2023, 9, 15, 9, 0, tzinfo=TZ)
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = ["建国", "秀英", "志强", "海燕", "晓东", "丽娟", "国平", "春梅", "伟", "静", "磊", "敏", "军", "芳", "洋", "婷"]
 EMPLOYERS = ["济南泉城软件有限公司", "历下区人民医院", "山东齐鲁物流有限公司", "济南公交集团", "章丘鼓风机股份有限公司"]
@@ -122,6 +125,18 @@ def _xianan_data(program: Program, n: int) -> ApplicationData:
     )
 
 
+def _conghua_data(n: int) -> ApplicationData:
+    level = [EducationLevel.DAZHUAN, EducationLevel.BENKE, EducationLevel.ZHUAN_SHENG_BEN][n % 3]
+    return ApplicationData(
+        level=level,
+        school=["广州开放大学", "华南理工大学", "广东工贸职业技术学院"][n % 3],
+        major=["机电一体化技术", "工商管理", "汽车检测与维修技术"][n % 3],
+        enrolled_on=date(2023, 3, 1),
+        chsi_code=f"CH{n:08d}",
+        chsi_expires_on=date(2024, 6, 1),
+    )
+
+
 def _review_to(app: Application, outcome: str, *, at: datetime | None = None) -> None:
     """Play the reviewers' part through the state machine (the reviews app does this for real)."""
     chain = list(Union.objects.filter(pk__in=app.review_chain))
@@ -158,11 +173,13 @@ def demo_workers_load() -> dict:
         return {"phone": DEMO_PHONE, "password": DEMO_PASSWORD, "created": 0}
     jinan = Program.objects.filter(slug="jinan-2024").first()
     xianan = Program.objects.filter(slug="xianan-2026").first()
-    if jinan is None or xianan is None:
+    conghua = Program.objects.filter(slug="conghua-2023").first()
+    if jinan is None or xianan is None or conghua is None:
         from quotas.demo import load_quota_demo
 
         load_quota_demo()
         jinan, xianan = Program.objects.get(slug="jinan-2024"), Program.objects.get(slug="xianan-2026")
+        conghua = Program.objects.get(slug="conghua-2023")
     password_hash = make_password(DEMO_PASSWORD)  # once: PBKDF2 per account would dominate
     jinan_units = list(Union.objects.subtree_of(jinan.owner_union).filter(level=UnionLevel.GRASSROOTS).order_by("path"))
     xianan_units = list(
@@ -214,6 +231,27 @@ def demo_workers_load() -> dict:
             _papers(a, w)
             created += 1
             if j < 10:
-                application_submit(application=a, actor=w.user)
-    print(f"演示职工账号：{DEMO_PHONE}  密码：{DEMO_PASSWORD}（其余演示职工 1380000xxxx / 1390000xxxx 同一密码）")
+                a = application_submit(application=a, actor=w.user)
+            # The first six through both tiers: the district (xianan_district) has a year
+            # to run in the demo, allocation to payout lists; the other four wait for review.
+            if j < 6:
+                _review_to(a, "approved")
+        # Conghua 2023: approved applications for the district (conghua_district) to
+        # allocate, publish and pay, as Jinan's city does. Its 2023 window is past.
+        conghua_units = list(
+            Union.objects.subtree_of(conghua.owner_union).filter(level=UnionLevel.GRASSROOTS).order_by("path")
+        )
+        for k in range(6):
+            n = 200 + k
+            w = _worker(
+                n, phone=f"1370000{k + 1:04d}", union=conghua_units[k % len(conghua_units)], password_hash=password_hash
+            )
+            a = application_create_draft(worker=w, program=conghua, data=_conghua_data(k), actor=w.user)
+            _papers(a, w)
+            created += 1
+            a = application_submit(application=a, actor=w.user, now=CONGHUA_SUBMIT_AT + timedelta(minutes=11 * k))
+            _review_to(a, "approved")
+    print(
+        f"演示职工账号：{DEMO_PHONE}  密码：{DEMO_PASSWORD}（其余演示职工 1380000xxxx / 1390000xxxx / 1370000xxxx 同一密码）"
+    )
     return {"phone": DEMO_PHONE, "password": DEMO_PASSWORD, "created": created, "document_kinds": DocumentKind.values}

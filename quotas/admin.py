@@ -29,7 +29,8 @@ from .models import (
     Union,
     UnionAdmin,
 )
-from .selectors import union_admin_of, union_scope_of, user_is_city_staff
+from .permissions import may_view_audit_log
+from .selectors import union_admin_of, union_scope_of
 from .services import (
     quota_slots_set,
     setup_object_save,
@@ -434,7 +435,8 @@ class AuditActionFilter(admin.SimpleListFilter):
 
 @admin.register(AuditLog)
 class AuditLogAdmin(UnionScopedAdmin):
-    """Read-only, for city staff; each sees the log of acts done inside their subtree."""
+    """Read-only, for the managers and finance of a union that runs (or is above) a
+    programme (``may_view_audit_log``); each sees the log of acts done inside their subtree."""
 
     union_lookup = "actor_union"
     list_display = ["at", "actor", "actor_union", "action_label", "object_type", "object_id"]
@@ -448,10 +450,10 @@ class AuditLogAdmin(UnionScopedAdmin):
         return AUDIT_LABELS.get(obj.action, obj.action)
 
     def has_module_permission(self, request):
-        return user_is_city_staff(request.user)
+        return may_view_audit_log(user=request.user).allowed
 
     def has_view_permission(self, request, obj=None):
-        return user_is_city_staff(request.user) and self._in_scope(request, obj)
+        return may_view_audit_log(user=request.user).allowed and self._in_scope(request, obj)
 
     def has_add_permission(self, request):
         return False

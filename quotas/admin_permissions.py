@@ -1,33 +1,30 @@
-"""Who may see and write programme set-up in the admin (shared by admin.py and admin_views.py)."""
+"""Who may see and write programme set-up in the admin (shared by admin.py and admin_views.py).
+
+The rule itself is ``quotas.permissions.may_set_up_program``; this only finds the programme
+an admin object belongs to."""
 
 from django.db.models import Q
 from django.http import HttpRequest
 
-from .models import AdminRole, Program, UnionLevel
-from .selectors import union_admin_of, union_scope_of
+from .models import Program
+from .permissions import may_set_up_program
+from .selectors import union_scope_of
 
 
-def _owner_path_of(obj) -> str | None:
-    """The materialised path of the union that owns ``obj``'s programme."""
+def _program_of(obj) -> Program | None:
+    """The programme ``obj`` (a programme, batch, source, quota row, catalogue entry) is part of."""
     if isinstance(obj, Program):
-        return obj.owner_union.path
-    program = getattr(obj, "program", None) or getattr(getattr(obj, "source", None), "program", None)
-    return program.owner_union.path if program else None
+        return obj
+    return getattr(obj, "program", None) or getattr(getattr(obj, "source", None), "program", None)
 
 
 def may_write_setup(request: HttpRequest, obj=None) -> bool:
-    """Managers of the owner union (or above) write a programme's set-up.
-
-    Without an object (the add page): a city/province manager, or the manager of a
-    union that already owns a programme (a district running its own, like Xian'an).
-    """
-    admin_ = union_admin_of(request.user)
-    if admin_ is None or admin_.role != AdminRole.MANAGER:
-        return False
+    """Managers of the owner union (or above) write a programme's set-up; without an object
+    (the add page) see ``may_set_up_program``."""
     if obj is None:
-        return admin_.union.level in (UnionLevel.CITY, UnionLevel.PROVINCE) or admin_.union.programs.exists()
-    owner_path = _owner_path_of(obj)
-    return owner_path is not None and owner_path.startswith(admin_.union.path)
+        return may_set_up_program(user=request.user).allowed
+    program = _program_of(obj)
+    return program is not None and may_set_up_program(user=request.user, program=program).allowed
 
 
 def setup_visible(request: HttpRequest, qs, lookup: str):

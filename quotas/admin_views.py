@@ -24,6 +24,7 @@ from .admin_permissions import may_write_setup
 from .apportion import apportion_units_for, quota_table_propose_from_members
 from .forms import ApportionForm, QuotaTableUploadForm, QuotaTransferForm
 from .models import FundingSource
+from .permissions import may_move_quota, may_set_up_program
 from .quota_tables import (
     QuotaTableError,
     QuotaTableReadError,
@@ -53,7 +54,7 @@ class SourceAdminView(View):
         queryset = self.model_admin.get_queryset(request).select_related("program__owner_union", "matching_of")
         self.source = get_object_or_404(queryset, pk=source_id)
         if self.needs_write and not may_write_setup(request, self.source):
-            raise PermissionDenied
+            raise PermissionDenied(may_set_up_program(user=request.user, program=self.source.program).reason)
         return super().dispatch(request, source_id)
 
     def render(self, template: str, title: str, **context):
@@ -224,8 +225,9 @@ class QuotaTransferView(SourceAdminView):
     def dispatch(self, request, source_id: int):
         queryset = self.model_admin.get_queryset(request).select_related("program__owner_union", "matching_of")
         self.source = get_object_or_404(queryset, pk=source_id)
-        if not may_write_setup(request, self.source):
-            messages.error(request, _("只有实施方案所属工会（或上级工会）的管理员可以调剂名额。"))
+        permit = may_move_quota(user=request.user, source=self.source)
+        if not permit:
+            messages.error(request, permit.reason)
             return redirect(reverse("admin:quotas_quota_changelist") + f"?source__id__exact={self.source.pk}")
         return View.dispatch(self, request, source_id)
 
@@ -254,6 +256,9 @@ class QuotaTransferView(SourceAdminView):
         except ValidationError as exc:
             for message in exc.messages:
                 form.add_error(None, message)
+            return self._page(form)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
             return self._page(form)
         messages.success(
             request,

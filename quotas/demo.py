@@ -62,11 +62,13 @@ def _day(y: int, m: int, d: int, *, end: bool = False) -> datetime:
 
 
 def _union(*, code: str, name: str, level: str, parent: Union | None, members: int = 0) -> Union:
-    union = Union.objects.filter(code=code).first()
+    # By code, else by name under the same parent: a database loaded before the codes were
+    # made unique per level keeps its unions (and takes the new code) instead of failing.
+    union = Union.objects.filter(code=code).first() or Union.objects.filter(parent=parent, name=name).first()
     if union is None:
         return union_create(name=name, code=code, level=level, parent=parent, member_count=members)
-    if (union.name, union.level, union.member_count) != (name, level, members):
-        Union.objects.filter(pk=union.pk).update(name=name, level=level, member_count=members)
+    if (union.code, union.name, union.level, union.member_count) != (code, name, level, members):
+        Union.objects.filter(pk=union.pk).update(code=code, name=name, level=level, member_count=members)
         union.refresh_from_db()
     return union
 
@@ -96,8 +98,12 @@ def _units_from_table(*, filename: str, parent: Union, code_prefix: str) -> dict
 
 
 def _grassroots(parent: Union, names: list[str], *, level: str = UnionLevel.GRASSROOTS) -> list[Union]:
+    # Townships and grassroots unions under one parent are numbered apart ("-t01", "-g01"):
+    # one numbering for both gave Xian'an's streets and its direct grassroots unions the
+    # same codes, so one overwrote the other.
+    letter = "t" if level == UnionLevel.TOWNSHIP else "g"
     return [
-        _union(code=f"{parent.code}-g{i:02d}", name=name, level=level, parent=parent, members=200 + 37 * i)
+        _union(code=f"{parent.code}-{letter}{i:02d}", name=name, level=level, parent=parent, members=200 + 37 * i)
         for i, name in enumerate(names, start=1)
     ]
 

@@ -5,7 +5,7 @@ from typing import Protocol
 
 from django.contrib.auth.base_user import AbstractBaseUser
 
-from .models import AdminRole, Union, UnionAdmin, UnionLevel
+from .models import Union, UnionAdmin, UnionLevel
 
 # Every admin hook of every app asks who the user is; a request's user object carries the
 # answer so one page costs one look-up, not one per permission check.
@@ -47,16 +47,6 @@ def unions_visible_to(user: AbstractBaseUser | None):
 def user_has_role(user: AbstractBaseUser | None, *roles: str) -> bool:
     admin = union_admin_of(user)
     return admin is not None and admin.role in roles
-
-
-def user_is_city_staff(user: AbstractBaseUser | None) -> bool:
-    """City federation (or above) managers: set up programmes, allocate, publish, export."""
-    admin = union_admin_of(user)
-    return (
-        admin is not None
-        and admin.union.level in (UnionLevel.CITY, UnionLevel.PROVINCE)
-        and admin.role in (AdminRole.MANAGER, AdminRole.FINANCE)
-    )
 
 
 def county_of(union: Union) -> Union | None:

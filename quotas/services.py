@@ -31,6 +31,7 @@ from .models import (
     Union,
     UnionAdmin,
 )
+from .permissions import may_move_quota
 from .selectors import union_admin_forget, union_admin_of
 from .usage import quota_floor_message, quota_given_counts, union_live_reviews
 
@@ -468,9 +469,7 @@ def quota_transfer(
         raise ValidationError(_("只能在同一补助来源的不同单位（或调剂名额）之间调整。"))
     if actor is not None:
         source = FundingSource.objects.select_related("program__owner_union").get(pk=from_quota.source_id)
-        scope = _manager_union_of(actor)
-        if scope is None or not source.program.owner_union.path.startswith(scope.path):
-            raise ValidationError(_("只有实施方案所属工会（或上级）的管理员可以调剂名额。"))
+        may_move_quota(user=actor, source=source).require()
     locked = {q.pk: q for q in Quota.objects.select_for_update().filter(pk__in=[from_quota.pk, to_quota.pk])}
     src, dst = locked[from_quota.pk], locked[to_quota.pk]
     quota_slots_write(slots={src.pk: src.slots - slots, dst.pk: dst.slots + slots})

@@ -18,7 +18,8 @@ from django.utils.translation import gettext_lazy
 from applications.models import Application, ApplicationStatus
 from applications.workflow import event_label
 from quotas.admin_scoping import UnionScopedAdmin
-from quotas.models import AdminRole, Union
+from quotas.models import Union
+from quotas.permissions import may_override_review_window
 from quotas.selectors import union_admin_of
 
 from . import services
@@ -269,7 +270,7 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
             "forms": forms,
             "batch": batch,
             "window_closed": not review_window_open(batch=batch),
-            "may_override": admin_.role == AdminRole.MANAGER and admin_.union.level in services.OVERRIDE_LEVELS,
+            "may_override": may_override_review_window(user=request.user, program=application.program).allowed,
             "overview_url": reverse("admin:reviews_reviewoverview_changelist"),
         }
 

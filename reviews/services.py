@@ -18,7 +18,8 @@ from applications.models import Application, ApplicationStatus, SeatStatus, Work
 from applications.selectors import RETURNABLE_FIELDS
 from applications.workflow import Action, TransitionError, application_transition
 from qiuxue.crypto import hmac_index
-from quotas.models import AdminRole, AllocationMode, Program, UnionAdmin, UnionLevel
+from quotas.models import AdminRole, AllocationMode, Program, UnionAdmin
+from quotas.permissions import may_override_review_window
 from quotas.selectors import union_admin_of
 from quotas.services import audit_log_write
 
@@ -27,7 +28,6 @@ from .models import DecisionKind, ReviewDecision
 from .selectors import review_window_open
 
 REVIEW_ROLES = (AdminRole.REVIEWER, AdminRole.MANAGER)
-OVERRIDE_LEVELS = (UnionLevel.CITY, UnionLevel.PROVINCE)
 
 
 class ReviewRefused(Exception):
@@ -316,8 +316,9 @@ def _review_window_check(*, application: Application, admin: UnionAdmin, overrid
         raise ReviewRefused(
             _("%(batch)s 的审核期为 %(window)s，现在不在审核期内。") % {"batch": batch, "window": window}
         )
-    if admin.role != AdminRole.MANAGER or admin.union.level not in OVERRIDE_LEVELS:
-        raise ReviewRefused(_("只有市总工会管理员可以在审核期外办理。"))
+    permit = may_override_review_window(user=admin.user, program=application.program)
+    if not permit:
+        raise ReviewRefused(permit.reason)
     if not (override_reason or "").strip():
         raise ReviewRefused(_("在审核期外办理必须填写原因。"))
     return True

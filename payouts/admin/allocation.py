@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from qiuxue.masking import mask_name
 from quotas.admin_scoping import ReadOnlyMixin, UnionScopedAdmin
 from quotas.models import Program
-from quotas.selectors import union_scope_of, user_is_city_staff
+from quotas.permissions import may_run_allocation
+from quotas.selectors import union_scope_of
 
 from ..models import AllocationRun, Award
 
@@ -27,13 +28,16 @@ class AllocationRunAdmin(ReadOnlyMixin, UnionScopedAdmin):
         return format_html('<a href="{}">{}</a>', reverse("payouts:allocation_run", args=[obj.pk]), _("查看"))
 
     def changelist_view(self, request: HttpRequest, extra_context=None):
+        # The owner's side (and above) sees each programme's usage; the run link only where
+        # the user may run it (managers of the owner or above).
         scope = union_scope_of(request.user)
         programs = (
-            Program.objects.filter(owner_union__path__startswith=scope.path).order_by("-year", "name")
-            if scope is not None and user_is_city_staff(request.user)
+            Program.objects.filter(owner_union__path__startswith=scope.path).select_related("owner_union")
+            if scope is not None
             else Program.objects.none()
-        )
-        return super().changelist_view(request, {**(extra_context or {}), "allocation_programs": programs})
+        ).order_by("-year", "name")
+        rows = [{"program": p, "may_run": may_run_allocation(user=request.user, program=p).allowed} for p in programs]
+        return super().changelist_view(request, {**(extra_context or {}), "allocation_programs": rows})
 
 
 @admin.register(Award)

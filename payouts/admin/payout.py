@@ -12,9 +12,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from quotas.admin_scoping import ReadOnlyMixin, UnionScopedAdmin
+from quotas.permissions import (
+    MONEY_ROLES,
+    may_build_payout_lists,
+    may_export_payout_list,
+    may_record_bank_return,
+    may_reissue_payout_list,
+    programs_permitted,
+)
+from quotas.selectors import union_admin_of
 
 from ..models import PayoutLine, PayoutLineStatus, PayoutList
-from ..payout.selectors import payout_list_may_export, payout_lists_visible_to
+from ..payout.selectors import payout_lists_visible_to
 from ..payout.services import payout_list_export_request, payout_lists_build_for_batch, payout_reissue_build
 from .program_batch import program_batch_page
 
@@ -80,17 +89,35 @@ class PayoutListAdmin(ReadOnlyMixin, UnionScopedAdmin):
         url = reverse("admin:payouts_payoutline_changelist") + f"?payout_list__id__exact={obj.pk}"
         return format_html('<a href="{}">{}</a>', url, _("查看明细"))
 
+    def get_actions(self, request, *args, **kwargs):
+        # The lists shown are the owner side's and the paying union's own: a manager or
+        # finance account may act on them (each list is checked again in the action).
+        actions = super().get_actions(request, *args, **kwargs)
+        admin_ = union_admin_of(request.user)
+        if admin_ is None or admin_.role not in MONEY_ROLES:
+            actions.pop("export_selected", None)
+            actions.pop("reissue_selected", None)
+        return actions
+
+    def changelist_view(self, request, extra_context=None):
+        may_build = bool(programs_permitted(user=request.user, check=may_build_payout_lists))
+        return super().changelist_view(request, {**(extra_context or {}), "may_build": may_build})
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)
-        may_export = obj is not None and payout_list_may_export(user=request.user, payout_list=obj)
-        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "may_export": may_export})
+        extra = {
+            "may_export": obj is not None and may_export_payout_list(user=request.user, payout_list=obj).allowed,
+            "may_bank_return": obj is not None and may_record_bank_return(user=request.user, payout_list=obj).allowed,
+        }
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 
     @admin.action(description=gettext_lazy("生成导出文件（含完整证件号）"))
     def export_selected(self, request: HttpRequest, queryset) -> None:
         started = 0
         for payout_list in queryset:
-            if not payout_list_may_export(user=request.user, payout_list=payout_list):
-                self.message_user(request, _("无权导出：%(t)s") % {"t": payout_list.title}, messages.ERROR)
+            permit = may_export_payout_list(user=request.user, payout_list=payout_list)
+            if not permit:
+                self.message_user(request, f"{payout_list.title}：{permit.reason}", messages.ERROR)
                 continue
             payout_list_export_request(payout_list=payout_list, actor=request.user)
             started += 1
@@ -100,8 +127,9 @@ class PayoutListAdmin(ReadOnlyMixin, UnionScopedAdmin):
     @admin.action(description=gettext_lazy("生成补发名单（已更新银行卡的失败明细）"))
     def reissue_selected(self, request: HttpRequest, queryset) -> None:
         for payout_list in queryset:
-            if not payout_list_may_export(user=request.user, payout_list=payout_list):
-                self.message_user(request, _("无权操作：%(t)s") % {"t": payout_list.title}, messages.ERROR)
+            permit = may_reissue_payout_list(user=request.user, payout_list=payout_list)
+            if not permit:
+                self.message_user(request, f"{payout_list.title}：{permit.reason}", messages.ERROR)
                 continue
             try:
                 reissue = payout_reissue_build(payout_list=payout_list, actor=request.user)
@@ -121,6 +149,7 @@ class PayoutListAdmin(ReadOnlyMixin, UnionScopedAdmin):
             self,
             request,
             service=payout_lists_build_for_batch,
+            permission=may_build_payout_lists,
             title=_("生成发放名单"),
             template="payouts/payout/admin_build.html",
             success=lambda built: _("已生成 %(n)d 份发放名单。") % {"n": len(built)},

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from qiuxue.masking import mask_name, mask_phone
 from quotas.admin_scoping import ReadOnlyMixin, UnionScopedAdmin
-from quotas.selectors import user_is_city_staff
+from quotas.permissions import may_decide_objection, may_open_publicity, programs_permitted
 
 from ..models import Objection, ObjectionStatus, Publicity
 from ..publicity.services import objection_dismiss, objection_uphold, publicity_open
@@ -54,6 +54,10 @@ class PublicityAdmin(ReadOnlyMixin, UnionScopedAdmin):
             '<a href="{}" target="_blank">{}</a>', reverse("payouts:publicity_public", args=[obj.pk]), _("查看")
         )
 
+    def changelist_view(self, request, extra_context=None):
+        may_open = bool(programs_permitted(user=request.user, check=may_open_publicity))
+        return super().changelist_view(request, {**(extra_context or {}), "may_open": may_open})
+
     def get_urls(self):
         return [
             path("open/", self.admin_site.admin_view(self.open_view), name="payouts_publicity_open"),
@@ -65,6 +69,7 @@ class PublicityAdmin(ReadOnlyMixin, UnionScopedAdmin):
             self,
             request,
             service=publicity_open,
+            permission=may_open_publicity,
             title=_("发布公示"),
             template="payouts/publicity/admin_open.html",
             success=lambda publicity: _("已发布公示：%(title)s") % {"title": publicity.title},
@@ -121,7 +126,14 @@ class ObjectionAdmin(ReadOnlyMixin, UnionScopedAdmin):
         return mask_phone(obj.contact_phone)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra = {"decision_form": DecisionForm(), "may_decide": user_is_city_staff(request.user)}
+        objection = self.get_object(request, object_id)
+        permit = may_decide_objection(user=request.user, objection=objection) if objection is not None else None
+        extra = {
+            "decision_form": DecisionForm(),
+            "may_decide": bool(permit),
+            # Staff who may see but not decide are told who decides.
+            "decide_refusal": permit.reason if permit is not None else "",
+        }
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 
     def get_urls(self):
@@ -132,10 +144,13 @@ class ObjectionAdmin(ReadOnlyMixin, UnionScopedAdmin):
 
     def decide_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         objection = get_object_or_404(self.get_queryset(request), pk=pk)
-        if request.method != "POST" or not user_is_city_staff(request.user):
-            raise PermissionDenied
-        form = DecisionForm(request.POST)
         target = reverse("admin:payouts_objection_change", args=[objection.pk])
+        permit = may_decide_objection(user=request.user, objection=objection)
+        if request.method != "POST" or not permit:
+            if not permit:
+                self.message_user(request, permit.reason, messages.ERROR)
+            return redirect(target)
+        form = DecisionForm(request.POST)
         if not form.is_valid():
             self.message_user(request, _("请选择处理结果并填写处理意见。"), messages.ERROR)
             return redirect(target)
@@ -144,6 +159,8 @@ class ObjectionAdmin(ReadOnlyMixin, UnionScopedAdmin):
             decide(objection=objection, actor=request.user, note=form.cleaned_data["note"])
         except ValidationError as exc:
             self.message_user(request, "；".join(exc.messages), messages.ERROR)
+        except PermissionDenied as exc:
+            self.message_user(request, str(exc), messages.ERROR)
         else:
             self.message_user(request, _("异议已处理。"), messages.SUCCESS)
         return redirect(target)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from applications.progress import ProgressAction, ProgressStep, application_progress_record
 from quotas.models import AllocationMode, Batch, FundingSource, PayerRule, Program, Quota
-from quotas.selectors import union_scope_of, user_is_city_staff
+from quotas.permissions import may_run_allocation
 from quotas.services import audit_log_write
 
 from ..models import AllocationRun, Award, AwardStatus, AwardVia
@@ -53,12 +53,10 @@ class AllocationResult:
 
 def _check_actor(*, actor: AbstractBaseUser | None, program: Program) -> None:
     """``actor=None`` is the operator at the shell (``manage.py allocate``); every web
-    caller passes its user, who must be a city-level manager over the programme."""
+    caller passes its user, who must be a manager of the programme's owner or above."""
     if actor is None:
         return
-    scope = union_scope_of(actor)
-    if not user_is_city_staff(actor) or scope is None or not program.owner_union.is_within(scope):
-        raise PermissionDenied(_("只有市总工会管理员可以运行分配。"))
+    may_run_allocation(user=actor, program=program).require()
 
 
 def sources_in_order(program: Program) -> list[FundingSource]:
@@ -320,9 +318,9 @@ def allocation_run_start(
     """Queue a run for the Celery worker (the admin page's button)."""
     from ..tasks.allocation import allocation_run_task
 
-    _check_actor(actor=actor, program=program)
     if actor is None:
-        raise PermissionDenied(_("只有市总工会管理员可以运行分配。"))
+        raise PermissionDenied(_("请由本方案主办工会的管理员在页面上发起分配。"))
+    _check_actor(actor=actor, program=program)
     with transaction.atomic():
         run = AllocationRun.objects.create(program=program, batch=batch, started_by=actor, dry_run=dry_run)
         audit_log_write(

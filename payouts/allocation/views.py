@@ -12,7 +12,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from quotas.models import Batch, Program
-from quotas.selectors import union_scope_of, user_is_city_staff
+from quotas.permissions import may_run_allocation
+from quotas.selectors import union_scope_of
 from quotas.services import audit_log_write
 
 from ..models import AllocationRun
@@ -48,8 +49,11 @@ def _program_for(request: HttpRequest, slug: str) -> Program:
 @require_http_methods(["GET", "POST"])
 def allocation_program(request: HttpRequest, slug: str) -> HttpResponse:
     program = _program_for(request, slug)
-    if not user_is_city_staff(request.user):
-        raise PermissionDenied(_("只有市总工会管理员可以运行分配。"))
+    permit = may_run_allocation(user=request.user, program=program)
+    if not permit:
+        # Told why, on the usage page they may see, instead of a bare 403.
+        messages.error(request, permit.reason)
+        return redirect("payouts:allocation_usage", slug=program.slug)
     form = RunForm(request.POST or None, program=program)
     if request.method == "POST" and form.is_valid():
         try:
@@ -61,6 +65,8 @@ def allocation_program(request: HttpRequest, slug: str) -> HttpResponse:
             )
         except ValidationError as exc:
             messages.error(request, "; ".join(exc.messages))
+        except PermissionDenied as exc:
+            messages.error(request, str(exc))
         else:
             return redirect("payouts:allocation_run", pk=run.pk)
     runs = AllocationRun.objects.filter(program=program).select_related("batch", "started_by")[:10]
@@ -118,7 +124,11 @@ def allocation_usage(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "payouts/allocation/usage.html",
-        {"program": program, "tables": tables, "may_run": user_is_city_staff(request.user)},
+        {
+            "program": program,
+            "tables": tables,
+            "may_run": may_run_allocation(user=request.user, program=program).allowed,
+        },
     )
 
 

@@ -19,6 +19,7 @@ from applications.models import Application, ApplicationStatus
 from applications.progress import ProgressAction, ProgressStep, application_progress_record
 from applications.workflow import Action, application_transition
 from qiuxue.tables.reading import TableReadError, table_rows
+from quotas.permissions import may_record_bank_return
 from quotas.services import audit_log_write
 
 from ..award_workflow import AwardAction, award_transition
@@ -119,7 +120,10 @@ def bank_return_import(
     *, payout_list: PayoutList, name: str, content: bytes, actor: AbstractBaseUser | None
 ) -> dict[str, int]:
     """Apply a bank return to a list. Paid lines pay their award (and close the application
-    once all its awards are paid); failed lines send the worker back to fix the card."""
+    once all its awards are paid); failed lines send the worker back to fix the card.
+    ``actor=None`` is the system (``manage.py bank_return_import``)."""
+    if actor is not None:
+        may_record_bank_return(user=actor, payout_list=payout_list).require()
     rows = bank_return_parse(name=name, content=content)
     now = timezone.now()
     with transaction.atomic():

@@ -1,5 +1,6 @@
-"""Reads of the payout stage: who may see or export which list, what is eligible, and the
-reconciliation of what the banks reported."""
+"""Reads of the payout stage: who may see which list, what is eligible, and the
+reconciliation of what the banks reported. Who may export or record a list is
+``quotas.permissions.may_export_payout_list`` / ``may_record_bank_return``."""
 
 from dataclasses import dataclass, field
 
@@ -7,8 +8,8 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from applications.models import WorkerChange, WorkerChangeStatus
-from quotas.models import AdminRole, Batch, FundingSource, PayerRule, Program, Union
-from quotas.selectors import union_admin_of, user_is_city_staff
+from quotas.models import Batch, FundingSource, PayerRule, Program, Union
+from quotas.selectors import union_admin_of
 
 from ..models import Award, AwardStatus, PayoutLine, PayoutLineStatus, PayoutList
 
@@ -22,17 +23,6 @@ def payout_lists_visible_to(user: AbstractBaseUser | None) -> QuerySet[PayoutLis
     return PayoutList.objects.filter(
         Q(program__owner_union__path__startswith=path) | Q(payer_union__path__startswith=path)
     )
-
-
-def payout_list_may_export(*, user: AbstractBaseUser | None, payout_list: PayoutList) -> bool:
-    """Full ID and card numbers leave the system only for: city managers/finance of the
-    programme's city, or the manager/finance of the union that pays this very list."""
-    admin = union_admin_of(user)
-    if admin is None or admin.role not in (AdminRole.MANAGER, AdminRole.FINANCE):
-        return False
-    if user_is_city_staff(user) and payout_list.program.owner_union.path.startswith(admin.union.path):
-        return True
-    return payout_list.payer_union_id is not None and payout_list.payer_union_id == admin.union_id
 
 
 def payer_of(*, source: FundingSource, payer_union: Union | None) -> tuple[Union | None, str]:

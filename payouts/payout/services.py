@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from quotas.audit import AuditAction
 from quotas.models import Batch, FundingSource, PayerRule, Program, Union
+from quotas.permissions import may_build_payout_lists, may_export_payout_list, may_reissue_payout_list
 from quotas.services import audit_log_write
 
 from ..award_workflow import AwardAction, award_transition
@@ -65,7 +66,10 @@ def payout_list_build(
     actor: AbstractBaseUser | None,
 ) -> PayoutList:
     """One list of one source × paying union × batch, of every published award not yet on a
-    list. Refused while the batch's publicity runs or an objection is open."""
+    list. Refused while the batch's publicity runs or an objection is open. ``actor=None``
+    is the system (``manage.py payout_lists_build``)."""
+    if actor is not None:
+        may_build_payout_lists(user=actor, program=program, payer_union=payer_union).require()
     if source.program_id != program.pk or (batch is not None and batch.program_id != program.pk):
         raise ValidationError(_("补助来源、批次与项目不一致。"))
     if source.payer_rule == PayerRule.APPLICANT_COUNTY and payer_union is None:
@@ -116,6 +120,8 @@ def payout_lists_build_for_batch(
     *, program: Program, batch: Batch | None, actor: AbstractBaseUser | None
 ) -> list[PayoutList]:
     """Every list a batch needs: each source once, matching sources once per paying county."""
+    if actor is not None:
+        may_build_payout_lists(user=actor, program=program).require()
     built: list[PayoutList] = []
     for source in program.sources.all():
         if source.payer_rule == PayerRule.APPLICANT_COUNTY:
@@ -139,6 +145,8 @@ def payout_lists_build_for_batch(
 def payout_reissue_build(*, payout_list: PayoutList, actor: AbstractBaseUser | None) -> PayoutList:
     """A new list of this list's failed lines whose worker has since changed the bank card.
     The new line takes the worker's current card; a worker who has not changed it waits."""
+    if actor is not None:
+        may_reissue_payout_list(user=actor, payout_list=payout_list).require()
     with transaction.atomic():
         # Programme first (see payout_list_build): a withdrawal cannot void an award between
         # this read and the reissue's commit.
@@ -200,6 +208,8 @@ def payout_reissue_build(*, payout_list: PayoutList, actor: AbstractBaseUser | N
 def payout_list_export_request(*, payout_list: PayoutList, actor: AbstractBaseUser) -> PayoutList:
     """Queue the XLSX export. A second click while one is queued or running changes nothing."""
     from ..tasks.payout import payout_list_export_task  # tasks import services; keep the cycle lazy
+
+    may_export_payout_list(user=actor, payout_list=payout_list).require()
 
     with transaction.atomic():
         locked = PayoutList.objects.select_for_update().get(pk=payout_list.pk)

@@ -19,19 +19,47 @@ from django.views.decorators.http import require_GET, require_POST
 
 from qiuxue.tables.stream import Column, xlsx_write
 from quotas.models import Program
+from quotas.permissions import may_export_payout_list, may_record_bank_return
 from quotas.services import audit_log_write
 
 from ..models import ExportStatus, PayoutList
 from .bank_return import MAX_RETURN_BYTES, bank_return_import
-from .selectors import RECON_KEYS, payout_list_may_export, payout_lists_visible_to, payout_reconciliation
+from .selectors import RECON_KEYS, payout_lists_visible_to, payout_reconciliation
 from .services import payout_list_export_request
 
 
-def _list_for(request: HttpRequest, pk: int, *, export: bool) -> PayoutList:
-    payout_list = get_object_or_404(payout_lists_visible_to(request.user).select_related("program__owner_union"), pk=pk)
-    if export and not payout_list_may_export(user=request.user, payout_list=payout_list):
-        raise PermissionDenied(_("只有市总工会管理员/财务或本名单发放工会的管理员/财务可以导出含完整证件号的名单。"))
-    return payout_list
+def _list_for(request: HttpRequest, pk: int) -> PayoutList:
+    return get_object_or_404(payout_lists_visible_to(request.user).select_related("program__owner_union"), pk=pk)
+
+
+class Refused(Exception):
+    """A step the user may not take on this list; ``response`` tells them why, on the page."""
+
+    def __init__(self, response: HttpResponse):
+        self.response = response
+
+
+def _permitted(request: HttpRequest, payout_list: PayoutList, check) -> None:
+    """Back to the list's page with the reason (``check`` is a ``quotas.permissions`` function)."""
+    permit = check(user=request.user, payout_list=payout_list)
+    if not permit:
+        messages.error(request, permit.reason)
+        raise Refused(redirect(_admin_change_url(payout_list)))
+
+
+def _refusal_shown(view):
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except Refused as refused:
+            return refused.response
+        except PermissionDenied as exc:  # a service refused after the page's check
+            messages.error(request, str(exc))
+            return redirect(reverse("admin:payouts_payoutlist_changelist"))
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
 
 
 def _admin_change_url(payout_list: PayoutList) -> str:
@@ -40,8 +68,10 @@ def _admin_change_url(payout_list: PayoutList) -> str:
 
 @staff_member_required
 @require_POST
+@_refusal_shown
 def payout_export_start(request: HttpRequest, pk: int) -> HttpResponse:
-    payout_list = _list_for(request, pk, export=True)
+    payout_list = _list_for(request, pk)
+    _permitted(request, payout_list, may_export_payout_list)
     payout_list_export_request(payout_list=payout_list, actor=request.user)
     messages.info(request, _("已开始生成发放名单文件。"))
     return redirect(_admin_change_url(payout_list))
@@ -50,7 +80,10 @@ def payout_export_start(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_member_required
 @require_GET
 def payout_export_status(request: HttpRequest, pk: int) -> JsonResponse:
-    payout_list = _list_for(request, pk, export=True)
+    payout_list = _list_for(request, pk)
+    permit = may_export_payout_list(user=request.user, payout_list=payout_list)
+    if not permit:  # polled by the page's script: the reason goes in the JSON
+        return JsonResponse({"status": "refused", "message": permit.reason}, status=403)
     done = payout_list.export_status == ExportStatus.DONE and bool(payout_list.file)
     return JsonResponse(
         {
@@ -65,8 +98,10 @@ def payout_export_status(request: HttpRequest, pk: int) -> JsonResponse:
 
 @staff_member_required
 @require_GET
+@_refusal_shown
 def payout_download(request: HttpRequest, pk: int) -> FileResponse:
-    payout_list = _list_for(request, pk, export=True)
+    payout_list = _list_for(request, pk)
+    _permitted(request, payout_list, may_export_payout_list)
     if not payout_list.file or not default_storage.exists(payout_list.file.name):
         raise Http404(_("文件尚未生成。"))
     with transaction.atomic():
@@ -99,9 +134,11 @@ class BankReturnForm(forms.Form):
 
 
 @staff_member_required
+@_refusal_shown
 def payout_bank_return(request: HttpRequest, pk: int) -> HttpResponse:
     # Reading the return means matching full numbers: the same roles as the export.
-    payout_list = _list_for(request, pk, export=True)
+    payout_list = _list_for(request, pk)
+    _permitted(request, payout_list, may_record_bank_return)
     form = BankReturnForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]

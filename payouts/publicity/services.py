@@ -15,6 +15,7 @@ from applications.progress import ProgressAction, ProgressStep, application_prog
 from applications.services import seat_release_and_promote
 from applications.workflow import Action, application_transition
 from quotas.models import AllocationMode, Batch, Program
+from quotas.permissions import may_decide_objection, may_open_publicity
 from quotas.services import audit_log_write
 
 from ..award_workflow import AwardAction, award_transition
@@ -25,7 +26,10 @@ from ..models import Award, AwardStatus, Objection, ObjectionStatus, Publicity, 
 def publicity_open(*, program: Program, batch: Batch | None, actor: AbstractBaseUser | None) -> Publicity:
     """Publish the PROPOSED awards of one batch: they become PUBLISHED and are listed for
     ``program.publicity_days`` days. Run again later for people promoted after an upheld
-    objection: that makes a supplementary period listing only them."""
+    objection: that makes a supplementary period listing only them. ``actor=None`` is the
+    system (demo loader, ``manage.py publicity_open``)."""
+    if actor is not None:
+        may_open_publicity(user=actor, program=program).require()
     now = timezone.now()
     with transaction.atomic():
         # Programme first, like the allocation and a withdrawal: a rerun, a second click or a
@@ -149,6 +153,7 @@ def _lock_pending(objection: Objection) -> Objection:
 
 
 def objection_dismiss(*, objection: Objection, actor: AbstractBaseUser, note: str) -> Objection:
+    may_decide_objection(user=actor, objection=objection).require()
     if not note.strip():
         raise ValidationError(_("请填写处理意见。"))
     with transaction.atomic():
@@ -166,6 +171,7 @@ def objection_uphold(*, objection: Objection, actor: AbstractBaseUser, note: str
     """The objection is right: the application is revoked. Its unpaid awards end and their
     places pass to the next in line through the reaction to that transition
     (``payouts.reactions``), in this same transaction."""
+    may_decide_objection(user=actor, objection=objection).require()
     if not note.strip():
         raise ValidationError(_("请填写处理意见。"))
     with transaction.atomic():

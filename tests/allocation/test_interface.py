@@ -51,13 +51,14 @@ def test_run_page_dry_run_then_real_run(client, jinan, django_capture_on_commit_
     assert AuditLog.objects.filter(action="allocation.run").count() == 1
 
 
-def test_only_city_managers_may_run(client, jinan):
-    reviewer = f.city_staff(jinan.lixia, "lixia-manager")  # a county manager, not city
+def test_only_the_owners_managers_may_run(client, jinan):
+    reviewer = f.city_staff(jinan.lixia, "lixia-manager")  # a county manager, below the owner
     client.force_login(reviewer)
-    assert client.get(reverse("payouts:allocation_program", args=[jinan.prog.slug])).status_code == 403
-    with pytest.raises(Exception, match="只有市总工会管理员"):
+    told = client.get(reverse("payouts:allocation_program", args=[jinan.prog.slug]), follow=True).content.decode()
+    assert "只有本方案主办工会（济南市总工会）及上级工会的管理员可以运行分配" in told
+    with pytest.raises(Exception, match="只有本方案主办工会"):
         allocation_run(program=jinan.prog, actor=reviewer)
-    with pytest.raises(Exception, match="只有市总工会管理员"):
+    with pytest.raises(Exception, match="只有本方案主办工会"):
         allocation_run_start(program=jinan.prog, batch=None, actor=reviewer)
     # The county sees its own line of the usage table, not the others'.
     page = client.get(reverse("payouts:allocation_usage", args=[jinan.prog.slug])).content.decode()

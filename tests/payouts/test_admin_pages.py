@@ -12,7 +12,10 @@ from .conftest import end_period, staff
 def test_publish_then_build_lists_from_the_admin_pages(scenario, city_finance, client):
     county_admin = staff(scenario.counties[0], "manager", "county-manager")
     client.force_login(county_admin)
-    assert client.get(reverse("admin:payouts_publicity_open")).status_code == 403
+    # Not the programme's owner: not offered, and told why on the page, not a bare 403.
+    assert "发布公示" not in client.get(reverse("admin:payouts_publicity_changelist")).content.decode()
+    told = client.get(reverse("admin:payouts_publicity_open"), follow=True).content.decode()
+    assert "只有本方案主办工会（济南市总工会）及上级工会的管理员或财务可以发布公示" in told
 
     client.force_login(city_finance)
     page = client.get(reverse("admin:payouts_publicity_open"))

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -140,7 +140,10 @@ def test_objections_block_payout_until_resolved(scenario, city_finance):
         payout_list_build(
             program=scenario.program, source=scenario.city_money, batch=scenario.batch, actor=city_finance
         )
-    objection_dismiss(objection=objection, actor=city_finance, note="经核实材料真实。")
+    # Deciding an objection is the owner's managers' call, not finance's (quotas.permissions).
+    with pytest.raises(PermissionDenied, match="管理员可以处理公示异议"):
+        objection_dismiss(objection=objection, actor=city_finance, note="经核实材料真实。")
+    objection_dismiss(objection=objection, actor=staff(scenario.city, "manager", "city-mgr"), note="经核实材料真实。")
     built = payout_list_build(
         program=scenario.program, source=scenario.city_money, batch=scenario.batch, actor=city_finance
     )
@@ -198,7 +201,21 @@ def test_admin_decides_objection(scenario, city_finance, client):
         contact_phone="13912345678",
         reason="请核实其学历层次。",
     )
+    # Finance sees the objection and is told who decides; the form is not offered.
     client.force_login(city_finance)
+    page = client.get(reverse("admin:payouts_objection_change", args=[objection.pk])).content.decode()
+    assert "提交处理结果" not in page and "管理员可以处理公示异议" in page
+    refused = client.post(
+        reverse("admin:payouts_objection_decide", args=[objection.pk]),
+        {"decision": "dismissed", "note": "学历层次无误。"},
+        follow=True,
+    )
+    assert "只有本方案主办工会（济南市总工会）及上级工会的管理员可以处理公示异议" in refused.content.decode()
+    objection.refresh_from_db()
+    assert objection.status == ObjectionStatus.PENDING
+
+    manager = staff(scenario.city, "manager", "city-mgr")
+    client.force_login(manager)
     page = client.get(reverse("admin:payouts_objection_change", args=[objection.pk]))
     assert page.status_code == 200 and "处理异议" in page.content.decode()
     assert "13912345678" not in page.content.decode()  # masked on screen
@@ -209,4 +226,4 @@ def test_admin_decides_objection(scenario, city_finance, client):
     assert response.status_code == 302
     objection.refresh_from_db()
     assert objection.status == ObjectionStatus.DISMISSED
-    assert AuditLog.objects.filter(action="objection.dismiss", actor=city_finance).exists()
+    assert AuditLog.objects.filter(action="objection.dismiss", actor=manager).exists()

@@ -146,7 +146,7 @@ def test_the_transfer_page_moves_places_with_a_reason_and_refuses_what_it_must(c
     # A county manager is not the programme's owner: told so, nothing moves.
     client.force_login(world["a_admin"])
     refused = client.post(url, {"from_quota": b, "to_quota": a, "slots": 5, "reason": "要回来"}, follow=True)
-    assert "只有实施方案所属工会（或上级工会）的管理员可以调剂名额" in refused.content.decode()
+    assert "只有本方案主办工会（测试市总工会）及上级工会的管理员可以调剂名额" in refused.content.decode()
     assert slots_of(world["a_row"], world["b_row"]) == [35, 15]
 
 
