@@ -60,14 +60,14 @@ def test_full_chain_approval_moves_tier_by_tier_and_tells_the_worker(tree, revie
 @pytest.mark.django_db
 def test_return_records_fields_and_reason(tree, reviewers, app):
     decision = services.application_return(
-        application=app, reviewer=reviewers["grassroots"], reason="银行卡照片不清晰", fields=["doc:bank_card", "school"]
+        application=app, reviewer=reviewers["grassroots"], reason="身份证照片不清晰", fields=["doc:id_front", "school"]
     )
     app.refresh_from_db()
     assert app.status == S.RETURNED
-    assert app.return_fields == ["doc:bank_card", "school"]
-    assert app.return_reason == "银行卡照片不清晰"
-    assert decision.return_fields == ["doc:bank_card", "school"]
-    assert decision.event.detail["return_labels"] == ["本人银行卡", "院校"]
+    assert app.return_fields == ["doc:id_front", "school"]
+    assert app.return_reason == "身份证照片不清晰"
+    assert decision.return_fields == ["doc:id_front", "school"]
+    assert decision.event.detail["return_labels"] == ["身份证正面", "院校"]
 
 
 @pytest.mark.django_db
@@ -196,7 +196,7 @@ def test_flags_must_each_be_acknowledged_before_approval(tree, program, reviewer
 
 
 @pytest.mark.django_db
-def test_review_window_is_enforced_and_only_a_city_manager_may_override(tree):
+def test_review_window_is_enforced_and_only_the_owners_manager_may_override(tree):
     closed = make_program(tree.city, window_open=False)
     city_reviewer = make_admin(tree.city)
     city_manager = make_admin(tree.city, AdminRole.MANAGER)
@@ -205,7 +205,7 @@ def test_review_window_is_enforced_and_only_a_city_manager_may_override(tree):
     app = make_submitted(make_worker(tree.grassroots_a1), closed)
     with pytest.raises(ReviewRefused, match="不在审核期内"):
         _approve(app, grassroots)
-    with pytest.raises(ReviewRefused, match="只有市总工会管理员"):
+    with pytest.raises(ReviewRefused, match="只有方案主办单位（济南市总工会）或其上级工会的管理员"):
         services.application_approve(application=app, reviewer=grassroots, override_window=True, override_reason="x")
 
     # Bring the application to the city tier (the lower tiers' windows are not the point).
@@ -213,8 +213,8 @@ def test_review_window_is_enforced_and_only_a_city_manager_may_override(tree):
 
     Application.objects.filter(pk=app.pk).update(current_tier=tree.city)
     app.refresh_from_db()
-    assert county_manager  # a county manager is not "city level"
-    with pytest.raises(ReviewRefused, match="只有市总工会管理员"):
+    assert county_manager  # a county manager is not the owner's manager
+    with pytest.raises(ReviewRefused, match="只有方案主办单位"):
         services.application_approve(application=app, reviewer=city_reviewer, override_window=True, override_reason="x")
     with pytest.raises(ReviewRefused, match="必须填写原因"):
         services.application_approve(application=app, reviewer=city_manager, override_window=True, override_reason="")
