@@ -230,3 +230,40 @@ def test_review_page_offers_the_stranded_override_to_the_owners_manager_and_deci
     app.refresh_from_db()
     assert app.current_tier_id == tree.township_a.pk
     assert AuditLog.objects.get(action="review.stranded_decide").actor == manager
+
+
+@pytest.mark.django_db
+def test_demo_sets_linyis_two_rounds_and_jinan_city_can_unblock_its_stranded_applications(client):
+    from datetime import date
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.utils.timezone import localdate
+
+    from quotas.models import Program
+    from reviews.flags import flag_codes_for
+
+    call_command("load_demo")
+    linyi = Program.objects.get(slug="linyi-2022")
+    assert [(localdate(r.opens), localdate(r.closes)) for r in linyi.review_rounds.all()] == [
+        (date(2022, 5, 5), date(2022, 6, 10)),
+        (date(2022, 11, 1), date(2022, 12, 9)),
+    ]
+    # Jinan 2024's windows are over and it has no round to come: its city overview lists
+    # the stranded applications, and jinan_city decides one where it waits.
+    jinan_city = get_user_model().objects.get(username="jinan_city")
+    client.force_login(jinan_city)
+    page = client.get(reverse("admin:reviews_reviewoverview_changelist"))
+    data = page.context["overview"]
+    jinan = [a for a in data["stranded"] if a.program.slug == "jinan-2024"]
+    assert jinan and data["overdue"] == len(data["stranded"])
+    lower = next(a for a in jinan if a.current_tier_id != jinan_city.union_admin.union_id)
+    assert reverse("admin:applications_application_change", args=[lower.pk]) in page.content.decode()
+    decision = services.application_approve(
+        application=lower,
+        reviewer=jinan_city,
+        acknowledged_flags=flag_codes_for(lower),
+        override_window=True,
+        override_reason="审核期已过，区县工会已书面确认",
+    )
+    assert decision.tier_union_id == lower.current_tier_id and decision.window_override
