@@ -267,3 +267,29 @@ def test_demo_sets_linyis_two_rounds_and_jinan_city_can_unblock_its_stranded_app
         override_reason="审核期已过，区县工会已书面确认",
     )
     assert decision.tier_union_id == lower.current_tier_id and decision.window_override
+
+
+@pytest.mark.django_db
+def test_the_owners_manager_adds_a_review_round_in_the_admin_and_it_is_audited(client, tree):
+    program, _ = make_program(tree.city)
+    other, _ = make_program(tree.other_city)
+    client.force_login(make_admin(tree.city, AdminRole.MANAGER))
+    add = reverse("admin:quotas_reviewround_add")
+    form = client.get(add).context["adminform"].form
+    offered = {int(str(pk)) for pk, _ in form.fields["program"].choices if pk}
+    assert program.pk in offered and other.pk not in offered  # only programmes it owns
+    response = client.post(
+        add,
+        {
+            "program": program.pk,
+            "number": "2",
+            "opens_0": "2026-11-01",
+            "opens_1": "00:00:00",
+            "closes_0": "2026-12-09",
+            "closes_1": "23:59:59",
+        },
+    )
+    assert response.status_code == 302
+    created = ReviewRound.objects.get(program=program, number=2)
+    log = AuditLog.objects.get(action="reviewround.create")
+    assert log.object_id == str(created.pk) and log.detail["after"]["number"] == 2
