@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from quotas.models import AllocationMode, Batch, CatalogueEntry, DocumentKind, Program, Union, UnionLevel
 
-from .eligibility import level_group
+from .eligibility import level_group, required_documents_for
 from .models import Application, ApplicationStatus, Attachment, SeatStatus, Worker, WorkerChange, WorkerChangeStatus
 
 S = ApplicationStatus
@@ -217,6 +217,17 @@ RETURNABLE_FIELDS: dict[str, str] = {
     "bank_card": "银行卡信息",
     **{f"{RETURN_DOC_PREFIX}{kind.value}": str(kind.label) for kind in DocumentKind},
 }
+
+
+def returnable_fields_for(*, application: Application) -> dict[str, str]:
+    """What a reviewer may send back on this application: the fields, and only the papers
+    its programme asks of this worker (the same list as the worker's upload page), in the
+    order of ``RETURNABLE_FIELDS``."""
+    kinds = required_documents_for(program=application.program, worker=application.worker)
+    papers = {f"{RETURN_DOC_PREFIX}{k}" for k in kinds}
+    return {
+        key: label for key, label in RETURNABLE_FIELDS.items() if not key.startswith(RETURN_DOC_PREFIX) or key in papers
+    }
 
 
 def returned_document_kinds(*, fields: list[str]) -> set[str]:

@@ -26,6 +26,7 @@ from .models import (
     FundingSource,
     Program,
     Quota,
+    ReviewRound,
     Union,
     UnionAdmin,
 )
@@ -411,6 +412,26 @@ class QuotaAdmin(SetupAdmin):
                     response.context_data["source"] = source
                     response.context_data["may_write_source"] = may_write_setup(request, source)
         return response
+
+
+@admin.register(ReviewRound)
+class ReviewRoundAdmin(SetupAdmin):
+    """A programme's review rounds (Linyi: 5月5日至6月10日, 11月1日至12月9日). With rounds,
+    they decide when every batch is reviewed; an application unfinished at a round's close
+    waits for the next (``quotas.review_rounds``)."""
+
+    list_display = ["program", "number", "opens", "closes"]
+    list_filter = [("program", admin.RelatedOnlyFieldListFilter)]
+    ordering = ["program", "number"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "program":
+            # Only the programmes this manager may set up: owned by their union or below.
+            scope = union_scope_of(request.user)
+            kwargs["queryset"] = (
+                Program.objects.filter(owner_union__path__startswith=scope.path) if scope else Program.objects.none()
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(CatalogueEntry)

@@ -21,6 +21,8 @@ class AuditAction(models.TextChoices):
     CATALOGUEENTRY_CREATE = "catalogueentry.create", _("新建目录条目")
     CATALOGUEENTRY_UPDATE = "catalogueentry.update", _("修改目录条目")
     CATALOGUE_IMPORT = "catalogue.import", _("导入院校专业目录")
+    REVIEWROUND_CREATE = "reviewround.create", _("新建审核轮次")
+    REVIEWROUND_UPDATE = "reviewround.update", _("修改审核轮次")
     BATCH_APPLY_OPENED = "batch.apply_opened", _("批次开放申请")
     BATCH_APPLY_CLOSED = "batch.apply_closed", _("批次截止申请")
     BATCH_CLOSED_AS_FILLED = "batch.closed_as_filled", _("名额用完，批次不再开放")
@@ -49,6 +51,7 @@ class AuditAction(models.TextChoices):
     WORKER_CHANGE_REFUSE = "worker_change.refuse", _("驳回信息变更")
     # review
     REVIEW_WINDOW_OVERRIDE = "review.window_override", _("窗口关闭后审核（特批）")
+    REVIEW_STRANDED_DECIDE = "review.stranded_decide", _("审核期全部结束，主办单位管理员代下级审核（特批）")
     # allocation and money
     ALLOCATION_START = "allocation.start", _("发起分配")
     ALLOCATION_RUN = "allocation.run", _("运行分配")

@@ -24,7 +24,9 @@ from .models import (
     EducationLevel,
     FundingSource,
     PayerRule,
+    PrintedForm,
     Program,
+    ReviewRound,
     Union,
     UnionAdmin,
     UnionLevel,
@@ -280,6 +282,11 @@ def load_linyi_2022(result: DemoResult) -> None:
     # follows it: submitted by Jun 10 → first round, after → second round.
     _batch(program, 1, ((2022, 1, 1), (2022, 6, 10)), ((2022, 5, 5), (2022, 6, 10)))
     _batch(program, 2, ((2022, 6, 11), (2022, 11, 30)), ((2022, 11, 1), (2022, 12, 9)))
+    # The seed's two review rounds decide for both batches: unfinished on Jun 10 → Nov 1.
+    for number, opens, closes in ((1, (2022, 5, 5), (2022, 6, 10)), (2, (2022, 11, 1), (2022, 12, 9))):
+        ReviewRound.objects.update_or_create(
+            program=program, number=number, defaults={"opens": _day(*opens), "closes": _day(*closes, end=True)}
+        )
     city_source = _source(
         program, "市总工会补助", payer_union=city, amount_yuan=500, total_slots=300, uses_unit_quotas=True, position=0
     )
@@ -334,6 +341,7 @@ def load_xianan_2026(result: DemoResult) -> None:
         public_sector_documents=[],
         # The recommendation form has two stamps: 基层工会 then 区总工会.
         review_tiers=["grassroots", "county"],
+        printed_form=PrintedForm.RECOMMENDATION,  # 附件3, uploaded as 助学推荐表
         allocation_mode=AllocationMode.AT_SUBMISSION,
         publicity_days=7,
         # The Xian'an seed sets no validity: the Shandong six months, as everywhere else.

@@ -126,6 +126,15 @@ class DocumentKind(models.TextChoices):
     ADMISSION_LETTER = "admission", _("录取通知书")
 
 
+class PrintedForm(models.TextChoices):
+    """The form the system prints for the stamp. Each value is also the ``DocumentKind`` of
+    its stamped copy, so the paper printed is the paper uploaded: Jinan and Linyi print the
+    申请表 (uploaded as 盖章申请表), Xian'an its 助学推荐表 (seed 附件3)."""
+
+    APPLICATION_FORM = DocumentKind.APPLICATION_FORM.value, _("申请表")
+    RECOMMENDATION = DocumentKind.RECOMMENDATION.value, _("助学推荐表")
+
+
 class AllocationMode(models.TextChoices):
     BATCH = "batch", _("审核后按批次分配")
     AT_SUBMISSION = "at_submission", _("提交即占名额")
@@ -142,6 +151,13 @@ class Program(models.Model):
     required_documents = models.JSONField(_("必需材料"), default=list)
     # Extra document required of public-sector staff (Jinan: 职级证明).
     public_sector_documents = models.JSONField(_("机关事业单位人员另需材料"), default=list, blank=True)
+    printed_form = models.CharField(
+        _("打印盖章的表格"),
+        max_length=20,
+        choices=PrintedForm.choices,
+        default=PrintedForm.APPLICATION_FORM,
+        help_text=_("职工打印、盖章后上传的表格；上传时即为同名材料（申请表 → 盖章申请表）"),
+    )
     review_tiers = models.JSONField(
         _("审核层级"), default=list, help_text=_("从低到高的工会层级，例如 grassroots, county, city")
     )
@@ -203,6 +219,33 @@ class Batch(models.Model):
 
     def __str__(self) -> str:
         return self.name or f"{self.program} 第{self.number}批"
+
+
+class ReviewRound(models.Model):
+    """A review period (审核期) of a programme. Linyi 2022: "第一批审核时间为2022年5月5日至6月10日；
+    第二批审核时间为2022年11月1日至12月9日", applications all year.
+
+    When a programme has rounds, they alone say when its applications (of any batch) are
+    reviewed: one unfinished when a round closes waits at its tier for the next round.
+    Without rounds, a batch's own 审核开始/审核截止 is its one round
+    (``quotas.review_rounds``)."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="review_rounds")
+    number = models.PositiveSmallIntegerField(_("轮次"))
+    opens = models.DateTimeField(_("审核开始"))
+    closes = models.DateTimeField(_("审核截止"))
+
+    class Meta:
+        verbose_name = _("审核轮次")
+        verbose_name_plural = _("审核轮次")
+        ordering = ["program", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "number"], name="review_round_unique_number"),
+            models.CheckConstraint(condition=Q(closes__gt=models.F("opens")), name="review_round_window_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program} 第{self.number}轮审核"
 
 
 class BatchSplit(models.TextChoices):

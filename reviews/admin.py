@@ -16,10 +16,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from applications.models import Application, ApplicationStatus
+from applications.selectors import RETURNABLE_FIELDS, returnable_fields_for
 from applications.workflow import event_label
 from quotas.admin_scoping import UnionScopedAdmin
 from quotas.models import Union
-from quotas.permissions import may_override_review_window
+from quotas.review_rounds import review_window_for
 from quotas.selectors import union_admin_of
 
 from . import services
@@ -32,7 +33,6 @@ from .selectors import (
     application_history,
     applications_for_review,
     review_overview,
-    review_window_open,
 )
 
 BULK_LIMIT = 200
@@ -168,13 +168,22 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
         found = self.get_object(request, unquote(object_id))
         if admin_ is None or found is None:
             raise Http404(_("没有这条申请，或不在您的管辖范围内。"))
-        application = Application.objects.select_related(
-            "worker__union", "program", "batch__program", "current_tier"
-        ).get(pk=found.pk)
+        application = (
+            Application.objects.select_related(
+                "worker__union", "program__owner_union", "batch__program", "current_tier"
+            )
+            .prefetch_related("program__review_rounds")
+            .get(pk=found.pk)
+        )
         flags = flags_for_applications([application])[application.pk]
+        # The checklist of 退回修改 offers this application's own papers only.
+        form_kwargs = {
+            "approve": {"flags": flags},
+            "return": {"returnable": returnable_fields_for(application=application)},
+        }
         forms = {
-            "approve": ApproveForm(prefix="approve", flags=flags),
-            "return": ReturnForm(prefix="return"),
+            "approve": ApproveForm(prefix="approve", **form_kwargs["approve"]),
+            "return": ReturnForm(prefix="return", **form_kwargs["return"]),
             "reject": RejectForm(prefix="reject"),
         }
         if request.method == "POST":
@@ -184,8 +193,7 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
             if decision not in forms:
                 raise PermissionDenied
             form_class = type(forms[decision])
-            kwargs = {"flags": flags} if decision == "approve" else {}
-            form = form_class(request.POST, prefix=decision, **kwargs)
+            form = form_class(request.POST, prefix=decision, **form_kwargs.get(decision, {}))
             forms[decision] = form
             if form.is_valid():
                 try:
@@ -232,10 +240,14 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
         ]
         batch = application.batch
         statuses = dict(ApplicationStatus.choices)
+        window = review_window_for(application=application)
+        # Stranded (every review round over): the programme owner's manager decides the
+        # lower tier where it waits, with a reason.
+        stranded_here = services.stranded_decidable_by(admin=admin_, application=application)
         can_act = (
             admin_.role in services.REVIEW_ROLES
             and application.status == ApplicationStatus.IN_REVIEW
-            and application.current_tier_id == admin_.union_id
+            and (application.current_tier_id == admin_.union_id or stranded_here)
         )
         attachments = [
             {
@@ -269,8 +281,11 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
             "can_act": can_act,
             "forms": forms,
             "batch": batch,
-            "window_closed": not review_window_open(batch=batch),
-            "may_override": may_override_review_window(user=request.user, program=application.program).allowed,
+            "window": window,
+            "window_closed": not window.is_open,
+            "in_review": application.status == ApplicationStatus.IN_REVIEW,
+            "stranded_here": stranded_here,
+            "may_override": services.window_override_allowed(admin=admin_, application=application),
             "overview_url": reverse("admin:reviews_reviewoverview_changelist"),
         }
 
@@ -301,7 +316,13 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
             return None
         flags = flags_for_applications(apps)
         form_class = {"approve": ApproveForm, "return": ReturnForm, "reject": RejectForm}[kind]
-        form = form_class(request.POST) if request.POST.get("confirm") == "yes" else form_class()
+        kwargs = {}
+        if kind == "return":
+            # The papers of the selected applications' programmes, no other; each item is
+            # checked again against its own programme by the service.
+            offered = set().union(*(returnable_fields_for(application=a) for a in apps)) if apps else set()
+            kwargs["returnable"] = {k: v for k, v in RETURNABLE_FIELDS.items() if k in offered}
+        form = form_class(request.POST, **kwargs) if request.POST.get("confirm") == "yes" else form_class(**kwargs)
         if request.POST.get("confirm") == "yes" and form.is_valid():
             data = form.cleaned_data
             window = {"override_window": data["override_window"], "override_reason": data["override_reason"]}

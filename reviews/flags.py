@@ -149,7 +149,13 @@ def _flag_rows(apps: list[Application], result: dict[int, list[Flag]]) -> None:
 
 
 def _flag_rank_certificate(apps: list[Application], result: dict[int, list[Flag]]) -> None:
-    public = [a.pk for a in apps if a.worker.is_public_sector]
+    # Only where the programme asks public-sector staff for one (Jinan); Xian'an and the
+    # others do not, and their workers could not even upload it.
+    public = [
+        a.pk
+        for a in apps
+        if a.worker.is_public_sector and DocumentKind.RANK_CERTIFICATE in (a.program.public_sector_documents or [])
+    ]
     if not public:
         return
     with_cert = set(

@@ -10,7 +10,7 @@ from .flags import Flag
 
 
 class _WindowOverrideMixin(forms.Form):
-    override_window = forms.BooleanField(label=_("审核期外办理（仅市总工会管理员）"), required=False)
+    override_window = forms.BooleanField(label=_("审核期外办理（仅方案主办单位及上级工会管理员）"), required=False)
     override_reason = forms.CharField(
         label=_("审核期外办理原因"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -39,6 +39,13 @@ class ReturnForm(_WindowOverrideMixin):
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": _("退回修改必须填写原因。")},
     )
+
+    def __init__(self, *args, returnable: dict[str, str] | None = None, **kwargs):
+        # ``returnable``: the application's own fields and papers
+        # (``applications.selectors.returnable_fields_for``); the checklist offers no other.
+        super().__init__(*args, **kwargs)
+        if returnable is not None:
+            self.fields["fields_to_fix"].choices = list(returnable.items())
 
 
 class RejectForm(_WindowOverrideMixin):

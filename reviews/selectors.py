@@ -5,21 +5,17 @@ from django.db.models.functions import Substr
 from django.utils import timezone
 
 from applications.models import Application, ApplicationEvent, ApplicationStatus
-from quotas.models import PATH_SEGMENT_WIDTH, Batch, Union
+from quotas.models import PATH_SEGMENT_WIDTH, Union
+from quotas.review_rounds import closed_batches
+
+# The overview lists at most this many stranded applications (the count says if more).
+STRANDED_LIST_LIMIT = 100
 
 
 def applications_for_review(*, union: Union) -> QuerySet[Application]:
     """Everything a reviewer of ``union`` may see: submitted applications of its subtree.
     Drafts belong to the worker until submitted."""
     return Application.objects.in_subtree(union).exclude(status=ApplicationStatus.DRAFT)
-
-
-def review_window_open(*, batch: Batch | None, now=None) -> bool:
-    """No batch (a programme without batches) means no window to enforce."""
-    if batch is None:
-        return True
-    now = now or timezone.now()
-    return batch.review_opens <= now <= batch.review_closes
 
 
 def application_history(*, application: Application) -> QuerySet[ApplicationEvent]:
@@ -34,15 +30,23 @@ def review_overview(*, union: Union) -> dict:
     path below it.
     """
     now = timezone.now()
+    closed = closed_batches(now=now)
     # In review is never a draft. Every column read here (path, tier, batch) is in the
     # partial index ``app_in_review_scope_idx``: an index-only scan of the pending rows.
     pending = Application.objects.in_subtree(union).filter(status=ApplicationStatus.IN_REVIEW)
     # Counted columns are the ones in that index (a window needs a batch; "mine" a tier).
-    overdue = Count("batch_id", filter=Q(batch__review_closes__lt=now))
+    # Overdue: every review round of the programme is over (stranded, only the owner's
+    # manager can still decide it). Waiting: between rounds, reviewable again when the
+    # next opens. Both by batch id, found in Python from the few batches (no join).
+    stranded_ids = sorted(closed.stranded) or [0]
+    overdue = Count("batch_id", filter=Q(batch_id__in=stranded_ids))
+    waiting = Count("batch_id", filter=Q(batch_id__in=sorted(closed.waiting) or [0]))
     # Grouped by the tier id alone (a hash of integers); the names come from one look-up of
     # those unions, and the order by path is done here: sorting the pending rows by text
     # took longer than the whole count on a city with 120,000 of them.
-    tier_rows = list(pending.values("current_tier_id").annotate(n=Count("*"), overdue=overdue).order_by())
+    tier_rows = list(
+        pending.values("current_tier_id").annotate(n=Count("*"), overdue=overdue, waiting=waiting).order_by()
+    )
     tiers = {
         pk: (name, level, path)
         for pk, name, level, path in Union.objects.filter(
@@ -72,10 +76,21 @@ def review_overview(*, union: Union) -> dict:
         top = max((r["n"] for r in rows), default=0) or 1
         for r in rows:
             r["pct"] = round(100 * r["n"] / top)
+    overdue_total = sum(r["overdue"] for r in by_tier)
+    stranded = []
+    if overdue_total:
+        stranded = list(
+            pending.filter(batch_id__in=stranded_ids)
+            .select_related("worker", "current_tier", "batch", "program")
+            .order_by("submitted_at", "id")[:STRANDED_LIST_LIMIT]
+        )
     return {
         "by_tier": by_tier,
         "by_unit": by_unit,
         "total": sum(r["n"] for r in by_tier),
-        "overdue": sum(r["overdue"] for r in by_tier),
+        "overdue": overdue_total,
+        "waiting": sum(r["waiting"] for r in by_tier),
+        "stranded": stranded,
+        "stranded_more": max(overdue_total - len(stranded), 0),
         "now": now,
     }

@@ -15,19 +15,24 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from applications.models import Application, ApplicationStatus, SeatStatus, Worker
-from applications.selectors import RETURNABLE_FIELDS
+from applications.selectors import RETURNABLE_FIELDS, returnable_fields_for
 from applications.workflow import Action, TransitionError, application_transition
 from qiuxue.crypto import hmac_index
 from quotas.models import AdminRole, AllocationMode, Program, UnionAdmin
 from quotas.permissions import may_override_review_window
+from quotas.review_rounds import review_window_for
 from quotas.selectors import union_admin_of
 from quotas.services import audit_log_write
 
 from .flags import FLAG_LABELS, flag_codes_for
 from .models import DecisionKind, ReviewDecision
-from .selectors import review_window_open
 
 REVIEW_ROLES = (AdminRole.REVIEWER, AdminRole.MANAGER)
+
+# How a decision outside the review rounds was taken (``_review_window_check``).
+OVERRIDE_NONE = ""
+OVERRIDE_OWN_TIER = "own_tier"  # the owner's manager at their own tier, with a reason
+OVERRIDE_STRANDED = "stranded"  # no round left: the owner's manager decides a lower tier
 
 
 class ReviewRefused(Exception):
@@ -52,7 +57,7 @@ def application_approve(
     override_reason: str = "",
 ) -> ReviewDecision:
     with transaction.atomic():
-        locked, admin = _lock_for_review(application=application, reviewer=reviewer)
+        locked, admin = _lock_for_review(application=application, reviewer=reviewer, override_window=override_window)
         override = _review_window_check(
             application=locked, admin=admin, override=override_window, override_reason=override_reason
         )
@@ -65,7 +70,9 @@ def application_approve(
                 % {"number": locked, "flags": "、".join(str(FLAG_LABELS[c]) for c in missing)}
             )
         chain = [int(u) for u in locked.review_chain]
-        position = chain.index(admin.union_id)
+        # The tier being decided: the reviewer's own, or (stranded) the lower tier where the
+        # application waits, decided by the programme owner's manager.
+        position = chain.index(locked.current_tier_id)
         if position == len(chain) - 1:
             action, decision, changes = Action.APPROVE_FINAL, DecisionKind.APPROVE_FINAL, {}
         else:
@@ -104,7 +111,16 @@ def application_return(
     if unknown:
         raise ReviewRefused(_("无法识别的修改项：%(f)s") % {"f": "、".join(unknown)})
     with transaction.atomic():
-        locked, admin = _lock_for_review(application=application, reviewer=reviewer)
+        locked, admin = _lock_for_review(application=application, reviewer=reviewer, override_window=override_window)
+        # Only what this application's programme asks of this worker: the worker's upload
+        # page offers exactly these papers, so nothing else could be sent back.
+        own = returnable_fields_for(application=locked)
+        foreign = [f for f in fields if f not in own]
+        if foreign:
+            raise ReviewRefused(
+                _("申请 %(number)s 所在方案不需要以下材料，不能退回修改：%(f)s")
+                % {"number": locked, "f": "、".join(RETURNABLE_FIELDS[f] for f in foreign)}
+            )
         override = _review_window_check(
             application=locked, admin=admin, override=override_window, override_reason=override_reason
         )
@@ -138,7 +154,7 @@ def application_reject(
             # Same lock order as submission and withdrawal (programme, then application), so
             # a rejection racing a withdrawal cannot deadlock on the seat release.
             Program.objects.select_for_update().filter(pk=application.program_id).first()
-        locked, admin = _lock_for_review(application=application, reviewer=reviewer)
+        locked, admin = _lock_for_review(application=application, reviewer=reviewer, override_window=override_window)
         override = _review_window_check(
             application=locked, admin=admin, override=override_window, override_reason=override_reason
         )
@@ -247,7 +263,35 @@ def _bulk(applications: Iterable[Application], decide) -> list[BulkItemResult]:
     return results
 
 
-def _lock_for_review(*, application: Application, reviewer: AbstractBaseUser) -> tuple[Application, UnionAdmin]:
+def owner_manager_of(*, admin: UnionAdmin | None, program: Program) -> bool:
+    """A manager of the programme's owner union or of a union above it (the permission
+    module's rule for deciding outside the review rounds)."""
+    return admin is not None and may_override_review_window(user=admin.user, program=program).allowed
+
+
+def stranded_decidable_by(*, admin: UnionAdmin | None, application: Application) -> bool:
+    """May ``admin`` decide ``application`` at its (lower) tier because no review round is
+    left? The owner's manager, for a tier of their own subtree, once every round is over."""
+    if not owner_manager_of(admin=admin, program=application.program):
+        return False
+    tier = application.current_tier
+    if application.status != ApplicationStatus.IN_REVIEW or tier is None or tier.pk == admin.union_id:
+        return False
+    return tier.path.startswith(admin.union.path) and review_window_for(application=application).stranded
+
+
+def window_override_allowed(*, admin: UnionAdmin | None, application: Application) -> bool:
+    """Whether the review page offers the 审核期外办理 fields to ``admin``."""
+    if review_window_for(application=application).is_open:
+        return False
+    if application.current_tier_id == getattr(admin, "union_id", None):
+        return owner_manager_of(admin=admin, program=application.program)
+    return stranded_decidable_by(admin=admin, application=application)
+
+
+def _lock_for_review(
+    *, application: Application, reviewer: AbstractBaseUser, override_window: bool = False
+) -> tuple[Application, UnionAdmin]:
     admin = union_admin_of(reviewer)
     if admin is None or admin.role not in REVIEW_ROLES:
         raise ReviewRefused(_("您没有审核权限。"))
@@ -255,7 +299,7 @@ def _lock_for_review(*, application: Application, reviewer: AbstractBaseUser) ->
     # second reviewer waits here until the first decision has committed.
     locked = (
         Application.objects.select_for_update(of=("self",))
-        .select_related("worker__union", "program", "batch")
+        .select_related("worker__union", "program__owner_union", "batch", "current_tier")
         .get(pk=application.pk)
     )
     # The scope column, as in every list: the union the application was submitted under,
@@ -267,11 +311,20 @@ def _lock_for_review(*, application: Application, reviewer: AbstractBaseUser) ->
             _("申请 %(number)s 当前为“%(status)s”，不能审核。")
             % {"number": locked, "status": locked.get_status_display()}
         )
-    if locked.current_tier_id != admin.union_id or admin.union_id not in [int(u) for u in locked.review_chain]:
-        raise ReviewRefused(
-            _("申请 %(number)s 当前不在本级（%(union)s）审核，不能越级或重复审核。")
-            % {"number": locked, "union": admin.union}
-        )
+    chain = [int(u) for u in locked.review_chain]
+    at_my_tier = locked.current_tier_id == admin.union_id and admin.union_id in chain
+    stranded_here = locked.current_tier_id in chain and stranded_decidable_by(admin=admin, application=locked)
+    if not at_my_tier and not (override_window and stranded_here):
+        message = _("申请 %(number)s 当前不在本级（%(union)s）审核，不能越级或重复审核。") % {
+            "number": locked,
+            "union": admin.union,
+        }
+        if stranded_here:
+            # Say how, instead of only no: the page offers the fields for this.
+            message += _("审核期已全部结束；如需代%(tier)s办理，请勾选“审核期外办理”并填写原因。") % {
+                "tier": locked.current_tier
+            }
+        raise ReviewRefused(message)
     if reason := _own_case(application=locked, reviewer=reviewer, admin=admin):
         # Refused before anything is written; the case stays at this tier for a colleague.
         raise ReviewRefused(
@@ -306,22 +359,32 @@ def _own_case(*, application: Application, reviewer: AbstractBaseUser, admin: Un
     return ""
 
 
-def _review_window_check(*, application: Application, admin: UnionAdmin, override: bool, override_reason: str) -> bool:
-    """True when the decision is taken outside the batch's review window by override."""
-    batch = application.batch
-    if review_window_open(batch=batch):
-        return False
-    window = f"{timezone.localtime(batch.review_opens):%Y-%m-%d %H:%M} 至 {timezone.localtime(batch.review_closes):%Y-%m-%d %H:%M}"
+def _review_window_check(*, application: Application, admin: UnionAdmin, override: bool, override_reason: str) -> str:
+    """How a decision stands against the review rounds: ``OVERRIDE_NONE`` inside a round,
+    else the kind of override the reviewer asked for and may use (or a refusal saying why)."""
+    window = review_window_for(application=application)
+    if window.is_open:
+        return OVERRIDE_NONE
+    owner = application.program.owner_union
+    # A batch's own window names the batch; rounds belong to the programme.
+    what = application.batch if window.rounds[0].number is None else application.program
+    spans = "、".join(f"{r.name} {r.span}" for r in window.rounds)
     if not override:
-        raise ReviewRefused(
-            _("%(batch)s 的审核期为 %(window)s，现在不在审核期内。") % {"batch": batch, "window": window}
-        )
+        message = _("%(what)s 的审核期为 %(spans)s，现在不在审核期内。") % {"what": what, "spans": spans}
+        if window.waits_for_next:
+            message += _("本申请%(resume)s。") % {"resume": window.resume_text()}
+        else:
+            message += _("审核期已全部结束，须由%(owner)s或其上级工会的管理员填写原因后办理。") % {"owner": owner}
+        raise ReviewRefused(message)
     permit = may_override_review_window(user=admin.user, program=application.program)
     if not permit:
         raise ReviewRefused(permit.reason)
     if not (override_reason or "").strip():
         raise ReviewRefused(_("在审核期外办理必须填写原因。"))
-    return True
+    if application.current_tier_id == admin.union_id:
+        return OVERRIDE_OWN_TIER
+    # _lock_for_review let a lower tier through only when stranded_decidable_by holds.
+    return OVERRIDE_STRANDED
 
 
 def _decide(
@@ -335,10 +398,13 @@ def _decide(
     changes: dict,
     flags: list[str] | None = None,
     return_fields: list[str] | None = None,
-    override: bool,
+    override: str,
     override_reason: str,
 ) -> ReviewDecision:
-    detail = {"decision": decision, "tier_name": admin.union.name}
+    # The tier decided is where the application waits: the reviewer's own union, or for a
+    # stranded application the lower tier the owner's manager decides for.
+    tier = application.current_tier
+    detail = {"decision": decision, "tier_name": tier.name}
     if flags:
         detail["flags_acknowledged"] = flags
     if return_fields:
@@ -349,17 +415,20 @@ def _decide(
     if override:
         detail["window_override"] = True
         detail["override_reason"] = override_reason.strip()
+    if override == OVERRIDE_STRANDED:
+        detail["decided_by_union_id"] = admin.union_id
+        detail["decided_by_union"] = admin.union.name
     try:
         result = application_transition(
             application=application,
             action=action,
             actor=reviewer,
-            tier=admin.union,
+            tier=tier,
             reason=reason,
             detail=detail,
             changes=changes,
             expected_status=ApplicationStatus.IN_REVIEW,
-            expected_tier_id=admin.union_id,
+            expected_tier_id=tier.pk,
             locked=True,  # _lock_for_review holds the row in this transaction
         )
     except TransitionError as exc:
@@ -367,25 +436,27 @@ def _decide(
     record = ReviewDecision.objects.create(
         application=result.application,
         event=result.event,
-        tier_union=admin.union,
+        tier_union=tier,
         reviewer=reviewer,
         decision=decision,
         reason=reason,
         return_fields=return_fields or [],
         flags_acknowledged=flags or [],
-        window_override=override,
+        window_override=bool(override),
         override_reason=override_reason.strip() if override else "",
     )
     if override:
         audit_log_write(
             actor=reviewer,
-            action="review.window_override",
+            action="review.stranded_decide" if override == OVERRIDE_STRANDED else "review.window_override",
             obj=result.application,
             detail={
                 "decision": decision,
                 "reason": override_reason.strip(),
                 "batch_id": application.batch_id,
                 "event_id": result.event.pk,
+                "tier_id": tier.pk,
+                "tier_name": tier.name,
             },
         )
     return record

@@ -9,6 +9,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from quotas.models import DocumentKind, Program
+from quotas.review_rounds import review_window_for
 
 from .. import eligibility
 from ..announcements import consequences_of
@@ -216,11 +217,14 @@ def application_detail(request: HttpRequest, app: Application) -> HttpResponse:
         e.label = event_label(e)
         e.from_label = statuses.get(e.from_status, "")
         e.to_label = statuses.get(e.to_status, "")
+    # Between review rounds the application waits at its tier: say when it moves again.
+    window = review_window_for(application=app) if app.status == S.IN_REVIEW else None
     return render(
         request,
         "applications/application_detail.html",
         {
             "app": app,
+            "review_window": window if window is not None and not window.is_open else None,
             "events": events,
             "queue": application_queue_position(application=app),
             "documents": current_attachments(application=app),

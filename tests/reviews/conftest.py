@@ -77,6 +77,7 @@ def make_program(owner, *, year=None, mode="batch", window_open=True, slug=None)
         slug=slug or f"p-{owner.code.lower()}-{year}-{next(_seq)}",
         eligible_levels=["dazhuan", "benke"],
         required_documents=["chsi", "id_front"],
+        public_sector_documents=["rank_cert"],  # Jinan's rule: public-sector staff add a 职级证明
         review_tiers=TIERS,
         allocation_mode=mode,
     )

@@ -60,14 +60,14 @@ def test_full_chain_approval_moves_tier_by_tier_and_tells_the_worker(tree, revie
 @pytest.mark.django_db
 def test_return_records_fields_and_reason(tree, reviewers, app):
     decision = services.application_return(
-        application=app, reviewer=reviewers["grassroots"], reason="银行卡照片不清晰", fields=["doc:bank_card", "school"]
+        application=app, reviewer=reviewers["grassroots"], reason="身份证照片不清晰", fields=["doc:id_front", "school"]
     )
     app.refresh_from_db()
     assert app.status == S.RETURNED
-    assert app.return_fields == ["doc:bank_card", "school"]
-    assert app.return_reason == "银行卡照片不清晰"
-    assert decision.return_fields == ["doc:bank_card", "school"]
-    assert decision.event.detail["return_labels"] == ["本人银行卡", "院校"]
+    assert app.return_fields == ["doc:id_front", "school"]
+    assert app.return_reason == "身份证照片不清晰"
+    assert decision.return_fields == ["doc:id_front", "school"]
+    assert decision.event.detail["return_labels"] == ["身份证正面", "院校"]
 
 
 @pytest.mark.django_db
