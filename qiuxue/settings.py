@@ -11,6 +11,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -26,10 +27,18 @@ DEBUG = env.bool("DEBUG", default=not PRODUCTION)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
-# Personal numbers (ID card, bank card) are encrypted with this key (Fernet, urlsafe base64
-# of 32 bytes) and indexed with an HMAC derived from it. Rotating it needs a re-encryption run.
+# Personal numbers (ID card, bank card) are encrypted with Fernet keys (urlsafe base64 of 32
+# bytes). FIELD_ENCRYPTION_KEYS lists them newest first: the first encrypts, all decrypt, and
+# `manage.py encryption_keys_rotate` re-encrypts every row to the first. The HMAC index (for
+# equality look-ups) is keyed by FIELD_HMAC_KEY, by default the oldest listed key, so it does
+# not move when a new key is added; set it explicitly before retiring that oldest key.
 DEV_FIELD_KEY = "ZGV2LW9ubHktZmllbGQta2V5LW5vdC1mb3ItcHJvZCE="
-FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY") if PRODUCTION else env("FIELD_ENCRYPTION_KEY", default=DEV_FIELD_KEY)
+_single_key = env("FIELD_ENCRYPTION_KEY", default=None if PRODUCTION else DEV_FIELD_KEY)
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[_single_key] if _single_key else [])
+if not FIELD_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS (or FIELD_ENCRYPTION_KEY) must be set in production")
+FIELD_ENCRYPTION_KEY = FIELD_ENCRYPTION_KEYS[0]
+FIELD_HMAC_KEY = env("FIELD_HMAC_KEY", default=FIELD_ENCRYPTION_KEYS[-1])
 
 INSTALLED_APPS = [
     "django.contrib.admin",

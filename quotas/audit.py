@@ -76,6 +76,8 @@ class AuditAction(models.TextChoices):
     PAYOUT_LINE_VOID = "payout_line.void", _("发放明细作废")
     PAYOUT_LIST_BANK_RETURN = "payout_list.bank_return", _("导入银行回盘")
     PAYOUT_RECONCILIATION_EXPORT = "payout.reconciliation_export", _("导出发放对账")
+    # operations
+    ENCRYPTION_KEYS_ROTATE = "encryption_keys.rotate", _("加密密钥轮换（重新加密）")
     # reports and follow-up
     REPORT_REQUEST = "report.request", _("申请生成报表")
     REPORT_DOWNLOAD = "report.download", _("下载报表")

@@ -21,15 +21,27 @@ _HEADER = 25  # version (1) + timestamp (8) + IV (16)
 _MAC = 32
 
 
-class BulkDecryptor:
-    def __init__(self, key: str | None = None):
-        raw = base64.urlsafe_b64decode(key or settings.FIELD_ENCRYPTION_KEY)
+class _KeyBlocks:
+    """One key's signing half and a reusable AES block decryptor for its cipher half."""
+
+    def __init__(self, key: str):
+        raw = base64.urlsafe_b64decode(key)
         if len(raw) != 32:
             raise ValueError("Fernet key must be 32 url-safe base64-encoded bytes.")
-        self._signing_key = raw[:16]
+        self.signing_key = raw[:16]
         # ECB over whole blocks is stateless between calls, so one decryptor serves all tokens.
         # Not ECB encryption: single-block AES decryption, chained as CBC below.
-        self._blocks = Cipher(algorithms.AES(raw[16:]), modes.ECB()).decryptor()  # noqa: S305
+        self.blocks = Cipher(algorithms.AES(raw[16:]), modes.ECB()).decryptor()  # noqa: S305
+
+
+class BulkDecryptor:
+    """Decrypts with every listed key, newest first (``FIELD_ENCRYPTION_KEYS``): a list may be
+    exported while a key rotation is half done. A token is tried against each key's MAC, so
+    an old token costs one more HMAC per newer key, and nothing else."""
+
+    def __init__(self, key: str | None = None, *, keys: list[str] | None = None):
+        listed = [key] if key else (keys or list(settings.FIELD_ENCRYPTION_KEYS))
+        self._keys = [_KeyBlocks(k) for k in listed]
 
     def decrypt(self, token: str) -> str:
         if not token:
@@ -40,12 +52,17 @@ class BulkDecryptor:
             raise InvalidToken from None
         if len(data) < _HEADER + 16 + _MAC or data[0] != _VERSION or (len(data) - _HEADER - _MAC) % 16:
             raise InvalidToken
-        mac = hmac.new(self._signing_key, data[:-_MAC], hashlib.sha256).digest()
-        if not hmac.compare_digest(mac, data[-_MAC:]):
-            raise InvalidToken
+        for key in self._keys:
+            mac = hmac.new(key.signing_key, data[:-_MAC], hashlib.sha256).digest()
+            if hmac.compare_digest(mac, data[-_MAC:]):
+                return self._plain(key, data)
+        raise InvalidToken
+
+    @staticmethod
+    def _plain(key: _KeyBlocks, data: bytes) -> str:
         ciphertext = data[_HEADER:-_MAC]
         chained = data[9 : -_MAC - 16]  # IV followed by every ciphertext block but the last
-        decrypted = self._blocks.update(ciphertext)
+        decrypted = key.blocks.update(ciphertext)
         plain = (int.from_bytes(decrypted, "big") ^ int.from_bytes(chained, "big")).to_bytes(len(decrypted), "big")
         pad = plain[-1]
         if not 1 <= pad <= 16 or plain[-pad:] != bytes([pad]) * pad:
