@@ -84,3 +84,30 @@ def celery_worker_process(django_db_blocker):
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(autouse=True)
+def _cache_guard_fresh():
+    # A test that kills a Redis leaves "cache down" behind in this process: start clean.
+    from qiuxue.cache_guard import cache_guard_reset
+
+    cache_guard_reset()
+    yield
+    cache_guard_reset()
+
+
+@pytest.fixture
+def sms_outbox(settings):
+    """Every SMS sent, through the in-memory backend (applications.sms.LocmemSmsBackend)."""
+    from applications import sms
+
+    settings.SMS_BACKEND = "applications.sms.LocmemSmsBackend"
+    sms.outbox.clear()
+    yield sms.outbox
+    sms.outbox.clear()
+
+
+def sms_code_in(outbox, phone: str) -> str:
+    """The code of the last SMS sent to ``phone``."""
+    message = next(m for m in reversed(outbox) if m.phone == phone)
+    return message.params["code"]
