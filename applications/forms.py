@@ -1,6 +1,7 @@
 """Forms of the worker's pages: they only parse and check input; services do the writing."""
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
@@ -121,29 +122,12 @@ class PhoneChangeForm(forms.Form):
         return validate_phone(self.cleaned_data["phone"])
 
 
-class ThrottledLoginForm(AuthenticationForm):
+class ThrottleMixin:
     """Counts failures per (account, address), per address and per account; while any is
-    over its limit password login is held back here and the page offers an SMS code."""
+    over its limit, password login is held back for that pair / address / account."""
 
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "invalid_login": _lazy("手机号或密码不正确。"),
-        "locked": _lazy("密码错误次数过多，暂停用密码登录。请改用短信验证码登录，或15分钟后再试。"),
-    }
-
-    def __init__(self, request=None, *args, **kwargs):
-        super().__init__(request, *args, **kwargs)
-        self.fields["username"].label = _("手机号")
-        self.fields["username"].widget.attrs.update({"inputmode": "numeric", "autocomplete": "username"})
-
-    @staticmethod
-    def _username(raw: str) -> str:
-        # A mobile number typed with full-width digits or spaces is the same account.
-        folded = number_normalise(raw)
-        return folded if folded.isascii() and folded.isdigit() else (raw or "").strip()
-
-    def clean_username(self) -> str:
-        return self._username(self.cleaned_data.get("username", ""))
+    def _username(self, raw: str) -> str:
+        return (raw or "").strip()
 
     def clean(self):
         username = self._username(self.data.get("username") or "")
@@ -157,6 +141,39 @@ class ThrottledLoginForm(AuthenticationForm):
             raise
         throttle.login_success_record(username=username, ip=ip)
         return data
+
+
+class StaffLoginForm(ThrottleMixin, AdminAuthenticationForm):
+    """``/admin/login/``: throttled like the worker login. Staff have no SMS login: a pair
+    held back waits out the window; the account is never locked for its owner elsewhere."""
+
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "locked": _lazy("密码错误次数过多，此网络暂停用该账号登录，请15分钟后再试或换用本单位其他网络。"),
+    }
+
+
+class ThrottledLoginForm(ThrottleMixin, AuthenticationForm):
+    """The worker login; while held back the page offers an SMS code instead."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _lazy("手机号或密码不正确。"),
+        "locked": _lazy("密码错误次数过多，暂停用密码登录。请改用短信验证码登录，或15分钟后再试。"),
+    }
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        self.fields["username"].label = _("手机号")
+        self.fields["username"].widget.attrs.update({"inputmode": "numeric", "autocomplete": "username"})
+
+    def _username(self, raw: str) -> str:
+        # A mobile number typed with full-width digits or spaces is the same account.
+        folded = number_normalise(raw)
+        return folded if folded.isascii() and folded.isdigit() else (raw or "").strip()
+
+    def clean_username(self) -> str:
+        return self._username(self.cleaned_data.get("username", ""))
 
 
 class UnionSelect(forms.Select):
