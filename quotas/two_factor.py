@@ -94,8 +94,10 @@ def staff_otp_verify(*, user: AbstractBaseUser, token: str):
     (used up, audited). None if neither does. django-otp throttles failures per device."""
     token = (token or "").strip().replace(" ", "")
     totp = staff_totp_device(user)
-    if totp is not None and totp.verify_is_allowed()[0] and totp.verify_token(token):
-        return totp
+    if len(token) == 6 and token.isdigit():
+        # An authenticator code; a recovery code is longer and never counts against the
+        # authenticator's throttle.
+        return totp if totp is not None and totp.verify_token(token) else None
     with transaction.atomic():
         recovery = StaticDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
         if recovery is not None and recovery.verify_token(token):
