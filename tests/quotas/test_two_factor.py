@@ -147,9 +147,7 @@ def test_device_reset_only_by_a_manager_above(unions):
 
 
 def _admin_login(client, username, password, **extra):
-    return client.post(
-        reverse("admin:login"), {"username": username, "password": password, "next": "/admin/"}, **extra
-    )
+    return client.post(reverse("admin:login"), {"username": username, "password": password, "next": "/admin/"}, **extra)
 
 
 def test_admin_login_is_throttled_per_account_and_address(unions, settings):
