@@ -21,7 +21,7 @@ from qiuxue.masking import mask_phone
 from ..accounts import account_password_change, account_phone_change, account_phone_of, account_reauth_verify
 from ..forms import CodeForm, PasswordChangeForm, PhoneChangeForm, PhoneForm
 from ..models import SmsCodePurpose
-from .auth import code_send_step
+from .auth import _send_pressed, code_send_step
 
 REAUTH_SECONDS = 10 * 60
 _KEY = "sms_reauth_at"
@@ -48,7 +48,7 @@ def reauth(request: HttpRequest) -> HttpResponse:
         next_url = reverse("applications:profile")
     phone = account_phone_of(request.user)
     context = {"next": next_url, "phone_masked": mask_phone(phone)}
-    if request.method == "POST" and "send" in request.POST:
+    if _send_pressed(request):
         form = CodeForm()
         context.update(
             code_send_step(
@@ -95,7 +95,7 @@ def phone_change(request: HttpRequest) -> HttpResponse:
     if not reauth_fresh(request):
         return redirect(reauth_url(reverse("applications:phone_change")))
     context = {"title": _("更换手机号"), "submit": _("确认更换"), "sms": True}
-    if request.method == "POST" and "send" in request.POST:
+    if _send_pressed(request):
         form = PhoneChangeForm(initial={"phone": request.POST.get("phone", "")})
         context.update(
             code_send_step(

@@ -30,6 +30,12 @@ class WorkerLoginView(LoginView):
     redirect_authenticated_user = True
 
 
+def _send_pressed(request: HttpRequest) -> bool:
+    """获取验证码 pressed. Enter in a filled-in code field also lands on that button (it is
+    the form's first), so a typed code means the page's own submit."""
+    return request.method == "POST" and "send" in request.POST and not request.POST.get("code")
+
+
 def code_send_step(request: HttpRequest, *, phone_form, purpose: str, user=None) -> dict:
     """Send the code for the send button; what the page shows about it (never whether the
     number is registered)."""
@@ -52,7 +58,7 @@ def code_send_step(request: HttpRequest, *, phone_form, purpose: str, user=None)
 
 def _sms_page(request, *, form_class, purpose: str, title: str, intro: str, submit: str, done):
     context = {"title": title, "intro": intro, "submit": submit, "purpose": purpose}
-    if request.method == "POST" and "send" in request.POST:
+    if _send_pressed(request):
         form = form_class(initial={"phone": request.POST.get("phone", "")})
         context.update(code_send_step(request, phone_form=PhoneForm(request.POST), purpose=purpose))
     else:
