@@ -136,8 +136,9 @@ def _staff_force_login_is_verified(monkeypatch):
     """Staff two-factor is required in every environment, tests included. A test that
     signs staff in with ``client.force_login`` skips the password; this skips the second
     factor the same way, by giving the session a verified device (see
-    ``staff_session_verify``). Tests of the sign-in itself use ``client.login`` / the
-    pages, and go through the real checks."""
+    ``staff_session_verify``). For a worker it likewise skips the SMS re-check before a
+    sensitive change (the session carries a fresh mark, as after a correct code). Tests of
+    sign-in and of the re-check use ``client.login`` / the pages, and meet the real checks."""
     from django.test import Client
 
     original = Client.force_login
@@ -145,6 +146,14 @@ def _staff_force_login_is_verified(monkeypatch):
     def force_login(self, user, backend=None):
         original(self, user, backend)
         session = self.session
-        staff_session_verify(session, user)
+        if user.is_staff or user.is_superuser:
+            staff_session_verify(session, user)
+        else:
+            import time
+
+            from applications.views.account import REAUTH_SESSION_KEY
+
+            session[REAUTH_SESSION_KEY] = time.time()
+            session.save()
 
     monkeypatch.setattr(Client, "force_login", force_login)

@@ -24,16 +24,16 @@ from ..models import SmsCodePurpose
 from .auth import _send_pressed, code_send_step
 
 REAUTH_SECONDS = 10 * 60
-_KEY = "sms_reauth_at"
+REAUTH_SESSION_KEY = "sms_reauth_at"
 
 
 def reauth_fresh(request: HttpRequest) -> bool:
-    at = request.session.get(_KEY)
+    at = request.session.get(REAUTH_SESSION_KEY)
     return at is not None and time.time() - at < REAUTH_SECONDS
 
 
 def reauth_use(request: HttpRequest) -> None:
-    request.session.pop(_KEY, None)
+    request.session.pop(REAUTH_SESSION_KEY, None)
 
 
 def reauth_url(next_url: str) -> str:
@@ -66,7 +66,7 @@ def reauth(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 form.add_error("code", exc)
             else:
-                request.session[_KEY] = time.time()
+                request.session[REAUTH_SESSION_KEY] = time.time()
                 return redirect(next_url)
     context["form"] = form
     return render(request, "applications/reauth.html", context)

@@ -177,6 +177,13 @@ def test_sms_login_lets_the_owner_in_when_password_login_is_held(sms_outbox):
     assert ok.status_code == 302
 
 
+def _signed_in(client, user):
+    """Sign in with the password (not force_login, which also skips the SMS re-check)."""
+    user.set_password(PASSWORD)
+    user.save()
+    assert client.login(username=user.username, password=PASSWORD)
+
+
 def _reauth(client, user, outbox):
     _send(client, reverse("applications:reauth"), "")
     code = sms_code_in(outbox, user.username)
@@ -186,7 +193,7 @@ def _reauth(client, user, outbox):
 
 def test_password_change_asks_for_a_code_to_the_current_phone(client, sms_outbox):
     user = make_user()
-    client.force_login(user)
+    _signed_in(client, user)
     response = client.get(reverse("applications:password_change"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("applications:reauth"))
     _reauth(client, user, sms_outbox)
@@ -202,7 +209,7 @@ def test_password_change_asks_for_a_code_to_the_current_phone(client, sms_outbox
 def test_phone_change_proves_both_numbers(client, sms_outbox, tree):
     worker = make_worker(tree["shop"])
     user, old = worker.user, worker.phone
-    client.force_login(user)
+    _signed_in(client, user)
     assert client.get(reverse("applications:phone_change")).status_code == 302
     _reauth(client, user, sms_outbox)
     new = make_phone()
@@ -219,7 +226,7 @@ def test_phone_change_proves_both_numbers(client, sms_outbox, tree):
 
 def test_a_number_in_use_cannot_be_taken_by_phone_change(client, sms_outbox):
     user, other = make_user(), make_user()
-    client.force_login(user)
+    _signed_in(client, user)
     _reauth(client, user, sms_outbox)
     page = _send(client, reverse("applications:phone_change"), other.username).content.decode()
     assert "已被其他账号使用" in page
@@ -243,7 +250,7 @@ def _profile_post(client, worker, tree, card):
 
 def test_new_bank_card_needs_a_code_to_the_current_phone(client, sms_outbox, tree):
     worker = make_worker(tree["shop"])
-    client.force_login(worker.user)
+    _signed_in(client, worker.user)
     card = make_card()
     page = _profile_post(client, worker, tree, card).content.decode()
     assert "修改银行卡号需要先验证本人手机" in page
