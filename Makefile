@@ -34,8 +34,10 @@ demo-setup: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
 
+# The demo has no SMS gateway (the SMS text is shown on the page) and no authenticator
+# for the staff accounts (two-factor off, for the demo only: see README).
 demo: demo-setup
-	$(PY) manage.py runserver 127.0.0.1:8000
+	SMS_SHOW_ON_PAGE=1 STAFF_OTP_REQUIRED=0 $(PY) manage.py runserver 127.0.0.1:8000
 
 test: install browser-deps check-services
 	$(VENV)/bin/ruff check .

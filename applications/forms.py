@@ -1,6 +1,7 @@
 """Forms of the worker's pages: they only parse and check input; services do the writing."""
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
@@ -10,6 +11,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from quotas.models import DocumentKind, EducationLevel, Program, WorkerCategory
 
 from . import throttle
+from .accounts import account_login_failure_note
 from .selectors import catalogue_of, unions_for_picker
 from .services import ApplicationData, ProfileData
 from .validators import number_normalise, validate_bank_card, validate_id_number, validate_phone
@@ -17,58 +19,115 @@ from .validators import number_normalise, validate_bank_card, validate_id_number
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class RegisterForm(forms.Form):
-    phone = forms.CharField(
-        label=_lazy("手机号"),
+def _phone_field(label=None) -> forms.CharField:
+    return forms.CharField(
+        label=label or _lazy("手机号"),
         max_length=20,  # room for spaces or hyphens; validate_phone leaves the 11 digits
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "tel"}),
     )
-    password1 = forms.CharField(label=_lazy("密码"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
-    password2 = forms.CharField(
-        label=_lazy("确认密码"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+
+
+def _code_field() -> forms.CharField:
+    return forms.CharField(
+        label=_lazy("短信验证码"),
+        max_length=6,
+        min_length=6,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": "6"}),
     )
 
-    def clean_phone(self) -> str:
-        phone = validate_phone(self.cleaned_data["phone"])
-        if get_user_model().objects.filter(username=phone).exists():
-            raise ValidationError(_("该手机号已注册，请直接登录。"))
-        return phone
 
-    def clean(self):
-        data = super().clean()
+class PasswordPairMixin:
+    """Two new-password fields checked against each other and Django's validators."""
+
+    def _check_passwords(self, data: dict, username: str) -> None:
         p1, p2 = data.get("password1"), data.get("password2")
         if p1 and p2 and p1 != p2:
             self.add_error("password2", _("两次输入的密码不一致。"))
-        if p1 and data.get("phone"):
+        if p1 and username:
             try:
-                password_validation.validate_password(p1, get_user_model()(username=data["phone"]))
+                password_validation.validate_password(p1, get_user_model()(username=username))
             except ValidationError as exc:
                 self.add_error("password1", exc)
+
+
+def _password_fields(first=None) -> tuple[forms.CharField, forms.CharField]:
+    attrs = {"autocomplete": "new-password"}
+    return (
+        forms.CharField(label=first or _lazy("密码"), widget=forms.PasswordInput(attrs=attrs)),
+        forms.CharField(label=_lazy("确认密码"), widget=forms.PasswordInput(attrs=attrs)),
+    )
+
+
+class PhoneForm(forms.Form):
+    """The send step: only the number to send the code to."""
+
+    phone = _phone_field()
+
+    def clean_phone(self) -> str:
+        return validate_phone(self.cleaned_data["phone"])
+
+
+class RegisterForm(PasswordPairMixin, forms.Form):
+    # No "already registered" check here: the page answers the same for every number; the
+    # SMS tells the owner of a registered number what happened.
+    phone = _phone_field()
+    code = _code_field()
+    password1, password2 = _password_fields()
+
+    def clean_phone(self) -> str:
+        return validate_phone(self.cleaned_data["phone"])
+
+    def clean(self):
+        data = super().clean()
+        self._check_passwords(data, data.get("phone", ""))
         return data
 
 
-class ThrottledLoginForm(AuthenticationForm):
-    """Counts failures per account and per client address; refuses while either is over."""
+class PasswordResetForm(RegisterForm):
+    password1, password2 = _password_fields(_lazy("新密码"))
 
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "invalid_login": _lazy("手机号或密码不正确。"),
-        "locked": _lazy("登录失败次数过多，账号或网络已被暂时锁定，请15分钟后再试。"),
-    }
 
-    def __init__(self, request=None, *args, **kwargs):
-        super().__init__(request, *args, **kwargs)
-        self.fields["username"].label = _("手机号")
-        self.fields["username"].widget.attrs.update({"inputmode": "numeric", "autocomplete": "username"})
+class SmsLoginForm(forms.Form):
+    phone = _phone_field()
+    code = _code_field()
 
-    @staticmethod
-    def _username(raw: str) -> str:
-        # A mobile number typed with full-width digits or spaces is the same account.
-        folded = number_normalise(raw)
-        return folded if folded.isascii() and folded.isdigit() else (raw or "").strip()
+    def clean_phone(self) -> str:
+        return validate_phone(self.cleaned_data["phone"])
 
-    def clean_username(self) -> str:
-        return self._username(self.cleaned_data.get("username", ""))
+
+class CodeForm(forms.Form):
+    """A code sent to the signed-in worker's current phone."""
+
+    code = _code_field()
+
+
+class PasswordChangeForm(PasswordPairMixin, forms.Form):
+    password1, password2 = _password_fields(_lazy("新密码"))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean(self):
+        data = super().clean()
+        self._check_passwords(data, self.user.get_username())
+        return data
+
+
+class PhoneChangeForm(forms.Form):
+    phone = _phone_field(_lazy("新手机号"))
+    code = _code_field()
+
+    def clean_phone(self) -> str:
+        return validate_phone(self.cleaned_data["phone"])
+
+
+class ThrottleMixin:
+    """Counts failures per (account, address), per address and per account; while any is
+    over its limit, password login is held back for that pair / address / account."""
+
+    def _username(self, raw: str) -> str:
+        return (raw or "").strip()
 
     def clean(self):
         username = self._username(self.data.get("username") or "")
@@ -78,10 +137,43 @@ class ThrottledLoginForm(AuthenticationForm):
         try:
             data = super().clean()
         except ValidationError:
-            throttle.login_failure_record(username=username, ip=ip)
+            account_login_failure_note(username=username, ip=ip)
             raise
-        throttle.login_success_record(username=username)
+        throttle.login_success_record(username=username, ip=ip)
         return data
+
+
+class StaffLoginForm(ThrottleMixin, AdminAuthenticationForm):
+    """``/admin/login/``: throttled like the worker login. Staff have no SMS login: a pair
+    held back waits out the window; the account is never locked for its owner elsewhere."""
+
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "locked": _lazy("密码错误次数过多，此网络暂停用该账号登录，请15分钟后再试或换用本单位其他网络。"),
+    }
+
+
+class ThrottledLoginForm(ThrottleMixin, AuthenticationForm):
+    """The worker login; while held back the page offers an SMS code instead."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _lazy("手机号或密码不正确。"),
+        "locked": _lazy("密码错误次数过多，暂停用密码登录。请改用短信验证码登录，或15分钟后再试。"),
+    }
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        self.fields["username"].label = _("手机号")
+        self.fields["username"].widget.attrs.update({"inputmode": "numeric", "autocomplete": "username"})
+
+    def _username(self, raw: str) -> str:
+        # A mobile number typed with full-width digits or spaces is the same account.
+        folded = number_normalise(raw)
+        return folded if folded.isascii() and folded.isdigit() else (raw or "").strip()
+
+    def clean_username(self) -> str:
+        return self._username(self.cleaned_data.get("username", ""))
 
 
 class UnionSelect(forms.Select):

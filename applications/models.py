@@ -336,3 +336,50 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class SmsCodePurpose(models.TextChoices):
+    REGISTER = "register", _("注册")
+    RESET = "reset", _("忘记密码")
+    LOGIN = "login", _("短信登录")
+    REAUTH = "reauth", _("敏感操作验证")
+    PHONE_NEW = "phone_new", _("更换手机号")
+
+
+class SmsCode(models.Model):
+    """One SMS code sent (or one notice sent instead of a code, ``code_hash`` empty).
+
+    Only an HMAC of the code is kept. The rows are also the send log that the limits per
+    number and per client address count, so they hold without the cache."""
+
+    phone = models.CharField(max_length=11)
+    purpose = models.CharField(max_length=12, choices=SmsCodePurpose.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    code_hash = models.CharField(max_length=64, blank=True)  # "" = no code was sent: never matches
+    ip_digest = models.CharField(max_length=32)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["phone", "purpose", "-created_at"], name="smscode_phone_purpose"),
+            models.Index(fields=["ip_digest", "-created_at"], name="smscode_ip"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{mask_phone(self.phone)} {self.purpose}"
+
+
+class ThrottleCount(models.Model):
+    """Login-failure counters when the shared cache is down (applications/throttle.py)."""
+
+    key = models.CharField(max_length=80, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.key

@@ -10,7 +10,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -50,17 +49,6 @@ SEAT_PROMOTE = "seat_promote"
 
 
 # --- accounts and profile -------------------------------------------------------------
-
-
-def worker_user_register(*, phone: str, password: str) -> AbstractBaseUser:
-    """A login whose username is the mobile number; the password is hashed by Django."""
-    phone = validate_phone(phone)
-    User = get_user_model()
-    try:
-        with transaction.atomic():
-            return User.objects.create_user(username=phone, password=password)
-    except IntegrityError:
-        raise ValidationError(_("该手机号已注册，请直接登录。")) from None
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views_messages
-from .views import apply, auth, files, profile
+from .views import account, apply, auth, files, profile
 
 app_name = "applications"
 
@@ -10,6 +10,11 @@ urlpatterns = [
     path("", apply.home, name="home"),
     path("register/", auth.register, name="register"),
     path("login/", auth.WorkerLoginView.as_view(), name="login"),
+    path("login/sms/", auth.sms_login, name="sms_login"),
+    path("password/reset/", auth.password_reset, name="password_reset"),
+    path("account/verify/", account.reauth, name="reauth"),
+    path("account/password/", account.password_change, name="password_change"),
+    path("account/phone/", account.phone_change, name="phone_change"),
     path("messages/", views_messages.messages_page, name="messages"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", profile.profile, name="profile"),

@@ -49,6 +49,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Staff two-factor: TOTP authenticators and printed recovery codes (quotas/two_factor.py).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     # Our apps, in their one-way dependency order.
     "quotas",
     "applications",
@@ -64,6 +68,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "quotas.two_factor.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -189,6 +195,33 @@ CELERY_BEAT_SCHEDULE = {
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="qiuxue@localhost")
 SMS_BACKEND = env("SMS_BACKEND", default="applications.sms.LoggingSmsBackend")
+# The gateways send approved templates only: the signature and one template id per kind of
+# message (applications/sms.py SMS_TEMPLATE_TEXTS gives the wording to file with them).
+SMS_SIGN_NAME = env("SMS_SIGN_NAME", default="求学圆梦行动")
+SMS_TEMPLATES = {
+    key: env(f"SMS_TEMPLATE_{key.upper()}", default="")
+    for key in ("code", "registered", "not_registered", "login_alert", "notice")
+}
+SMS_GATEWAY_PROTOCOL = env("SMS_GATEWAY_PROTOCOL", default="https")
+SMS_ALIYUN_ACCESS_KEY_ID = env("SMS_ALIYUN_ACCESS_KEY_ID", default="")
+SMS_ALIYUN_ACCESS_KEY_SECRET = env("SMS_ALIYUN_ACCESS_KEY_SECRET", default="")
+SMS_ALIYUN_ENDPOINT = env("SMS_ALIYUN_ENDPOINT", default="dysmsapi.aliyuncs.com")
+SMS_TENCENT_SECRET_ID = env("SMS_TENCENT_SECRET_ID", default="")
+SMS_TENCENT_SECRET_KEY = env("SMS_TENCENT_SECRET_KEY", default="")
+SMS_TENCENT_APP_ID = env("SMS_TENCENT_APP_ID", default="")
+SMS_TENCENT_REGION = env("SMS_TENCENT_REGION", default="ap-guangzhou")
+SMS_TENCENT_ENDPOINT = env("SMS_TENCENT_ENDPOINT", default="sms.tencentcloudapi.com")
+# Demo only: show the text of the SMS on the page (with a note that none was sent), since
+# the demo has no gateway. Never in production (the code would prove nothing there).
+SMS_SHOW_ON_PAGE = (not PRODUCTION) and env.bool("SMS_SHOW_ON_PAGE", default=False)
+
+# --- Staff sign-in ------------------------------------------------------------------
+# Every staff account signs in with password + TOTP authenticator (django-otp). Managers
+# and finance always; reviewers too unless STAFF_OTP_REVIEWERS is turned off. Turning
+# STAFF_OTP_REQUIRED off is for the demo only (make demo does), never a deployment.
+STAFF_OTP_REQUIRED = env.bool("STAFF_OTP_REQUIRED", default=True)
+STAFF_OTP_REVIEWERS = env.bool("STAFF_OTP_REVIEWERS", default=True)
+OTP_TOTP_ISSUER = "求学圆梦行动"
 
 # --- Security -----------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -196,13 +229,13 @@ SESSION_COOKIE_AGE = 60 * 60 * 8
 # Sessions stay server-side (a logout or a password change ends them everywhere; signed
 # cookies could not be revoked). With a shared Redis cache they are read from Redis and
 # written through to the database (cached_db), so every page of a burst skips the session
-# query and a Redis flush logs nobody out. Without Redis (demo) plain database sessions:
-# a per-process memory cache would keep a logged-out session alive in other processes.
+# query and a Redis flush logs nobody out; qiuxue/sessions.py reads the database when Redis
+# is down, so a dead Redis costs speed, never a signed-in worker. Without Redis (demo) plain
+# database sessions: a per-process memory cache would keep a logged-out session alive in
+# other processes.
 SESSION_ENGINE = env(
     "SESSION_ENGINE",
-    default="django.contrib.sessions.backends.cached_db"
-    if env("REDIS_URL", default="")
-    else "django.contrib.sessions.backends.db",
+    default="qiuxue.sessions" if env("REDIS_URL", default="") else "django.contrib.sessions.backends.db",
 )
 X_FRAME_OPTIONS = "DENY"  # the admin attachment preview opts in with @xframe_options_sameorigin
 # Content Security Policy on every page (Django's middleware; a view that sets its own, like

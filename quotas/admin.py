@@ -199,6 +199,24 @@ class UnionAdminAccountAdmin(UnionScopedAdmin):
     list_filter = ["role"]
     search_fields = ["user__username", "union__name"]
     autocomplete_fields = []
+    actions = ["two_factor_reset"]
+
+    @admin.action(description=_("重置双因素认证（手机丢失时，由上级工会管理员办理）"))
+    def two_factor_reset(self, request, queryset):
+        from django.core.exceptions import PermissionDenied
+
+        from .two_factor import staff_otp_reset
+
+        done = 0
+        for union_admin in queryset.select_related("union", "user"):
+            try:
+                staff_otp_reset(actor=request.user, target=union_admin)
+            except PermissionDenied as exc:
+                messages.error(request, f"{union_admin.user.get_username()}：{exc}")
+            else:
+                done += 1
+        if done:
+            messages.success(request, _("已重置 %(n)d 个账号的双因素认证，对方下次登录时重新绑定。") % {"n": done})
 
     def get_fields(self, request, obj=None):
         numbers = ["id_number", "phone", "bank_card"]

@@ -33,6 +33,9 @@ class AuditAction(models.TextChoices):
     UNION_ADMIN_CREATE = "union_admin.create", _("新增工会管理员")
     UNION_ADMIN_UPDATE = "union_admin.update", _("修改工会管理员")
     UNION_ADMIN_DELETE = "union_admin.delete", _("移除工会管理员")
+    STAFF_OTP_ENROL = "staff_otp.enrol", _("绑定双因素认证器")
+    STAFF_OTP_RECOVERY_USE = "staff_otp.recovery_use", _("使用备用恢复码登录")
+    STAFF_OTP_RESET = "staff_otp.reset", _("上级管理员重置双因素认证")
     # quotas
     QUOTA_TABLE_IMPORT = "quota_table.import", _("导入名额分配表")
     QUOTA_TABLE_EXPORT = "quota_table.export", _("导出名额分配表")
@@ -49,6 +52,11 @@ class AuditAction(models.TextChoices):
     WORKER_CHANGE_CANCEL = "worker_change.cancel", _("信息变更由本人改回")
     WORKER_CHANGE_CONFIRM = "worker_change.confirm", _("确认信息变更")
     WORKER_CHANGE_REFUSE = "worker_change.refuse", _("驳回信息变更")
+    ACCOUNT_REGISTER = "account.register", _("短信验证后注册账号")
+    ACCOUNT_PASSWORD_RESET = "account.password_reset", _("短信验证后重设密码")
+    ACCOUNT_PASSWORD_CHANGE = "account.password_change", _("修改密码")
+    ACCOUNT_PHONE_CHANGE = "account.phone_change", _("更换手机号")
+    ACCOUNT_SMS_LOGIN = "account.sms_login", _("短信验证码登录")
     # review
     REVIEW_WINDOW_OVERRIDE = "review.window_override", _("窗口关闭后审核（特批）")
     REVIEW_STRANDED_DECIDE = "review.stranded_decide", _("审核期全部结束，主办单位管理员代下级审核（特批）")

@@ -84,3 +84,76 @@ def celery_worker_process(django_db_blocker):
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(autouse=True)
+def _cache_guard_fresh():
+    # A test that kills a Redis leaves "cache down" behind in this process: start clean.
+    from qiuxue.cache_guard import cache_guard_reset
+
+    cache_guard_reset()
+    yield
+    cache_guard_reset()
+
+
+@pytest.fixture
+def sms_outbox(settings):
+    """Every SMS sent, through the in-memory backend (applications.sms.LocmemSmsBackend)."""
+    from applications import sms
+
+    settings.SMS_BACKEND = "applications.sms.LocmemSmsBackend"
+    sms.outbox.clear()
+    yield sms.outbox
+    sms.outbox.clear()
+
+
+def sms_code_in(outbox, phone: str) -> str:
+    """The code of the last SMS sent to ``phone``."""
+    message = next(m for m in reversed(outbox) if m.phone == phone)
+    return message.params["code"]
+
+
+def staff_session_verify(session, user) -> None:
+    """Mark a staff session as past its second factor, as ``django_otp.login`` does after a
+    correct code: a real confirmed TOTP device of the user, its id in the session. The
+    enforcement itself (quotas.two_factor.StaffTwoFactorMiddleware) stays on."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from quotas.two_factor import staff_otp_required
+
+    if not staff_otp_required(user):
+        return
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="test authenticator", confirmed=True)
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+@pytest.fixture(autouse=True)
+def _staff_force_login_is_verified(monkeypatch):
+    """Staff two-factor is required in every environment, tests included. A test that
+    signs staff in with ``client.force_login`` skips the password; this skips the second
+    factor the same way, by giving the session a verified device (see
+    ``staff_session_verify``). For a worker it likewise skips the SMS re-check before a
+    sensitive change (the session carries a fresh mark, as after a correct code). Tests of
+    sign-in and of the re-check use ``client.login`` / the pages, and meet the real checks."""
+    from django.test import Client
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        session = self.session
+        if user.is_staff or user.is_superuser:
+            staff_session_verify(session, user)
+        else:
+            import time
+
+            from applications.views.account import REAUTH_SESSION_KEY
+
+            session[REAUTH_SESSION_KEY] = time.time()
+            session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)

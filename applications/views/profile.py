@@ -3,13 +3,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
+
+from qiuxue.crypto import hmac_index
 
 from ..changes import change_title, pending_notice
 from ..forms import ProfileForm
 from ..selectors import union_search, worker_change_pending_of, worker_money_is_held, worker_of
 from ..services import worker_profile_save
+from .account import reauth_fresh, reauth_url, reauth_use
 
 
 def _initial(worker, pending) -> dict:
@@ -36,17 +40,30 @@ def _initial(worker, pending) -> dict:
     return initial
 
 
+def _card_change_allowed(request: HttpRequest, worker, form: ProfileForm) -> bool:
+    """A new bank card on an existing profile needs a fresh code to the current phone: a
+    stolen session alone must not redirect the money (the first card comes with the
+    profile, right after registration proved the phone)."""
+    card = form.cleaned_data.get("bank_card")
+    if worker is None or not card or hmac_index(card) == worker.bank_card_hmac or reauth_fresh(request):
+        return True
+    form.add_error("bank_card", _("修改银行卡号需要先验证本人手机：请点上方“获取验证码”，验证后再填写新卡号。"))
+    return False
+
+
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     worker = worker_of(request.user)
     pending = worker_change_pending_of(worker=worker)
     form = ProfileForm(request.POST or None, worker=worker, pending=pending, initial=_initial(worker, pending))
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and _card_change_allowed(request, worker, form):
         try:
             saved = worker_profile_save(user=request.user, data=form.profile_data())
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
+            if form.cleaned_data["bank_card"]:
+                reauth_use(request)
             pending = worker_change_pending_of(worker=saved)
             if pending is not None:
                 messages.warning(
@@ -65,6 +82,8 @@ def profile(request: HttpRequest) -> HttpResponse:
             "worker": worker,
             "pending": pending_notice(pending),
             "money_held": worker is not None and worker_money_is_held(worker=worker),
+            "reauth_fresh": reauth_fresh(request),
+            "reauth_link": reauth_url(reverse("applications:profile")),
         },
     )
 

@@ -7,25 +7,32 @@ from django.test import Client
 from django.urls import reverse
 
 from applications.models import Worker
-from applications.throttle import MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_IP
+from applications.throttle import ALERT_AFTER, MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_IP, MAX_FAILURES_PER_PAIR
 from quotas.models import AuditLog
+from tests.conftest import sms_code_in
 
 from .factories import make_card, make_id_number, make_user
 
 pytestmark = pytest.mark.django_db
 REAL_HASHERS = list(django_settings.PASSWORD_HASHERS)
-LOCKED = "登录失败次数过多"
+LOCKED = "密码错误次数过多"
 
 
 def _login(client, username, password, **extra):
     return client.post(reverse("applications:login"), {"username": username, "password": password}, **extra)
 
 
-def test_register_hashes_password_and_uses_phone_as_username(client, settings):
+def test_register_hashes_password_and_uses_phone_as_username(client, settings, sms_outbox):
     settings.PASSWORD_HASHERS = REAL_HASHERS
+    client.post(reverse("applications:register"), {"phone": "13912345678", "send": "1"})
     response = client.post(
         reverse("applications:register"),
-        {"phone": "13912345678", "password1": "Gx7!plk-2024", "password2": "Gx7!plk-2024"},
+        {
+            "phone": "13912345678",
+            "code": sms_code_in(sms_outbox, "13912345678"),
+            "password1": "Gx7!plk-2024",
+            "password2": "Gx7!plk-2024",
+        },
     )
     assert response.status_code == 302 and response["Location"] == reverse("applications:profile")
     user = get_user_model().objects.get(username="13912345678")
@@ -41,20 +48,37 @@ def test_register_hashes_password_and_uses_phone_as_username(client, settings):
     ],
 )
 def test_register_refuses_bad_input(client, phone, p1, p2, message):
-    response = client.post(reverse("applications:register"), {"phone": phone, "password1": p1, "password2": p2})
+    data = {"phone": phone, "code": "123456", "password1": p1, "password2": p2}
+    response = client.post(reverse("applications:register"), data)
     assert response.status_code == 200 and message in response.content.decode()
     assert not get_user_model().objects.exists()
 
 
-def test_account_lockout_after_failures_even_with_right_password():
+def test_failures_hold_back_the_pair_not_the_owner_elsewhere():
     user = make_user(password="Right-pass-2024")
-    client = Client(REMOTE_ADDR="10.0.0.1")
-    for _ in range(MAX_FAILURES_PER_ACCOUNT):
-        assert "不正确" in _login(client, user.username, "wrong").content.decode()
-    # From another address too: the account counter is per account.
-    other = Client(REMOTE_ADDR="10.0.0.2")
-    response = _login(other, user.username, "Right-pass-2024")
+    attacker = Client(REMOTE_ADDR="10.0.0.1")
+    for _ in range(MAX_FAILURES_PER_PAIR):
+        assert "不正确" in _login(attacker, user.username, "wrong").content.decode()
+    # The guesser's address is held back, even with the right password...
+    response = _login(attacker, user.username, "Right-pass-2024")
     assert response.status_code == 200 and LOCKED in response.content.decode()
+    # ...but the owner, from their own address, is not locked out.
+    owner = Client(REMOTE_ADDR="10.0.0.2")
+    assert _login(owner, user.username, "Right-pass-2024").status_code == 302
+
+
+def test_spread_out_guessing_asks_everyone_for_an_sms_code_and_tells_the_owner(sms_outbox, tree):
+    from .factories import make_worker
+
+    worker = make_worker(tree["shop"])
+    worker.user.set_password("Right-pass-2024")
+    worker.user.save()
+    for i in range(MAX_FAILURES_PER_ACCOUNT):
+        _login(Client(REMOTE_ADDR=f"10.50.{i // 200}.{i % 200}"), worker.phone, "wrong")
+    alerts = [m for m in sms_outbox if m.template == "login_alert"]
+    assert len(alerts) == 1 and alerts[0].phone == worker.phone and alerts[0].params["count"] == ALERT_AFTER
+    response = _login(Client(REMOTE_ADDR="10.99.0.1"), worker.phone, "Right-pass-2024")
+    assert LOCKED in response.content.decode() and "短信验证码登录" in response.content.decode()
 
 
 def test_forged_forwarded_for_neither_resets_nor_dodges_the_ip_counter(settings):
@@ -85,11 +109,11 @@ def test_trusted_proxy_uses_the_address_it_saw(settings):
 def test_success_resets_account_counter():
     user = make_user(password="Right-pass-2024")
     client = Client(REMOTE_ADDR="10.1.1.1")
-    for _ in range(MAX_FAILURES_PER_ACCOUNT - 1):
+    for _ in range(MAX_FAILURES_PER_PAIR - 1):
         _login(client, user.username, "wrong")
     assert _login(client, user.username, "Right-pass-2024").status_code == 302
     client.logout()
-    for _ in range(MAX_FAILURES_PER_ACCOUNT - 1):
+    for _ in range(MAX_FAILURES_PER_PAIR - 1):
         _login(client, user.username, "wrong")
     assert _login(client, user.username, "Right-pass-2024").status_code == 302
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from playwright.sync_api import expect, sync_playwright
 
 from applications.models import Application, ApplicationStatus, Worker
+from tests.conftest import sms_code_in
 
 from .factories import jpeg_bytes, make_card, make_id_number, make_program, make_tree, pdf_bytes, png_bytes
 
@@ -37,7 +38,7 @@ def page(monkeypatch):
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_worker_applies_from_a_phone(live_server, page, settings):
+def test_worker_applies_from_a_phone(live_server, page, settings, sms_outbox):
     settings.UPLOAD_MAX_BYTES = 1024 * 1024  # a 1 MB cap, so the oversized photo stays small
     ARTIFACTS.mkdir(exist_ok=True)
     tree = make_tree()
@@ -47,9 +48,11 @@ def test_worker_applies_from_a_phone(live_server, page, settings):
 
     page.goto(f"{live_server.url}/register/")
     page.fill("#id_phone", phone)
+    page.click("button[name=send]")
+    page.fill("#id_code", sms_code_in(sms_outbox, phone))
     page.fill("#id_password1", "Strong-pass-2024")
     page.fill("#id_password2", "Strong-pass-2024")
-    page.click("button[type=submit]")
+    page.click("button.primary[type=submit]")
     expect(page.locator("h1")).to_have_text("实名信息")
 
     page.fill("#id_name", "王小明")

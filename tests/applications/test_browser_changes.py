@@ -10,6 +10,7 @@ from applications.models import Application, ApplicationStatus, WorkerChange
 from applications.services import application_submit
 from qiuxue.crypto import decrypt_text
 from qiuxue.masking import mask_bank_card
+from tests.conftest import sms_code_in
 
 from .factories import make_card, make_program, make_ready_application, make_tree, make_user, make_worker
 
@@ -19,7 +20,7 @@ PASSWORD = "Qx-test-pass-2024"
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_worker_sees_the_card_change_held_for_review_on_a_phone(live_server, monkeypatch):
+def test_worker_sees_the_card_change_held_for_review_on_a_phone(live_server, monkeypatch, sms_outbox):
     # Playwright's sync API keeps an event loop on this thread; the ORM calls between steps
     # are ordinary synchronous test code.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -50,6 +51,12 @@ def test_worker_sees_the_card_change_held_for_review_on_a_phone(live_server, mon
             page.click("button[type=submit]")
             page.goto(f"{live_server.url}/profile/")
             expect(page.locator("#pending-change")).to_have_count(0)
+            # A new card first asks for a code to the current phone.
+            page.click(".card-reauth a")
+            page.click("button[name=send]")
+            page.fill("#id_code", sms_code_in(sms_outbox, worker.phone))
+            page.click("button.primary[type=submit]")
+            expect(page.locator(".card-reauth")).to_have_count(0)
             page.fill("#id_bank_card", new_card)
             page.check("#id_holder_declaration")
             page.click("button:has-text('保存')")

@@ -11,12 +11,14 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from applications.accounts import account_register
 from applications.models import Worker
-from applications.services import ProfileData, worker_profile_save, worker_user_register
+from applications.services import ProfileData, worker_profile_save
 from applications.validators import id_check_char, validate_bank_card, validate_id_number, validate_phone
 from qiuxue.crypto import decrypt_text, encrypt_text, hmac_index
 from qiuxue.masking import mask_bank_card, mask_id_number
 from reviews.flags import FlagCode, flags_for_applications
+from tests.conftest import sms_code_in
 
 from .factories import make_card, make_id_number, make_phone, make_ready_application, make_user, make_worker
 
@@ -89,12 +91,15 @@ def test_full_width_id_number_is_the_same_person(tree):
         make_worker(tree["shop"], id_number=full_width(id_number))
 
 
-def test_registration_with_a_full_width_phone_uses_the_ascii_number(client):
+def test_registration_with_a_full_width_phone_uses_the_ascii_number(client, sms_outbox):
     phone = make_phone()
+    typed = full_width(phone[:3]) + " " + full_width(phone[3:])
+    client.post(reverse("applications:register"), {"phone": typed, "send": "1"})
     response = client.post(
         reverse("applications:register"),
         {
-            "phone": full_width(phone[:3]) + " " + full_width(phone[3:]),
+            "phone": typed,
+            "code": sms_code_in(sms_outbox, phone),
             "password1": "Qx-str0ng-2024",
             "password2": "Qx-str0ng-2024",
         },
@@ -106,7 +111,7 @@ def test_registration_with_a_full_width_phone_uses_the_ascii_number(client):
     response = client.post(reverse("applications:login"), {"username": full_width(phone), "password": "Qx-str0ng-2024"})
     assert response.status_code == 302
     with pytest.raises(ValidationError, match="手机号只能使用数字0-9"):
-        worker_user_register(phone=arabic_indic(make_phone()), password="Qx-str0ng-2024")
+        account_register(phone=arabic_indic(make_phone()), code="123456", password="Qx-str0ng-2024")
 
 
 def test_profile_form_refuses_arabic_indic_card_on_the_page(client, tree):

@@ -8,6 +8,8 @@ from django.conf import settings as django_settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 
+from tests.conftest import staff_session_verify
+
 from .factories import PLAN, admin_make, city_make, expected_for, seed
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -19,6 +21,7 @@ def _session_cookie(user) -> str:
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.save()
+    staff_session_verify(session, user)  # staff pages need the second factor
     return session.session_key
 
 

@@ -14,6 +14,7 @@ from applications.services import ProfileData, worker_profile_save
 from qiuxue.crypto import decrypt_text
 from qiuxue.masking import mask_bank_card
 from quotas.models import AdminRole
+from tests.conftest import staff_session_verify
 
 from .conftest import luhn_complete, staff
 
@@ -26,6 +27,7 @@ def _session_cookie(user) -> str:
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.save()
+    staff_session_verify(session, user)  # staff pages need the second factor
     return session.session_key
 
 

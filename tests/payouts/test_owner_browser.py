@@ -13,6 +13,7 @@ from applications.demo import demo_workers_load
 from payouts.models import AllocationRun, ExportStatus, PayoutList, Publicity
 from quotas.demo import load_quota_demo
 from quotas.models import Program
+from tests.conftest import staff_session_verify
 
 from .conftest import end_period
 
@@ -25,6 +26,7 @@ def _session_cookie(user) -> str:
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    staff_session_verify(session, user)  # staff pages need the second factor
     session.save()
     return session.session_key
 

@@ -7,6 +7,7 @@ from django.contrib.sessions.backends.db import SessionStore
 
 from quotas.models import AuditLog, Quota
 from quotas.quota_tables import quota_table_import, quota_table_preview, quota_table_read
+from tests.conftest import staff_session_verify
 
 from .conftest import make_admin
 from .helpers import xlsx_bytes
@@ -18,6 +19,7 @@ def _session_cookie(user) -> str:
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.save()
+    staff_session_verify(session, user)  # staff pages need the second factor
     return session.session_key
 
 
