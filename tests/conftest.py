@@ -157,3 +157,25 @@ def _staff_force_login_is_verified(monkeypatch):
             session.save()
 
     monkeypatch.setattr(Client, "force_login", force_login)
+
+
+@pytest.fixture
+def phone_page(monkeypatch):
+    """Chromium at a worker's phone size (390×844, 2× pixels). See ``tests/browser.py``."""
+    from tests.browser import PHONE, chromium_page
+
+    # Playwright's sync API keeps an event loop on this thread; the ORM calls between
+    # steps are ordinary synchronous test code.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with chromium_page(PHONE, scale=2) as page:
+        yield page
+
+
+@pytest.fixture
+def desk_page(monkeypatch):
+    """Chromium at a union clerk's laptop size (1366×768)."""
+    from tests.browser import DESK, chromium_page
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with chromium_page(DESK, downloads=True) as page:
+        yield page

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from applications.models import Application, ApplicationStatus, Worker
 from tests.conftest import sms_code_in
@@ -16,24 +16,8 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 
 
 @pytest.fixture
-def page(monkeypatch):
-    # Playwright's sync API keeps an event loop on this thread; our ORM checks between steps
-    # are ordinary synchronous calls, so tell Django they are safe here.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, locale="zh-CN")
-        page = context.new_page()
-        # The pages run under a CSP with no inline script: anything it blocks is a bug.
-        blocked = []
-        page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
-        yield page
-        context.close()
-        browser.close()
-        assert blocked == []
+def page(phone_page):
+    return phone_page
 
 
 @pytest.mark.browser

@@ -4,7 +4,7 @@ review ("银行卡变更待核实", masked before/after) on the profile and the 
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from applications.models import Application, ApplicationStatus, WorkerChange
 from applications.services import application_submit
@@ -20,10 +20,7 @@ PASSWORD = "Qx-test-pass-2024"
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_worker_sees_the_card_change_held_for_review_on_a_phone(live_server, monkeypatch, sms_outbox):
-    # Playwright's sync API keeps an event loop on this thread; the ORM calls between steps
-    # are ordinary synchronous test code.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+def test_worker_sees_the_card_change_held_for_review_on_a_phone(live_server, phone_page, sms_outbox):
     ARTIFACTS.mkdir(exist_ok=True)
     tree = make_tree()
     program = make_program(tree["city"])
@@ -35,50 +32,37 @@ def test_worker_sees_the_card_change_held_for_review_on_a_phone(live_server, mon
     old_card = decrypt_text(worker.bank_card_encrypted)
     new_card = make_card()
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, locale="zh-CN")
-        page = context.new_page()
-        blocked = []
-        page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
-        try:
-            page.goto(f"{live_server.url}/login/")
-            page.fill("#id_username", user.username)
-            page.fill("#id_password", PASSWORD)
-            page.click("button[type=submit]")
-            page.goto(f"{live_server.url}/profile/")
-            expect(page.locator("#pending-change")).to_have_count(0)
-            # A new card first asks for a code to the current phone.
-            page.click(".card-reauth a")
-            page.click("button[name=send]")
-            page.fill("#id_code", sms_code_in(sms_outbox, worker.phone))
-            page.click("button.primary[type=submit]")
-            expect(page.locator(".card-reauth")).to_have_count(0)
-            page.fill("#id_bank_card", new_card)
-            page.check("#id_holder_declaration")
-            page.click("button:has-text('保存')")
-            expect(page.locator(".msg.warning")).to_contain_text("银行卡变更待核实")
+    page = phone_page
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live_server.url}/profile/")
+    expect(page.locator("#pending-change")).to_have_count(0)
+    # A new card first asks for a code to the current phone.
+    page.click(".card-reauth a")
+    page.click("button[name=send]")
+    page.fill("#id_code", sms_code_in(sms_outbox, worker.phone))
+    page.click("button.primary[type=submit]")
+    expect(page.locator(".card-reauth")).to_have_count(0)
+    page.fill("#id_bank_card", new_card)
+    page.check("#id_holder_declaration")
+    page.click("button:has-text('保存')")
+    expect(page.locator(".msg.warning")).to_contain_text("银行卡变更待核实")
 
-            page.goto(f"{live_server.url}/profile/")
-            notice = page.locator("#pending-change")
-            expect(notice).to_contain_text("银行卡变更待核实")
-            expect(notice).to_contain_text(f"{mask_bank_card(old_card)} → {mask_bank_card(new_card)}")
-            box = notice.bounding_box()
-            assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390  # fits the phone's width
-            assert new_card not in page.content() and old_card not in page.content()
-            page.screenshot(path=str(ARTIFACTS / "change-01-profile-pending.png"), full_page=True)
+    page.goto(f"{live_server.url}/profile/")
+    notice = page.locator("#pending-change")
+    expect(notice).to_contain_text("银行卡变更待核实")
+    expect(notice).to_contain_text(f"{mask_bank_card(old_card)} → {mask_bank_card(new_card)}")
+    box = notice.bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390  # fits the phone's width
+    assert new_card not in page.content() and old_card not in page.content()
+    page.screenshot(path=str(ARTIFACTS / "change-01-profile-pending.png"), full_page=True)
 
-            page.goto(f"{live_server.url}/applications/{app.pk}/")
-            expect(page.locator("#pending-change")).to_contain_text("银行卡变更待核实")
-            expect(page.locator(".timeline")).to_contain_text("银行卡变更待核实")
-            page.screenshot(path=str(ARTIFACTS / "change-02-status-pending.png"), full_page=True)
-        finally:
-            context.close()
-            browser.close()
-    assert blocked == []
+    page.goto(f"{live_server.url}/applications/{app.pk}/")
+    expect(page.locator("#pending-change")).to_contain_text("银行卡变更待核实")
+    expect(page.locator(".timeline")).to_contain_text("银行卡变更待核实")
+    page.screenshot(path=str(ARTIFACTS / "change-02-status-pending.png"), full_page=True)
     worker.refresh_from_db()
     assert decrypt_text(worker.bank_card_encrypted) == old_card
     assert decrypt_text(WorkerChange.objects.get(worker=worker).bank_card_encrypted) == new_card

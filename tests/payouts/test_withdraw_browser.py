@@ -4,32 +4,24 @@ and after withdrawing sees that the money is void (issue 11, case 1)."""
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from playwright.sync_api import expect
 
 from applications.models import ApplicationStatus
 from payouts.models import Award, AwardStatus
-from tests.applications.test_browser import page  # noqa: F401 - the phone-sized Chromium fixture
+from tests.browser import fits_width, sign_in
 
 from .conftest import publish_and_end
 
 ARTIFACTS = Path(__file__).parent.parent / "applications" / "artifacts"
 
 
-def _signed_in(page, live_server, user) -> None:  # noqa: F811
-    client = Client()
-    client.force_login(user)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
-
-
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_worker_is_warned_then_withdraws_and_sees_the_money_void(live_server, page, scenario, city_finance):  # noqa: F811
+def test_worker_is_warned_then_withdraws_and_sees_the_money_void(live_server, phone_page, scenario, city_finance):
     publish_and_end(scenario, city_finance)
     app = scenario.applications[3]
-    _signed_in(page, live_server, app.worker.user)
+    page = phone_page
+    sign_in(page, live_server, app.worker.user)
 
     page.goto(f"{live_server.url}/applications/{app.pk}/")
     page.click("text=撤回申请")
@@ -43,7 +35,7 @@ def test_worker_is_warned_then_withdraws_and_sees_the_money_void(live_server, pa
 
     expect(page.locator("body")).to_contain_text("申请已撤回")
     expect(page.locator("body")).to_contain_text("已拟发的补助已作废")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert fits_width(page, 390)
     page.screenshot(path=str(ARTIFACTS / "withdraw-done.png"), full_page=True)
     app.refresh_from_db()
     assert app.status == ApplicationStatus.WITHDRAWN
