@@ -51,6 +51,16 @@ STANDARD_DOCUMENTS = [
     DocumentKind.BANK_CARD,
 ]
 
+# Xian'an's papers (seed 003): the stamped 推荐表, then 录取通知书, 学信网报告, ID both sides, card.
+XIANAN_PAPERS = (
+    DocumentKind.RECOMMENDATION,
+    DocumentKind.ADMISSION_LETTER,
+    DocumentKind.CHSI_REPORT,
+    DocumentKind.ID_FRONT,
+    DocumentKind.ID_BACK,
+    DocumentKind.BANK_CARD,
+)
+
 
 @dataclass
 class DemoResult:
@@ -330,14 +340,7 @@ def load_xianan_2026(result: DemoResult) -> None:
         ),
         eligible_levels=[EducationLevel.GAO_SHENG_ZHUAN, EducationLevel.ZHUAN_SHENG_BEN],
         excluded_categories=[],
-        required_documents=[
-            DocumentKind.RECOMMENDATION,
-            DocumentKind.ADMISSION_LETTER,
-            DocumentKind.CHSI_REPORT,
-            DocumentKind.ID_FRONT,
-            DocumentKind.ID_BACK,
-            DocumentKind.BANK_CARD,
-        ],
+        required_documents=list(XIANAN_PAPERS),
         public_sector_documents=[],
         # The recommendation form has two stamps: 基层工会 then 区总工会.
         review_tiers=["grassroots", "county"],

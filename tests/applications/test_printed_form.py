@@ -10,27 +10,19 @@ import pytest
 from django.urls import reverse
 
 from qiuxue.crypto import decrypt_text
-from quotas.models import AuditLog, DocumentKind, PrintedForm
+from quotas.demo import XIANAN_PAPERS
+from quotas.models import AuditLog, PrintedForm
 
 from .factories import make_program, make_ready_application, make_worker
 
 pytestmark = pytest.mark.django_db
-
-XIANAN_PAPERS = [
-    DocumentKind.RECOMMENDATION,
-    DocumentKind.ADMISSION_LETTER,
-    DocumentKind.CHSI_REPORT,
-    DocumentKind.ID_FRONT,
-    DocumentKind.ID_BACK,
-    DocumentKind.BANK_CARD,
-]
 
 
 def xianan_programme(owner):
     return make_program(
         owner,
         name="2026年咸安区一线职工、农民工“求学圆梦行动”",
-        required_documents=XIANAN_PAPERS,
+        required_documents=list(XIANAN_PAPERS),
         public_sector_documents=[],
         printed_form=PrintedForm.RECOMMENDATION,
     )

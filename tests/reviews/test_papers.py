@@ -10,20 +10,12 @@ import pytest
 from django.urls import reverse
 
 from applications.models import ApplicationStatus
+from quotas.demo import XIANAN_PAPERS
 from quotas.models import DocumentKind, PrintedForm
 from reviews import services
 from reviews.services import ReviewRefused
 
 from .conftest import make_admin, make_program, make_submitted, make_worker
-
-XIANAN_PAPERS = [
-    DocumentKind.RECOMMENDATION,
-    DocumentKind.ADMISSION_LETTER,
-    DocumentKind.CHSI_REPORT,
-    DocumentKind.ID_FRONT,
-    DocumentKind.ID_BACK,
-    DocumentKind.BANK_CARD,
-]
 
 
 def xianan_like(owner):
