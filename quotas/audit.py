@@ -33,6 +33,9 @@ class AuditAction(models.TextChoices):
     UNION_ADMIN_CREATE = "union_admin.create", _("新增工会管理员")
     UNION_ADMIN_UPDATE = "union_admin.update", _("修改工会管理员")
     UNION_ADMIN_DELETE = "union_admin.delete", _("移除工会管理员")
+    COFUNDER_CREATE = "cofunder.create", _("新增合作资助单位（高校）")
+    COFUNDER_UPDATE = "cofunder.update", _("修改合作资助单位（高校）")
+    COFUNDER_STAFF_CREATE = "cofunder_staff.create", _("新增高校工作人员")
     # quotas
     QUOTA_TABLE_IMPORT = "quota_table.import", _("导入名额分配表")
     QUOTA_TABLE_EXPORT = "quota_table.export", _("导出名额分配表")
@@ -52,6 +55,7 @@ class AuditAction(models.TextChoices):
     # review
     REVIEW_WINDOW_OVERRIDE = "review.window_override", _("窗口关闭后审核（特批）")
     REVIEW_STRANDED_DECIDE = "review.stranded_decide", _("审核期全部结束，主办单位管理员代下级审核（特批）")
+    REVIEW_COFUNDER_DECIDE = "review.cofunder_decide", _("高校审核（就读学校核实学籍）")
     # allocation and money
     ALLOCATION_START = "allocation.start", _("发起分配")
     ALLOCATION_RUN = "allocation.run", _("运行分配")
