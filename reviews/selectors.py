@@ -22,11 +22,13 @@ def applications_for_review(*, union: Union) -> QuerySet[Application]:
 
 def applications_for_cofunder(*, cofunder: CoFunder) -> QuerySet[Application]:
     """Everything a university's staff may see: its own students' applications
-    (``Application.cofunder``) once they reached its step — waiting there now, or decided
-    there before. Never those still at a union tier, never another university's."""
+    (``Application.cofunder``) once they reached its step — waiting there now, decided there
+    before, or through every step (the students it pays). Never those still at a union
+    tier, never another university's."""
     decided_here = ReviewDecision.objects.filter(application=OuterRef("pk"), tier_cofunder=cofunder)
     at_step = Q(status=ApplicationStatus.IN_REVIEW, current_tier__isnull=True)
-    return Application.objects.filter(cofunder=cofunder).filter(at_step | Exists(decided_here))
+    through = Q(status__in=[ApplicationStatus.APPROVED, ApplicationStatus.PAID, ApplicationStatus.REVOKED])
+    return Application.objects.filter(cofunder=cofunder).filter(at_step | through | Exists(decided_here))
 
 
 def application_history(*, application: Application) -> QuerySet[ApplicationEvent]:
