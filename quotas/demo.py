@@ -17,8 +17,8 @@ from django.db import transaction
 
 from .catalogue import catalogue_read_csv
 from .models import (
-    AdminRole,
     COFUNDER_TIER,
+    AdminRole,
     AllocationMode,
     BatchSplit,
     CoFunder,

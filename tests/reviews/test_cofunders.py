@@ -185,3 +185,14 @@ def test_a_school_belongs_to_one_university_of_a_programme(world):
     user = make_user("someone")
     with pytest.raises(Exception, match="修改实施方案设置"):
         cofunder_staff_create(cofunder=world.uni_a, username="x", actor=user)
+
+
+def test_the_worker_and_the_dashboard_see_the_university_step(world, client):
+    from payouts.dashboard.selectors import dashboard_stats
+
+    app = world.at_university(SCHOOL_A)
+    client.force_login(app.worker.user)
+    page = client.get(reverse("applications:detail", args=[app.pk])).content.decode()
+    assert f"当前由{SCHOOL_A}审核（核实学籍）" in page
+    stats = dashboard_stats(program=world.program, scope=world.tree["county"])
+    assert stats.totals.by_tier[COFUNDER_TIER] == 1 and stats.totals.by_tier["county"] == 0
