@@ -113,7 +113,11 @@ def _jinan_data(n: int) -> ApplicationData:
 
 def _xianan_data(program: Program, n: int) -> ApplicationData:
     entries = list(CatalogueEntry.objects.filter(program=program).order_by("id"))
-    entry = entries[n % len(entries)]
+    # Round the schools (the three universities, each reviewing and paying its own
+    # students), then the majors of each.
+    schools = list(dict.fromkeys(e.school for e in entries))
+    of_school = [e for e in entries if e.school == schools[n % len(schools)]]
+    entry = of_school[(n // len(schools)) % len(of_school)]
     today = timezone.localdate()
     return ApplicationData(
         level=entry.level,
@@ -164,6 +168,15 @@ def _review_to(app: Application, outcome: str, *, at: datetime | None = None) ->
         application_transition(
             application=app, action=Action.APPROVE, actor=None, tier=lower, changes={"current_tier": upper}
         )
+    if app.cofunder_id is not None:
+        # Xian'an: past the district, on to the university of the school (its step).
+        application_transition(
+            application=app, action=Action.APPROVE, actor=None, tier=chain[-1], changes={"current_tier": None}
+        )
+        if outcome == "at_cofunder":
+            return
+        application_transition(application=app, action=Action.APPROVE_FINAL, actor=None, tier=None)
+        return
     application_transition(application=app, action=Action.APPROVE_FINAL, actor=None, tier=chain[-1])
 
 
@@ -232,10 +245,13 @@ def demo_workers_load() -> dict:
             created += 1
             if j < 10:
                 a = application_submit(application=a, actor=w.user)
-            # The first six through both tiers: the district (xianan_district) has a year
-            # to run in the demo, allocation to payout lists; the other four wait for review.
+            # The first six through both tiers and their university: the district
+            # (xianan_district) has a year to run in the demo, allocation to payout lists;
+            # two wait at their university (xnzy_reviewer, ...), two at the unions.
             if j < 6:
                 _review_to(a, "approved")
+            elif j < 8:
+                _review_to(a, "at_cofunder")
         # Conghua 2023: approved applications for the district (conghua_district) to
         # allocate, publish and pay, as Jinan's city does. Its 2023 window is past.
         conghua_units = list(

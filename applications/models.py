@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from qiuxue.masking import mask_phone
-from quotas.models import Batch, DocumentKind, EducationLevel, Program, Union
+from quotas.models import Batch, CoFunder, DocumentKind, EducationLevel, Program, Union
 
 
 class Worker(models.Model):
@@ -160,6 +160,18 @@ class Application(models.Model):
     )
     # Ordered ids of the unions that review this application, lowest first; fixed at submission.
     review_chain = models.JSONField(default=list, editable=False)
+    # A programme with a co-funder step (``quotas.models.COFUNDER_TIER``): the university of
+    # ``school``, which reviews it after the union tiers and pays its share. Set at
+    # submission (and resubmission). While it waits at that step ``current_tier`` is empty:
+    # in review with no union tier and a co-funder means "at the university".
+    cofunder = models.ForeignKey(
+        CoFunder,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="applications",
+        verbose_name=_("审核高校"),
+    )
     # The materialised path of the worker's union, copied when the draft is created and
     # again at submission (the union whose chain reviews it). Like ``review_chain`` it is
     # not followed afterwards: a worker who moves to another union leaves the applications

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from qiuxue.crypto import encrypt_text, hmac_index
 from qiuxue.masking import mask_bank_card, mask_id_number
 from quotas.models import AllocationMode, DocumentKind, Program, Union, UnionLevel
-from quotas.selectors import review_chain_pick
+from quotas.selectors import cofunder_for_school, has_cofunder_step, review_chain_pick
 from quotas.services import audit_log_write
 
 from . import eligibility
@@ -417,6 +417,20 @@ def _closed_window_message(*, program: Program, now: datetime) -> str:
     return _("现在不在申请时间内（申请窗口已关闭或尚未开放），不能提交。")
 
 
+def _cofunder_of(app: Application) -> int | None:
+    """The co-funder (university) of the application's school, for a programme with a
+    co-funder step; refused when no co-funder answers for that school."""
+    if not has_cofunder_step(app.program):
+        return None
+    cofunder = cofunder_for_school(program=app.program, school=app.school)
+    if cofunder is None:
+        raise ValidationError(
+            _("您填写的院校（%(school)s）不是本方案的合作高校，无法由高校审核，不能提交；请核对院校名称。")
+            % {"school": app.school}
+        )
+    return cofunder.pk
+
+
 def _at_submission(program: Program) -> bool:
     return program.allocation_mode == AllocationMode.AT_SUBMISSION
 
@@ -453,6 +467,7 @@ def application_submit(
         chain = review_chain_pick(ancestors=facts.ancestors, tiers=program.review_tiers)
         if not chain:
             raise ValidationError(_("未找到您所在工会的审核单位，请核对所在工会。"))
+        cofunder_id = _cofunder_of(app)
         changes = {
             "batch_id": facts.batch_id,
             "submitted_at": now,
@@ -462,6 +477,8 @@ def application_submit(
             "current_tier_id": chain[0].id,
             "number": app.number or _application_number(program=program, pk=app.pk),
         }
+        if cofunder_id is not None:
+            changes["cofunder_id"] = cofunder_id
         if locked_program is not None:
             changes.update(_seat_take(program=locked_program, capacity=facts.seat_capacity))
         result = application_transition(
@@ -508,6 +525,9 @@ def application_resubmit(
             raise ValidationError(reasons)
         keep = resubmit_keeps_position(application=app, now=now)
         changes: dict = {"last_submitted_at": now, "return_fields": [], "return_reason": ""}
+        if has_cofunder_step(app.program):
+            # The school may have been corrected: its university reviews (and pays) it.
+            changes["cofunder_id"] = _cofunder_of(app)
         if not keep:
             changes["submitted_at"] = now
             if _at_submission(app.program) and app.seat_status:

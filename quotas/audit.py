@@ -36,6 +36,9 @@ class AuditAction(models.TextChoices):
     STAFF_OTP_ENROL = "staff_otp.enrol", _("绑定双因素认证器")
     STAFF_OTP_RECOVERY_USE = "staff_otp.recovery_use", _("使用备用恢复码登录")
     STAFF_OTP_RESET = "staff_otp.reset", _("上级管理员重置双因素认证")
+    COFUNDER_CREATE = "cofunder.create", _("新增合作资助单位（高校）")
+    COFUNDER_UPDATE = "cofunder.update", _("修改合作资助单位（高校）")
+    COFUNDER_STAFF_CREATE = "cofunder_staff.create", _("新增高校工作人员")
     # quotas
     QUOTA_TABLE_IMPORT = "quota_table.import", _("导入名额分配表")
     QUOTA_TABLE_EXPORT = "quota_table.export", _("导出名额分配表")
@@ -60,6 +63,7 @@ class AuditAction(models.TextChoices):
     # review
     REVIEW_WINDOW_OVERRIDE = "review.window_override", _("窗口关闭后审核（特批）")
     REVIEW_STRANDED_DECIDE = "review.stranded_decide", _("审核期全部结束，主办单位管理员代下级审核（特批）")
+    REVIEW_COFUNDER_DECIDE = "review.cofunder_decide", _("高校审核（就读学校核实学籍）")
     # allocation and money
     ALLOCATION_START = "allocation.start", _("发起分配")
     ALLOCATION_RUN = "allocation.run", _("运行分配")

@@ -17,9 +17,12 @@ from django.db import transaction
 
 from .catalogue import catalogue_read_csv
 from .models import (
+    COFUNDER_TIER,
     AdminRole,
     AllocationMode,
     BatchSplit,
+    CoFunder,
+    CoFunderStaff,
     DocumentKind,
     EducationLevel,
     FundingSource,
@@ -34,7 +37,7 @@ from .models import (
 )
 from .quota_tables import quota_table_import, quota_table_preview, quota_table_read
 from .quota_tables.matching import guess_union_level
-from .services import catalogue_import, union_admin_create, union_create
+from .services import catalogue_import, cofunder_save, cofunder_staff_create, union_admin_create, union_create
 
 DATA_DIR = Path(__file__).resolve().parent / "demo_data"
 TZ = ZoneInfo("Asia/Shanghai")
@@ -177,6 +180,27 @@ def _account(result: DemoResult, username: str, union: Union, role: str) -> None
     elif (admin.union_id, admin.role) != (union.pk, role):
         UnionAdmin.objects.filter(pk=admin.pk).update(union=union, role=role)
     result.accounts.append((username, DEMO_PASSWORD, union.name, str(AdminRole(role).label)))
+
+
+def _cofunder_account(result: DemoResult, username: str, cofunder: CoFunder, role: str) -> None:
+    """A university's staff account (no union): like ``_account``, for a co-funder."""
+    user_model = get_user_model()
+    user, _ = user_model.objects.get_or_create(username=username)
+    if not result.password_hash:
+        result.password_hash = make_password(DEMO_PASSWORD)
+    user.password = result.password_hash
+    user.save(update_fields=["password"])
+    staff = CoFunderStaff.objects.filter(user=user).first()
+    if staff is None:
+        cofunder_staff_create(user=user, cofunder=cofunder, role=role)
+    elif (staff.cofunder_id, staff.role) != (cofunder.pk, role):
+        CoFunderStaff.objects.filter(pk=staff.pk).update(cofunder=cofunder, role=role)
+    result.accounts.append((username, DEMO_PASSWORD, cofunder.name, str(AdminRole(role).label)))
+
+
+# Seed 003: "咸安区总工会联合咸宁职业技术学院、湖北第二师范学院、荆楚理工学院共同开展"; each pays
+# its own students 1000 yuan. Demo account prefix of each.
+XIANAN_UNIVERSITIES = (("咸宁职业技术学院", "xnzy"), ("荆楚理工学院", "jclg"), ("湖北第二师范学院", "hbes"))
 
 
 def load_jinan_2024(result: DemoResult) -> None:
@@ -342,8 +366,9 @@ def load_xianan_2026(result: DemoResult) -> None:
         excluded_categories=[],
         required_documents=list(XIANAN_PAPERS),
         public_sector_documents=[],
-        # The recommendation form has two stamps: 基层工会 then 区总工会.
-        review_tiers=["grassroots", "county"],
+        # The recommendation form has two stamps: 基层工会 then 区总工会; then the university
+        # the worker enrolled at checks the enrolment ("经区总工会、高校审核申报信息").
+        review_tiers=["grassroots", "county", COFUNDER_TIER],
         printed_form=PrintedForm.RECOMMENDATION,  # 附件3, uploaded as 助学推荐表
         allocation_mode=AllocationMode.AT_SUBMISSION,
         publicity_days=7,
@@ -356,10 +381,11 @@ def load_xianan_2026(result: DemoResult) -> None:
     union_source = _source(
         program, "区总工会助学金", payer_union=district, amount_yuan=1000, total_slots=100, position=0
     )
+    # Each university pays its own students: one list per university, by its finance.
     _source(
         program,
         "高校助学金",
-        payer_name="录取高校（咸宁职业技术学院、荆楚理工学院、湖北第二师范学院）",
+        payer_rule=PayerRule.APPLICANT_COFUNDER,
         amount_yuan=1000,
         matching_of=union_source,
         position=1,
@@ -369,6 +395,10 @@ def load_xianan_2026(result: DemoResult) -> None:
     result.programs["xianan-2026"] = program
     _account(result, "xianan_district", district, AdminRole.MANAGER)
     _account(result, "xianan_grassroots", direct[0], AdminRole.REVIEWER)
+    for name, prefix in XIANAN_UNIVERSITIES:
+        cofunder = cofunder_save(program=program, name=name, schools=[name], actor=None)
+        _cofunder_account(result, f"{prefix}_reviewer", cofunder, AdminRole.REVIEWER)
+        _cofunder_account(result, f"{prefix}_finance", cofunder, AdminRole.FINANCE)
 
 
 def load_conghua_2023(result: DemoResult) -> None:

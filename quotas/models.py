@@ -259,6 +259,8 @@ class BatchSplit(models.TextChoices):
 class PayerRule(models.TextChoices):
     FIXED = "fixed", _("指定单位发放")
     APPLICANT_COUNTY = "applicant_county", _("职工所在县区总工会发放")
+    # Xian'an: "高校补助1000元", each university paying its own students (``CoFunder``).
+    APPLICANT_COFUNDER = "applicant_cofunder", _("职工就读高校发放")
 
 
 class FundingSource(models.Model):
@@ -300,6 +302,8 @@ class FundingSource(models.Model):
     def payer_display(self) -> str:
         if self.payer_rule == PayerRule.APPLICANT_COUNTY:
             return str(_("职工所在县区总工会"))
+        if self.payer_rule == PayerRule.APPLICANT_COFUNDER:
+            return str(_("职工就读高校"))
         return self.payer_union.name if self.payer_union_id else self.payer_name
 
 
@@ -331,6 +335,51 @@ class Quota(models.Model):
 
     def __str__(self) -> str:
         return self.label or (str(_("全市调剂名额")) if self.is_pool else str(self.union))
+
+
+# The review-tier key of a co-funder step: put last in ``Program.review_tiers`` (after the
+# union tiers), each application is then also reviewed by the ``CoFunder`` of its school.
+COFUNDER_TIER = "cofunder"
+
+
+class CoFunder(models.Model):
+    """An organisation that is not a union but reviews and pays a share: a university.
+
+    Xian'an 2026: "经区总工会、高校审核申报信息……补助学费2000元（其中工会补助1000元、高校补助
+    1000元）", each of the three universities for its own students. Its staff
+    (``CoFunderStaff``) see the applications whose ``school`` is one of ``schools`` — never
+    the union tree. Written only by ``quotas.services.cofunder_*``."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="cofunders", verbose_name=_("方案"))
+    name = models.CharField(_("名称"), max_length=120)
+    # The school names as applications spell them (the programme's catalogue). A school
+    # belongs to at most one co-funder of a programme (checked by the service).
+    schools = models.JSONField(_("院校"), default=list)
+
+    class Meta:
+        verbose_name = _("合作资助单位（高校）")
+        verbose_name_plural = _("合作资助单位（高校）")
+        ordering = ["program", "name"]
+        constraints = [models.UniqueConstraint(fields=["program", "name"], name="cofunder_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CoFunderStaff(models.Model):
+    """A staff account of a co-funder: reviewer, finance or manager, for its own students only.
+    A user is either union staff (``UnionAdmin``) or co-funder staff, never both, never a worker."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cofunder_staff")
+    cofunder = models.ForeignKey(CoFunder, on_delete=models.PROTECT, related_name="staff", verbose_name=_("单位"))
+    role = models.CharField(_("角色"), max_length=20, choices=AdminRole.choices, default=AdminRole.REVIEWER)
+
+    class Meta:
+        verbose_name = _("高校工作人员")
+        verbose_name_plural = _("高校工作人员")
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.cofunder}"
 
 
 class CatalogueEntry(models.Model):

@@ -11,6 +11,10 @@ district federations alike). The rule, in one place:
 - for money (payout lists: build, export with full numbers, bank return, reissue) their
   finance staff may act as well, and a paying union's own manager or finance acts on the
   lists it pays (``PayoutList.payer_union``: a county's matching money), not on others';
+- a co-funder (a university, ``CoFunder``) is no union and sits nowhere in the tree: its
+  own manager or finance builds, exports and records the lists it pays
+  (``PayoutList.payer_cofunder``: its own students' university money), not another's;
+  the owner side sees and may act on all of them;
 - the audit log is for the managers and finance of a union that runs (or is above) a
   programme; the dashboard for every staff account inside or above the programme.
 
@@ -26,8 +30,8 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
-from .models import AdminRole, FundingSource, Program, Union, UnionAdmin
-from .selectors import union_admin_of
+from .models import AdminRole, CoFunder, FundingSource, Program, Union, UnionAdmin
+from .selectors import cofunder_staff_of, union_admin_of
 
 MANAGERS = (AdminRole.MANAGER,)
 MONEY_ROLES = (AdminRole.MANAGER, AdminRole.FINANCE)
@@ -122,16 +126,44 @@ def may_override_review_window(*, user: AbstractBaseUser | None, program: Progra
 # --- payout lists ----------------------------------------------------------------------------
 
 
+def _cofunder_money(user: AbstractBaseUser | None, program_id: int, cofunder_id: int | None = None) -> bool:
+    """The user is a manager or finance of a co-funder of this programme (of that one, when
+    ``cofunder_id`` is given)."""
+    staff = cofunder_staff_of(user)
+    return (
+        staff is not None
+        and staff.role in MONEY_ROLES
+        and staff.cofunder.program_id == program_id
+        and (cofunder_id is None or staff.cofunder_id == cofunder_id)
+    )
+
+
 def may_build_payout_lists(
-    *, user: AbstractBaseUser | None, program: Program, payer_union: Union | None = None
+    *,
+    user: AbstractBaseUser | None,
+    program: Program,
+    payer_union: Union | None = None,
+    payer_cofunder: CoFunder | None = None,
 ) -> Permit:
     """Build payout lists of a programme; with ``payer_union``, the lists that union pays
-    (its own manager or finance may build those)."""
+    (its own manager or finance may build those); with ``payer_cofunder``, the lists that
+    university pays (its own manager or finance). Without either, a co-funder's manager or
+    finance may use the page: it builds their own lists only."""
     admin = union_admin_of(user)
     if _at_or_above(admin, program.owner_union, MONEY_ROLES):
         return ALLOWED
     if payer_union is not None and admin is not None and admin.role in MONEY_ROLES and admin.union_id == payer_union.pk:
         return ALLOWED
+    if payer_union is None and _cofunder_money(user, program.pk, payer_cofunder.pk if payer_cofunder else None):
+        return ALLOWED
+    if payer_cofunder is not None:
+        return Permit(
+            False,
+            _(
+                "只有本方案主办工会（%(owner)s）及上级工会的管理员或财务，或%(payer)s的管理员或财务，可以生成%(payer)s的发放名单。"
+            )
+            % {"owner": program.owner_union.name, "payer": payer_cofunder.name},
+        )
     return _owner_side(user=user, program=program, roles=MONEY_ROLES, act=_("生成发放名单"))
 
 
@@ -144,6 +176,10 @@ def _payout_list_side(*, user: AbstractBaseUser | None, payout_list, act: str) -
         and admin.role in MONEY_ROLES
         and payout_list.payer_union_id is not None
         and admin.union_id == payout_list.payer_union_id
+    ):
+        return ALLOWED
+    if payout_list.payer_cofunder_id is not None and _cofunder_money(
+        user, payout_list.program_id, payout_list.payer_cofunder_id
     ):
         return ALLOWED
     return Permit(
@@ -204,8 +240,12 @@ def programs_permitted(*, user: AbstractBaseUser | None, check, programs=None) -
     for which ``check(user=, program=)`` allows: what a page may offer."""
     admin = union_admin_of(user)
     if admin is None:
-        return []
-    if programs is None:
+        staff = cofunder_staff_of(user)
+        if staff is None:
+            return []
+        # A university's staff acts on the one programme it co-funds.
+        programs = (programs if programs is not None else Program.objects).filter(pk=staff.cofunder.program_id)
+    elif programs is None:
         programs = Program.objects.filter(owner_union__path__startswith=admin.union.path)
     programs = programs.select_related("owner_union").order_by("-year", "name")
     return [p for p in programs if check(user=user, program=p)]

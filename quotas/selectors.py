@@ -5,11 +5,12 @@ from typing import Protocol
 
 from django.contrib.auth.base_user import AbstractBaseUser
 
-from .models import Union, UnionAdmin, UnionLevel
+from .models import COFUNDER_TIER, CoFunder, CoFunderStaff, Program, Union, UnionAdmin, UnionLevel
 
 # Every admin hook of every app asks who the user is; a request's user object carries the
 # answer so one page costs one look-up, not one per permission check.
 UNION_ADMIN_CACHE_ATTR = "_qiuxue_union_admin"
+COFUNDER_STAFF_CACHE_ATTR = "_qiuxue_cofunder_staff"
 
 
 def union_admin_of(user: AbstractBaseUser | None) -> UnionAdmin | None:
@@ -25,6 +26,33 @@ def union_admin_of(user: AbstractBaseUser | None) -> UnionAdmin | None:
 def union_admin_forget(user: AbstractBaseUser) -> None:
     """Drop the cached answer after the user's admin record changed."""
     user.__dict__.pop(UNION_ADMIN_CACHE_ATTR, None)
+    user.__dict__.pop(COFUNDER_STAFF_CACHE_ATTR, None)
+
+
+def cofunder_staff_of(user: AbstractBaseUser | None) -> CoFunderStaff | None:
+    """The user's co-funder (university) staff record, if any; cached on the user like
+    ``union_admin_of``. Such a user has no union and sees no part of the union tree."""
+    if user is None or not user.is_authenticated:
+        return None
+    if COFUNDER_STAFF_CACHE_ATTR in user.__dict__:
+        return user.__dict__[COFUNDER_STAFF_CACHE_ATTR]
+    staff = CoFunderStaff.objects.select_related("cofunder__program__owner_union").filter(user=user).first()
+    user.__dict__[COFUNDER_STAFF_CACHE_ATTR] = staff
+    return staff
+
+
+def has_cofunder_step(program: Program) -> bool:
+    """The programme's review ends with a co-funder (university) step after the union tiers."""
+    return COFUNDER_TIER in (program.review_tiers or [])
+
+
+def cofunder_for_school(*, program: Program, school: str) -> CoFunder | None:
+    """The co-funder of ``program`` whose schools include ``school`` (the one that reviews
+    and pays that school's students), or None."""
+    # A programme has a handful of co-funders: read them, match here (SQLite, the demo's
+    # database, has no JSON containment lookup).
+    school = (school or "").strip()
+    return next((c for c in CoFunder.objects.filter(program=program).order_by("pk") if school in c.schools), None)
 
 
 def union_scope_of(user: AbstractBaseUser | None) -> Union | None:

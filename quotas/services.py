@@ -24,6 +24,8 @@ from .models import (
     AdminRole,
     AuditLog,
     CatalogueEntry,
+    CoFunder,
+    CoFunderStaff,
     EducationLevel,
     FundingSource,
     Program,
@@ -31,8 +33,8 @@ from .models import (
     Union,
     UnionAdmin,
 )
-from .permissions import may_move_quota
-from .selectors import union_admin_forget, union_admin_of
+from .permissions import may_move_quota, may_set_up_program
+from .selectors import cofunder_staff_of, union_admin_forget, union_admin_of
 from .usage import quota_floor_message, quota_given_counts, union_live_reviews
 
 
@@ -45,13 +47,17 @@ def audit_log_write(
     if action not in AuditAction.values:
         raise ValueError(f"unknown audit action {action!r}: add it to quotas.audit.AuditAction")
     admin = union_admin_of(actor) if actor is not None else None
+    detail = dict(detail or {})
+    if admin is None and (staff := cofunder_staff_of(actor)) is not None:
+        # A university's staff has no union: the row names the organisation instead.
+        detail.setdefault("actor_cofunder", staff.cofunder.name)
     return AuditLog.objects.create(
         actor=actor if actor is not None and actor.is_authenticated else None,
         actor_union=admin.union if admin else None,
         action=action,
         object_type=type(obj).__name__ if obj is not None else "",
         object_id=str(getattr(obj, "pk", "") or "") if obj is not None else "",
-        detail=detail or {},
+        detail=detail,
     )
 
 
@@ -300,6 +306,10 @@ def union_admin_create(
         )
     if UnionAdmin.objects.filter(user=user).exists():
         raise ValidationError(_("账号「%(u)s」已是工会管理员。") % {"u": user.get_username()})
+    if CoFunderStaff.objects.filter(user=user).exists():
+        raise ValidationError(
+            _("账号「%(u)s」是高校工作人员账号，不能同时设为工会管理员。") % {"u": user.get_username()}
+        )
     user.is_staff = True
     user.save(update_fields=["is_staff"])
     union_admin = UnionAdmin(user=user, union=union, role=role)
@@ -526,3 +536,96 @@ def catalogue_import(*, program: Program, entries: list[dict], actor: AbstractBa
         detail={"entries": len(keep), "created": created, "removed": removed},
     )
     return len(keep)
+
+
+# --- co-funders (universities) ----------------------------------------------------------------
+
+
+@transaction.atomic
+def cofunder_save(*, program: Program, name: str, schools: list[str], actor: AbstractBaseUser | None) -> CoFunder:
+    """Create or update (by name) a co-funder of ``program`` and the schools it answers for.
+    Set up by the programme owner's managers (``actor=None``: the system, the demo). A school
+    belongs to one co-funder only: two would both review, and both pay, its students."""
+    if actor is not None:
+        may_set_up_program(user=actor, program=program).require()
+    name = (name or "").strip()
+    schools = list(dict.fromkeys(s.strip() for s in schools if s and s.strip()))
+    if not name:
+        raise ValidationError(_("请填写单位名称。"))
+    if not schools:
+        raise ValidationError(_("请至少填写一所院校。"))
+    cofunder = CoFunder.objects.select_for_update().filter(program=program, name=name).first()
+    taken = {
+        school: other.name
+        for other in CoFunder.objects.filter(program=program).exclude(pk=getattr(cofunder, "pk", None))
+        for school in other.schools
+    }
+    clash = [s for s in schools if s in taken]
+    if clash:
+        raise ValidationError(
+            _("院校已属于本方案的其他资助单位：%(s)s") % {"s": "、".join(f"{s}（{taken[s]}）" for s in clash)}
+        )
+    before = {"name": cofunder.name, "schools": cofunder.schools} if cofunder else None
+    if cofunder is None:
+        cofunder = CoFunder.objects.create(program=program, name=name, schools=schools)
+    elif cofunder.schools != schools:
+        cofunder.schools = schools
+        cofunder.save(update_fields=["schools"])
+    else:
+        return cofunder
+    audit_log_write(
+        actor=actor,
+        action=AuditAction.COFUNDER_CREATE if before is None else AuditAction.COFUNDER_UPDATE,
+        obj=cofunder,
+        detail={"program": program.slug, "before": before, "after": {"name": name, "schools": schools}},
+    )
+    return cofunder
+
+
+@transaction.atomic
+def cofunder_staff_create(
+    *,
+    cofunder: CoFunder,
+    role: str = AdminRole.REVIEWER,
+    user: AbstractBaseUser | None = None,
+    username: str = "",
+    password: str = "",
+    actor: AbstractBaseUser | None = None,
+) -> CoFunderStaff:
+    """Attach a staff account to a co-funder (a university): an existing account or a new
+    one. As for union staff, a worker's account never becomes staff (the reviews tell the
+    person who applies from the person who reviews by account); nor does union staff."""
+    if actor is not None:
+        may_set_up_program(user=actor, program=cofunder.program).require()
+    if role not in AdminRole.values:
+        raise ValidationError(_("角色不正确。"))
+    User = get_user_model()
+    if user is None:
+        username = (username or "").strip()
+        if not username:
+            raise ValidationError(_("请选择已有的工作账号，或填写新账号的用户名。"))
+        if User.objects.filter(username=username).exists():
+            raise ValidationError(_("用户名「%(u)s」已被使用。") % {"u": username})
+        user = User.objects.create_user(username=username, password=password or None)
+    if User.objects.filter(pk=user.pk, worker__isnull=False).exists():
+        raise ValidationError(
+            _("账号「%(u)s」是职工账号（已填写实名信息），不能设为高校工作人员；请为其另建工作账号。")
+            % {"u": user.get_username()}
+        )
+    if UnionAdmin.objects.filter(user=user).exists():
+        raise ValidationError(
+            _("账号「%(u)s」是工会管理员账号，不能同时设为高校工作人员。") % {"u": user.get_username()}
+        )
+    if CoFunderStaff.objects.filter(user=user).exists():
+        raise ValidationError(_("账号「%(u)s」已是高校工作人员。") % {"u": user.get_username()})
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    staff = CoFunderStaff.objects.create(user=user, cofunder=cofunder, role=role)
+    union_admin_forget(user)
+    audit_log_write(
+        actor=actor,
+        action=AuditAction.COFUNDER_STAFF_CREATE,
+        obj=staff,
+        detail={"user": user.get_username(), "cofunder": cofunder.name, "role": role},
+    )
+    return staff

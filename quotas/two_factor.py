@@ -27,7 +27,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .audit import AuditAction
-from .models import AdminRole, UnionAdmin
+from .models import AdminRole, CoFunderStaff, UnionAdmin
 from .services import audit_log_write
 
 RECOVERY_CODES = 10
@@ -40,7 +40,11 @@ def staff_otp_required(user: AbstractBaseUser) -> bool:
     # costs no query here.
     if not getattr(settings, "STAFF_OTP_REQUIRED", True) or not (user.is_staff or user.is_superuser):
         return False
-    admin = UnionAdmin.objects.filter(user=user).only("role").first()
+    # A union's staff or a co-funder's (a university's): the same rule by role.
+    admin = (
+        UnionAdmin.objects.filter(user=user).only("role").first()
+        or CoFunderStaff.objects.filter(user=user).only("role").first()
+    )
     if admin is not None and admin.role == AdminRole.REVIEWER and not user.is_superuser:
         return getattr(settings, "STAFF_OTP_REVIEWERS", True)
     return True

@@ -21,7 +21,7 @@ from applications.workflow import event_label
 from quotas.admin_scoping import UnionScopedAdmin
 from quotas.models import Union
 from quotas.review_rounds import review_window_for
-from quotas.selectors import union_admin_of
+from quotas.selectors import cofunder_staff_of, union_admin_of
 
 from . import services
 from .admin_filters import BatchFilter, QueueFilter, UnitFilter
@@ -31,6 +31,7 @@ from .models import ReviewDecision, ReviewOverview
 from .paginator import CappedCountPaginator
 from .selectors import (
     application_history,
+    applications_for_cofunder,
     applications_for_review,
     review_overview,
 )
@@ -68,7 +69,7 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
         "school",
         "batch",
         "status",
-        "current_tier",
+        "current_step",
         "submitted_at",
         "flags_display",
     )
@@ -84,7 +85,7 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
         "worker__is_model_worker",
         "worker__is_new_form_worker",
     )
-    list_select_related = ("worker__union", "current_tier", "batch__program", "program")
+    list_select_related = ("worker__union", "current_tier", "batch__program", "program", "cofunder")
     search_fields = ("worker__name",)
     search_help_text = gettext_lazy("按姓名或申请编号查询（不支持身份证号）")
     ordering = ("submitted_at", "id")
@@ -105,13 +106,26 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
     def get_queryset(self, request: HttpRequest):
         admin_ = union_admin_of(request.user)
         if admin_ is None:
+            # A university's staff: its own students at (or past) its step, no union tree.
+            staff = cofunder_staff_of(request.user)
+            if staff is not None:
+                return applications_for_cofunder(cofunder=staff.cofunder)
             return Application.objects.none()
         return applications_for_review(union=admin_.union)
 
+    def _reviewer_role(self, request: HttpRequest) -> str | None:
+        record = union_admin_of(request.user) or cofunder_staff_of(request.user)
+        return record.role if record is not None else None
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._reviewer_role(request) is not None
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._reviewer_role(request) is not None and self._in_scope(request, obj)
+
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         # "Change" here means "may take review decisions"; no field is ever edited by form.
-        admin_ = union_admin_of(request.user)
-        return admin_ is not None and admin_.role in services.REVIEW_ROLES and self._in_scope(request, obj)
+        return self._reviewer_role(request) in services.REVIEW_ROLES and self._in_scope(request, obj)
 
     def get_changelist(self, request: HttpRequest, **kwargs):
         return ReviewChangeList
@@ -154,6 +168,14 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
     def unit(self, obj: Application) -> str:
         return obj.worker.union.name
 
+    @admin.display(description=gettext_lazy("当前审核单位"))
+    def current_step(self, obj: Application) -> str:
+        if obj.status != ApplicationStatus.IN_REVIEW:
+            return obj.current_tier.name if obj.current_tier_id else "—"
+        if obj.current_tier_id is None and obj.cofunder_id is not None:
+            return _("%(c)s（高校审核）") % {"c": obj.cofunder.name}
+        return obj.current_tier.name if obj.current_tier_id else "—"
+
     @admin.display(description=gettext_lazy("风险提示"))
     def flags_display(self, obj: Application):
         flags = getattr(obj, "review_flags", [])
@@ -164,13 +186,14 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
     # --- the review page ---------------------------------------------------------------
 
     def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
-        admin_ = union_admin_of(request.user)
+        # The reviewer's record: a union's admin, or a university's staff (co-funder step).
+        admin_ = union_admin_of(request.user) or cofunder_staff_of(request.user)
         found = self.get_object(request, unquote(object_id))
         if admin_ is None or found is None:
             raise Http404(_("没有这条申请，或不在您的管辖范围内。"))
         application = (
             Application.objects.select_related(
-                "worker__union", "program__owner_union", "batch__program", "current_tier"
+                "worker__union", "program__owner_union", "batch__program", "current_tier", "cofunder"
             )
             .prefetch_related("program__review_rounds")
             .get(pk=found.pk)
@@ -234,21 +257,40 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
     def _review_context(self, request, admin_, application, flags, forms) -> dict:
         chain_ids = [int(u) for u in application.review_chain]
         unions = Union.objects.in_bulk(chain_ids)
+        in_review = application.status == ApplicationStatus.IN_REVIEW
+        my_union = getattr(admin_, "union_id", None)
         chain = [
-            {"union": unions.get(pk), "current": pk == application.current_tier_id, "mine": pk == admin_.union_id}
+            {"union": unions.get(pk), "current": pk == application.current_tier_id, "mine": pk == my_union}
             for pk in chain_ids
         ]
+        at_cofunder = in_review and application.current_tier_id is None and application.cofunder_id is not None
+        if application.cofunder_id is not None:
+            # The co-funder step after the union tiers: the university of the school.
+            chain.append(
+                {
+                    "union": application.cofunder,
+                    "current": at_cofunder,
+                    "mine": application.cofunder_id == getattr(admin_, "cofunder_id", None),
+                }
+            )
         batch = application.batch
         statuses = dict(ApplicationStatus.choices)
         window = review_window_for(application=application)
-        # Stranded (every review round over): the programme owner's manager decides the
-        # lower tier where it waits, with a reason.
-        stranded_here = services.stranded_decidable_by(admin=admin_, application=application)
-        can_act = (
-            admin_.role in services.REVIEW_ROLES
-            and application.status == ApplicationStatus.IN_REVIEW
-            and (application.current_tier_id == admin_.union_id or stranded_here)
-        )
+        if my_union is None:
+            # A university's reviewer acts at its own step only (no overrides, no tiers).
+            stranded_here = False
+            can_act = (
+                admin_.role in services.REVIEW_ROLES and at_cofunder and application.cofunder_id == admin_.cofunder_id
+            )
+        else:
+            # Stranded (every review round over): the programme owner's manager decides the
+            # lower tier where it waits, with a reason.
+            stranded_here = services.stranded_decidable_by(admin=admin_, application=application)
+            can_act = (
+                admin_.role in services.REVIEW_ROLES
+                and in_review
+                and (application.current_tier_id == admin_.union_id or stranded_here)
+            )
         attachments = [
             {
                 "obj": a,
@@ -274,6 +316,8 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
                     "action": event_label(e),
                     "from": statuses.get(e.from_status, e.from_status),
                     "to": statuses.get(e.to_status, e.to_status),
+                    # A university's decision has no union tier: its name is in the detail.
+                    "tier_name": e.tier.name if e.tier_id else (e.detail or {}).get("tier_name", ""),
                 }
                 for e in application_history(application=application)
             ],
@@ -285,8 +329,11 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
             "window_closed": not window.is_open,
             "in_review": application.status == ApplicationStatus.IN_REVIEW,
             "stranded_here": stranded_here,
-            "may_override": services.window_override_allowed(admin=admin_, application=application),
-            "overview_url": reverse("admin:reviews_reviewoverview_changelist"),
+            "at_cofunder": at_cofunder,
+            "may_override": my_union is not None
+            and services.window_override_allowed(admin=admin_, application=application),
+            # The overview is the union tree's; a university's staff has its queue instead.
+            "overview_url": reverse("admin:reviews_reviewoverview_changelist") if my_union is not None else "",
         }
 
     # --- bulk actions ------------------------------------------------------------------

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from applications.models import ApplicationStatus
 from quotas.models import Batch, Union
-from quotas.selectors import union_admin_of
+from quotas.selectors import cofunder_staff_of, union_admin_of
 
 DECIDED = (
     ApplicationStatus.APPROVED,
@@ -40,11 +40,23 @@ class QueueFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         admin_ = union_admin_of(request.user)
-        if admin_ is None:
-            return queryset.none()
-        union = admin_.union
         in_review = Q(status=ApplicationStatus.IN_REVIEW)
         value = self.value()
+        if admin_ is None:
+            if cofunder_staff_of(request.user) is None:
+                return queryset.none()
+            # A university's queue (already its own students past the union tiers): "mine"
+            # is the co-funder step; nothing is below or above it.
+            if value == "mine":
+                return queryset.filter(in_review, current_tier__isnull=True)
+            if value in ("below", "above"):
+                return queryset.none()
+            if value == "returned":
+                return queryset.filter(status=ApplicationStatus.RETURNED)
+            if value == "decided":
+                return queryset.filter(status__in=DECIDED)
+            return queryset
+        union = admin_.union
         if value == "mine":
             return queryset.filter(in_review, current_tier_id=union.pk)
         if value == "below":
@@ -101,7 +113,11 @@ class BatchFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         admin_ = union_admin_of(request.user)
         if admin_ is None:
-            return []
+            staff = cofunder_staff_of(request.user)
+            if staff is None:
+                return []
+            batches = Batch.objects.filter(program_id=staff.cofunder.program_id).select_related("program")
+            return [(b.pk, str(b)) for b in batches.order_by("number")]
         union = admin_.union
         batches = (
             Batch.objects.filter(

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Application, ApplicationEvent
-from quotas.models import Union
+from quotas.models import CoFunder, Union
 
 
 class DecisionKind(models.TextChoices):
@@ -32,7 +32,13 @@ class ReviewDecision(models.Model):
         Application, on_delete=models.PROTECT, related_name="review_decisions", verbose_name=_("申请")
     )
     event = models.OneToOneField(ApplicationEvent, on_delete=models.PROTECT, related_name="review_decision")
-    tier_union = models.ForeignKey(Union, on_delete=models.PROTECT, related_name="+", verbose_name=_("审核单位"))
+    # The union tier that decided, or (the co-funder step) the university: exactly one.
+    tier_union = models.ForeignKey(
+        Union, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("审核单位")
+    )
+    tier_cofunder = models.ForeignKey(
+        CoFunder, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("审核高校")
+    )
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("审核人")
     )
@@ -49,6 +55,12 @@ class ReviewDecision(models.Model):
         verbose_name_plural = _("审核记录")
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["application", "at"], name="review_decision_app_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(tier_union__isnull=True) ^ models.Q(tier_cofunder__isnull=True),
+                name="review_decision_one_tier",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.application} {self.get_decision_display()}"

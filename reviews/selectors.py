@@ -1,12 +1,14 @@
 """Reads for the review pages: scoped querysets, the history, the overview figures."""
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Substr
 from django.utils import timezone
 
 from applications.models import Application, ApplicationEvent, ApplicationStatus
-from quotas.models import PATH_SEGMENT_WIDTH, Union
+from quotas.models import PATH_SEGMENT_WIDTH, CoFunder, Union
 from quotas.review_rounds import closed_batches
+
+from .models import ReviewDecision
 
 # The overview lists at most this many stranded applications (the count says if more).
 STRANDED_LIST_LIMIT = 100
@@ -16,6 +18,17 @@ def applications_for_review(*, union: Union) -> QuerySet[Application]:
     """Everything a reviewer of ``union`` may see: submitted applications of its subtree.
     Drafts belong to the worker until submitted."""
     return Application.objects.in_subtree(union).exclude(status=ApplicationStatus.DRAFT)
+
+
+def applications_for_cofunder(*, cofunder: CoFunder) -> QuerySet[Application]:
+    """Everything a university's staff may see: its own students' applications
+    (``Application.cofunder``) once they reached its step — waiting there now, decided there
+    before, or through every step (the students it pays). Never those still at a union
+    tier, never another university's."""
+    decided_here = ReviewDecision.objects.filter(application=OuterRef("pk"), tier_cofunder=cofunder)
+    at_step = Q(status=ApplicationStatus.IN_REVIEW, current_tier__isnull=True)
+    through = Q(status__in=[ApplicationStatus.APPROVED, ApplicationStatus.PAID, ApplicationStatus.REVOKED])
+    return Application.objects.filter(cofunder=cofunder).filter(at_step | through | Exists(decided_here))
 
 
 def application_history(*, application: Application) -> QuerySet[ApplicationEvent]:

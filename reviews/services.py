@@ -18,10 +18,11 @@ from applications.models import Application, ApplicationStatus, SeatStatus, Work
 from applications.selectors import RETURNABLE_FIELDS, returnable_fields_for
 from applications.workflow import Action, TransitionError, application_transition
 from qiuxue.crypto import hmac_index
-from quotas.models import AdminRole, AllocationMode, Program, UnionAdmin
+from quotas.audit import AuditAction
+from quotas.models import AdminRole, AllocationMode, CoFunderStaff, Program, UnionAdmin
 from quotas.permissions import may_override_review_window
 from quotas.review_rounds import review_window_for
-from quotas.selectors import union_admin_of
+from quotas.selectors import cofunder_staff_of, union_admin_of
 from quotas.services import audit_log_write
 
 from .flags import FLAG_LABELS, flag_codes_for
@@ -70,10 +71,29 @@ def application_approve(
                 % {"number": locked, "flags": "、".join(str(FLAG_LABELS[c]) for c in missing)}
             )
         chain = [int(u) for u in locked.review_chain]
+        if isinstance(admin, CoFunderStaff):
+            # The university is the last step: its approval is the final one.
+            action, decision, changes = Action.APPROVE_FINAL, DecisionKind.APPROVE_FINAL, {}
+            return _decide(
+                application=locked,
+                reviewer=reviewer,
+                admin=admin,
+                action=action,
+                decision=decision,
+                reason=reason.strip(),
+                changes=changes,
+                flags=codes,
+                override=override,
+                override_reason=override_reason,
+            )
         # The tier being decided: the reviewer's own, or (stranded) the lower tier where the
         # application waits, decided by the programme owner's manager.
         position = chain.index(locked.current_tier_id)
-        if position == len(chain) - 1:
+        if position == len(chain) - 1 and locked.cofunder_id is not None:
+            # Past the union tiers, on to the university of the applicant's school (its
+            # review step): no union tier holds it any more.
+            action, decision, changes = Action.APPROVE, DecisionKind.APPROVE, {"current_tier_id": None}
+        elif position == len(chain) - 1:
             action, decision, changes = Action.APPROVE_FINAL, DecisionKind.APPROVE_FINAL, {}
         else:
             next_tier = chain[position + 1]
@@ -291,8 +311,10 @@ def window_override_allowed(*, admin: UnionAdmin | None, application: Applicatio
 
 def _lock_for_review(
     *, application: Application, reviewer: AbstractBaseUser, override_window: bool = False
-) -> tuple[Application, UnionAdmin]:
+) -> tuple[Application, UnionAdmin | CoFunderStaff]:
     admin = union_admin_of(reviewer)
+    if admin is None and (staff := cofunder_staff_of(reviewer)) is not None:
+        return _lock_for_cofunder_review(application=application, reviewer=reviewer, staff=staff), staff
     if admin is None or admin.role not in REVIEW_ROLES:
         raise ReviewRefused(_("您没有审核权限。"))
     # Lock first, check afterwards: every check below sees the row as it is now, and a
@@ -334,7 +356,42 @@ def _lock_for_review(
     return locked, admin
 
 
-def _own_case(*, application: Application, reviewer: AbstractBaseUser, admin: UnionAdmin) -> str:
+def _lock_for_cofunder_review(
+    *, application: Application, reviewer: AbstractBaseUser, staff: CoFunderStaff
+) -> Application:
+    """The co-funder step: a university's reviewer decides the applications of its own
+    students (``Application.cofunder``) once every union tier has approved them."""
+    if staff.role not in REVIEW_ROLES:
+        raise ReviewRefused(_("您没有审核权限。"))
+    locked = (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("worker__union", "program__owner_union", "batch", "current_tier", "cofunder")
+        .get(pk=application.pk)
+    )
+    # Scoped by the school's university, never by the union tree.
+    if locked.cofunder_id != staff.cofunder_id:
+        raise ReviewRefused(
+            _("申请 %(number)s 不是本校（%(c)s）学生的申请，不能审核。") % {"number": locked, "c": staff.cofunder}
+        )
+    if locked.status != ApplicationStatus.IN_REVIEW:
+        raise ReviewRefused(
+            _("申请 %(number)s 当前为“%(status)s”，不能审核。")
+            % {"number": locked, "status": locked.get_status_display()}
+        )
+    if locked.current_tier_id is not None:
+        raise ReviewRefused(
+            _("申请 %(number)s 仍在工会审核（%(tier)s），各级工会审核通过后才由高校审核。")
+            % {"number": locked, "tier": locked.current_tier}
+        )
+    if reason := _own_case(application=locked, reviewer=reviewer, admin=staff):
+        raise ReviewRefused(
+            _("申请 %(number)s %(reason)s，您须回避，不能审核；请由本校其他审核员办理。")
+            % {"number": locked, "reason": reason}
+        )
+    return locked
+
+
+def _own_case(*, application: Application, reviewer: AbstractBaseUser, admin: UnionAdmin | CoFunderStaff) -> str:
     """Why ``reviewer`` may not decide ``application`` (empty: they may).
 
     The same person is found by account, then by the numbers the staff member recorded on
@@ -347,9 +404,10 @@ def _own_case(*, application: Application, reviewer: AbstractBaseUser, admin: Un
         return _("是您本人账号提交的申请")
     phone_hmac = hmac_index(worker.phone) if worker.phone else ""
     own = Worker.objects.filter(user_id=reviewer.pk).values("id_number_hmac", "bank_card_hmac", "phone").first()
-    ids = {admin.id_number_hmac, own["id_number_hmac"] if own else ""} - {""}
-    cards = {admin.bank_card_hmac, own["bank_card_hmac"] if own else ""} - {""}
-    phones = {admin.phone_hmac, hmac_index(own["phone"]) if own and own["phone"] else ""} - {""}
+    # A university's staff record holds no numbers of its own (getattr: "").
+    ids = {getattr(admin, "id_number_hmac", ""), own["id_number_hmac"] if own else ""} - {""}
+    cards = {getattr(admin, "bank_card_hmac", ""), own["bank_card_hmac"] if own else ""} - {""}
+    phones = {getattr(admin, "phone_hmac", ""), hmac_index(own["phone"]) if own and own["phone"] else ""} - {""}
     if worker.id_number_hmac in ids:
         return _("的申请人与您是同一人（身份证号相同）")
     if worker.bank_card_hmac in cards:
@@ -366,6 +424,15 @@ def _review_window_check(*, application: Application, admin: UnionAdmin, overrid
     if window.is_open:
         return OVERRIDE_NONE
     owner = application.program.owner_union
+    if isinstance(admin, CoFunderStaff):
+        # A university decides inside the review rounds only; outside them it waits for the
+        # next round (the owner's managers hold the override, for union tiers).
+        message = _("现在不在审核期内，高校不能办理。")
+        if window.waits_for_next:
+            message += _("本申请%(resume)s。") % {"resume": window.resume_text()}
+        else:
+            message += _("审核期已全部结束，请联系%(owner)s。") % {"owner": owner}
+        raise ReviewRefused(message)
     # A batch's own window names the batch; rounds belong to the programme.
     what = application.batch if window.rounds[0].number is None else application.program
     spans = "、".join(f"{r.name} {r.span}" for r in window.rounds)
@@ -391,7 +458,7 @@ def _decide(
     *,
     application: Application,
     reviewer: AbstractBaseUser,
-    admin: UnionAdmin,
+    admin: UnionAdmin | CoFunderStaff,
     action: str,
     decision: str,
     reason: str,
@@ -404,7 +471,11 @@ def _decide(
     # The tier decided is where the application waits: the reviewer's own union, or for a
     # stranded application the lower tier the owner's manager decides for.
     tier = application.current_tier
-    detail = {"decision": decision, "tier_name": tier.name}
+    # At the co-funder step no union holds the application: the university decides.
+    cofunder = application.cofunder if tier is None else None
+    detail = {"decision": decision, "tier_name": tier.name if tier else cofunder.name}
+    if cofunder is not None:
+        detail["cofunder_id"] = cofunder.pk
     if flags:
         detail["flags_acknowledged"] = flags
     if return_fields:
@@ -412,6 +483,9 @@ def _decide(
         detail["return_labels"] = [RETURNABLE_FIELDS[f] for f in return_fields]
     if "current_tier_id" in changes:
         detail["next_tier_id"] = changes["current_tier_id"]
+        if changes["current_tier_id"] is None:
+            detail["next_cofunder_id"] = application.cofunder_id
+            detail["label"] = _("审核通过，报%(c)s审核") % {"c": application.cofunder}
     if override:
         detail["window_override"] = True
         detail["override_reason"] = override_reason.strip()
@@ -428,7 +502,7 @@ def _decide(
             detail=detail,
             changes=changes,
             expected_status=ApplicationStatus.IN_REVIEW,
-            expected_tier_id=tier.pk,
+            expected_tier_id=tier.pk if tier else None,
             locked=True,  # _lock_for_review holds the row in this transaction
         )
     except TransitionError as exc:
@@ -437,6 +511,7 @@ def _decide(
         application=result.application,
         event=result.event,
         tier_union=tier,
+        tier_cofunder=cofunder,
         reviewer=reviewer,
         decision=decision,
         reason=reason,
@@ -445,6 +520,14 @@ def _decide(
         window_override=bool(override),
         override_reason=override_reason.strip() if override else "",
     )
+    if cofunder is not None:
+        # A decision by an organisation outside the union tree: on the audit log as well.
+        audit_log_write(
+            actor=reviewer,
+            action=AuditAction.REVIEW_COFUNDER_DECIDE,
+            obj=result.application,
+            detail={"decision": decision, "cofunder": cofunder.name, "event_id": result.event.pk, "reason": reason},
+        )
     if override:
         audit_log_write(
             actor=reviewer,

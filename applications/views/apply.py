@@ -217,6 +217,9 @@ def application_detail(request: HttpRequest, app: Application) -> HttpResponse:
         e.label = event_label(e)
         e.from_label = statuses.get(e.from_status, "")
         e.to_label = statuses.get(e.to_status, "")
+        # A university's decision has no union tier: the reviews write its name in the detail.
+        detail = e.detail or {}
+        e.cofunder_name = detail.get("tier_name", "") if e.tier_id is None and detail.get("cofunder_id") else ""
     # Between review rounds the application waits at its tier: say when it moves again.
     window = review_window_for(application=app) if app.status == S.IN_REVIEW else None
     return render(

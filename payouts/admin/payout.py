@@ -20,7 +20,7 @@ from quotas.permissions import (
     may_reissue_payout_list,
     programs_permitted,
 )
-from quotas.selectors import union_admin_of
+from quotas.selectors import cofunder_staff_of, union_admin_of
 
 from ..models import PayoutLine, PayoutLineStatus, PayoutList
 from ..payout.selectors import payout_lists_visible_to
@@ -28,8 +28,18 @@ from ..payout.services import payout_list_export_request, payout_lists_build_for
 from .program_batch import program_batch_page
 
 
+class _PayerVisibleAdmin(ReadOnlyMixin, UnionScopedAdmin):
+    """Also open to a university's staff (no union): its queryset is the lists it pays."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return union_admin_of(request.user) is not None or cofunder_staff_of(request.user) is not None
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self.has_module_permission(request) and self._in_scope(request, obj)
+
+
 @admin.register(PayoutList)
-class PayoutListAdmin(ReadOnlyMixin, UnionScopedAdmin):
+class PayoutListAdmin(_PayerVisibleAdmin):
     union_lookup = "program__owner_union"
     list_display = (
         "title",
@@ -49,6 +59,7 @@ class PayoutListAdmin(ReadOnlyMixin, UnionScopedAdmin):
         "program",
         "source",
         "payer_union",
+        "payer_cofunder",
         "payer_name",
         "batch",
         "reissue_of",
@@ -93,7 +104,7 @@ class PayoutListAdmin(ReadOnlyMixin, UnionScopedAdmin):
         # The lists shown are the owner side's and the paying union's own: a manager or
         # finance account may act on them (each list is checked again in the action).
         actions = super().get_actions(request, *args, **kwargs)
-        admin_ = union_admin_of(request.user)
+        admin_ = union_admin_of(request.user) or cofunder_staff_of(request.user)
         if admin_ is None or admin_.role not in MONEY_ROLES:
             actions.pop("export_selected", None)
             actions.pop("reissue_selected", None)
@@ -158,7 +169,7 @@ class PayoutListAdmin(ReadOnlyMixin, UnionScopedAdmin):
 
 
 @admin.register(PayoutLine)
-class PayoutLineAdmin(ReadOnlyMixin, UnionScopedAdmin):
+class PayoutLineAdmin(_PayerVisibleAdmin):
     union_lookup = "payout_list__program__owner_union"
     list_display = (
         "sequence",

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from applications.models import Application, ApplicationStatus, SeatStatus
 from payouts.models import AWARD_ENDED_STATUSES, AllocationRun, Award, AwardStatus
-from quotas.models import PATH_SEGMENT_WIDTH, Batch, FundingSource, Program, Quota, Union
+from quotas.models import COFUNDER_TIER, PATH_SEGMENT_WIDTH, Batch, FundingSource, Program, Quota, Union
 from quotas.selectors import TIER_LEVELS
 
 S = ApplicationStatus
@@ -33,6 +33,7 @@ TIER_LABELS = {
     "county": "县区/产业工会",
     "city": "市总工会",
     "province": "省总工会",
+    COFUNDER_TIER: "高校",
 }
 
 
@@ -172,7 +173,13 @@ def dashboard_stats(*, program: Program, scope: Union, batch: Batch | None = Non
     tier_counts = {
         f"tier_{t}": Count("id", filter=Q(status=S.IN_REVIEW, current_tier__level__in=TIER_LEVELS.get(t, (t,))))
         for t in tiers
+        if t != COFUNDER_TIER
     }
+    if COFUNDER_TIER in tiers:
+        # The university step holds no union tier (``Application.cofunder``).
+        tier_counts[f"tier_{COFUNDER_TIER}"] = Count(
+            "id", filter=Q(status=S.IN_REVIEW, current_tier__isnull=True, cofunder__isnull=False)
+        )
     waitlisted = Q(seat_status=SeatStatus.WAITLISTED)
     if allocated:
         waitlisted |= Q(status=S.APPROVED, has_award=False)

@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from quotas.models import Batch, FundingSource, Program, Union
+from quotas.models import Batch, CoFunder, FundingSource, Program, Union
 
 from .allocation import Award
 
@@ -36,6 +36,16 @@ class PayoutList(models.Model):
     )
     payer_union = models.ForeignKey(
         Union, null=True, blank=True, on_delete=models.PROTECT, related_name="payout_lists", verbose_name=_("发放工会")
+    )
+    # A university's own money (``PayerRule.APPLICANT_COFUNDER``): one list per university,
+    # built, exported and recorded by its own finance.
+    payer_cofunder = models.ForeignKey(
+        CoFunder,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payout_lists",
+        verbose_name=_("发放高校"),
     )
     payer_name = models.CharField(_("发放单位"), max_length=120)
     batch = models.ForeignKey(

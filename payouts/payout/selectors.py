@@ -8,16 +8,20 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from applications.models import WorkerChange, WorkerChangeStatus
-from quotas.models import Batch, FundingSource, PayerRule, Program, Union
-from quotas.selectors import union_admin_of
+from quotas.models import Batch, CoFunder, FundingSource, PayerRule, Program, Union
+from quotas.selectors import cofunder_staff_of, union_admin_of
 
 from ..models import Award, AwardStatus, PayoutLine, PayoutLineStatus, PayoutList
 
 
 def payout_lists_visible_to(user: AbstractBaseUser | None) -> QuerySet[PayoutList]:
-    """The programme owner's subtree sees its programme's lists; a paying union sees its own."""
+    """The programme owner's subtree sees its programme's lists; a paying union sees its own;
+    a university's staff sees the lists that university pays, and no other."""
     admin = union_admin_of(user)
     if admin is None:
+        staff = cofunder_staff_of(user)
+        if staff is not None:
+            return PayoutList.objects.filter(payer_cofunder_id=staff.cofunder_id)
         return PayoutList.objects.none()
     path = admin.union.path
     return PayoutList.objects.filter(
@@ -25,9 +29,14 @@ def payout_lists_visible_to(user: AbstractBaseUser | None) -> QuerySet[PayoutLis
     )
 
 
-def payer_of(*, source: FundingSource, payer_union: Union | None) -> tuple[Union | None, str]:
+def payer_of(
+    *, source: FundingSource, payer_union: Union | None, payer_cofunder: CoFunder | None = None
+) -> tuple[Union | None, str]:
     """Who pays a list of ``source``: the applicant's county for matching money (passed in),
-    the source's fixed union otherwise, or a non-union payer by name (a university)."""
+    the applicant's university for a co-funder's money (passed in), the source's fixed union
+    otherwise, or a non-union payer by name."""
+    if source.payer_rule == PayerRule.APPLICANT_COFUNDER:
+        return None, payer_cofunder.name if payer_cofunder else ""
     if source.payer_rule == PayerRule.APPLICANT_COUNTY:
         return payer_union, payer_union.name if payer_union else ""
     if source.payer_union_id:
@@ -35,7 +44,14 @@ def payer_of(*, source: FundingSource, payer_union: Union | None) -> tuple[Union
     return None, source.payer_name
 
 
-def awards_payable(*, program: Program, source: FundingSource, batch: Batch | None, payer_union: Union | None):
+def awards_payable(
+    *,
+    program: Program,
+    source: FundingSource,
+    batch: Batch | None,
+    payer_union: Union | None,
+    payer_cofunder: CoFunder | None = None,
+):
     """Published awards of this source, batch and payer that are on no live payout line.
 
     Held: awards of a worker whose change of card, name, employer or union waits for review
@@ -52,6 +68,9 @@ def awards_payable(*, program: Program, source: FundingSource, batch: Batch | No
     ).exclude(Exists(live_line) | Exists(pending_change))
     if source.payer_rule == PayerRule.APPLICANT_COUNTY:
         qs = qs.filter(payer_union=payer_union)
+    if source.payer_rule == PayerRule.APPLICANT_COFUNDER:
+        # The university the application was reviewed by: that of the student's school.
+        qs = qs.filter(application__cofunder=payer_cofunder)
     return qs
 
 

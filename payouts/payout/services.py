@@ -14,8 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from quotas.audit import AuditAction
-from quotas.models import Batch, FundingSource, PayerRule, Program, Union
+from quotas.models import Batch, CoFunder, FundingSource, PayerRule, Program, Union
 from quotas.permissions import may_build_payout_lists, may_export_payout_list, may_reissue_payout_list
+from quotas.selectors import cofunder_staff_of, union_admin_of
 from quotas.services import audit_log_write
 
 from ..award_workflow import AwardAction, award_transition
@@ -30,7 +31,7 @@ def payout_list_title(
 ) -> str:
     """As the lists union staff already use: 2024年济南市一线职工求学圆梦行动补助发放名单（市级补助·第一批）."""
     parts = [source.name]
-    if source.payer_rule == PayerRule.APPLICANT_COUNTY:
+    if source.payer_rule in (PayerRule.APPLICANT_COUNTY, PayerRule.APPLICANT_COFUNDER):
         parts.append(payer)
     parts.append(batch_label(batch))
     if reissue:
@@ -63,21 +64,30 @@ def payout_list_build(
     source: FundingSource,
     batch: Batch | None,
     payer_union: Union | None = None,
+    payer_cofunder: CoFunder | None = None,
     actor: AbstractBaseUser | None,
 ) -> PayoutList:
-    """One list of one source × paying union × batch, of every published award not yet on a
-    list. Refused while the batch's publicity runs or an objection is open. ``actor=None``
-    is the system (``manage.py payout_lists_build``)."""
+    """One list of one source × paying union (or university) × batch, of every published
+    award not yet on a list. Refused while the batch's publicity runs or an objection is
+    open. ``actor=None`` is the system (``manage.py payout_lists_build``)."""
     if actor is not None:
-        may_build_payout_lists(user=actor, program=program, payer_union=payer_union).require()
+        may_build_payout_lists(
+            user=actor, program=program, payer_union=payer_union, payer_cofunder=payer_cofunder
+        ).require()
     if source.program_id != program.pk or (batch is not None and batch.program_id != program.pk):
         raise ValidationError(_("补助来源、批次与项目不一致。"))
     if source.payer_rule == PayerRule.APPLICANT_COUNTY and payer_union is None:
         raise ValidationError(_("配套补助由职工所在县区总工会发放，请选择发放工会。"))
+    if source.payer_rule == PayerRule.APPLICANT_COFUNDER and (
+        payer_cofunder is None or payer_cofunder.program_id != program.pk
+    ):
+        raise ValidationError(_("高校补助由职工就读的高校发放，请选择本方案的发放高校。"))
     blockers = payout_blockers(program=program, batch=batch, now=timezone.now())
     if blockers:
         raise ValidationError(blockers)
-    payer, payer_name = payer_of(source=source, payer_union=payer_union)
+    payer, payer_name = payer_of(source=source, payer_union=payer_union, payer_cofunder=payer_cofunder)
+    if source.payer_rule != PayerRule.APPLICANT_COFUNDER:
+        payer_cofunder = None
     with transaction.atomic():
         # Programme first, as every writer of awards takes it (allocation, withdrawal,
         # revocation): a withdrawal then either finishes before this read (its award is
@@ -87,7 +97,9 @@ def payout_list_build(
         Program.objects.select_for_update().get(pk=program.pk)
         FundingSource.objects.select_for_update().get(pk=source.pk)
         awards = list(
-            awards_payable(program=program, source=source, batch=batch, payer_union=payer)
+            awards_payable(
+                program=program, source=source, batch=batch, payer_union=payer, payer_cofunder=payer_cofunder
+            )
             .select_related("application__worker")
             .order_by("rank", "application__submitted_at", "id")
         )
@@ -98,6 +110,7 @@ def payout_list_build(
             source=source,
             batch=batch,
             payer_union=payer,
+            payer_cofunder=payer_cofunder,
             payer_name=payer_name,
             title=payout_list_title(program=program, source=source, batch=batch, payer=payer_name, reissue=False),
             created_by=actor if actor is not None and actor.is_authenticated else None,
@@ -119,11 +132,16 @@ def payout_list_build(
 def payout_lists_build_for_batch(
     *, program: Program, batch: Batch | None, actor: AbstractBaseUser | None
 ) -> list[PayoutList]:
-    """Every list a batch needs: each source once, matching sources once per paying county."""
+    """Every list a batch needs: each source once, matching sources once per paying county,
+    a university's money once per university. A university's manager or finance builds its
+    own university's lists only (the owner side builds all)."""
     if actor is not None:
         may_build_payout_lists(user=actor, program=program).require()
+    # A university's staff (no union): only the lists its university pays.
+    own_cofunder = cofunder_staff_of(actor) if actor is not None and union_admin_of(actor) is None else None
     built: list[PayoutList] = []
     for source in program.sources.all():
+        cofunders: list[CoFunder | None] = [None]
         if source.payer_rule == PayerRule.APPLICANT_COUNTY:
             payer_ids = (
                 Award.objects.filter(source=source, batch=batch, status=AwardStatus.PUBLISHED)
@@ -131,12 +149,31 @@ def payout_lists_build_for_batch(
                 .values("payer_union")
             )
             payers = list(Union.objects.filter(pk__in=payer_ids).order_by("path"))
+        elif source.payer_rule == PayerRule.APPLICANT_COFUNDER:
+            payers = [None]
+            cofunders = list(CoFunder.objects.filter(program=program).order_by("name"))
         else:
             payers = [None]
-        for payer in payers:
-            if not awards_payable(program=program, source=source, batch=batch, payer_union=payer).exists():
+        if own_cofunder is not None:
+            if source.payer_rule != PayerRule.APPLICANT_COFUNDER:
                 continue
-            built.append(payout_list_build(program=program, source=source, batch=batch, payer_union=payer, actor=actor))
+            cofunders = [c for c in cofunders if c is not None and c.pk == own_cofunder.cofunder_id]
+        for payer in payers:
+            for cofunder in cofunders:
+                if not awards_payable(
+                    program=program, source=source, batch=batch, payer_union=payer, payer_cofunder=cofunder
+                ).exists():
+                    continue
+                built.append(
+                    payout_list_build(
+                        program=program,
+                        source=source,
+                        batch=batch,
+                        payer_union=payer,
+                        payer_cofunder=cofunder,
+                        actor=actor,
+                    )
+                )
     if not built:
         raise ValidationError(_("没有待发放的补助：名单已生成，或尚无公示期满的补助。"))
     return built
@@ -175,6 +212,7 @@ def payout_reissue_build(*, payout_list: PayoutList, actor: AbstractBaseUser | N
             source_id=original.source_id,
             batch_id=original.batch_id,
             payer_union_id=original.payer_union_id,
+            payer_cofunder_id=original.payer_cofunder_id,
             payer_name=original.payer_name,
             reissue_of=original,
             title=payout_list_title(

@@ -159,7 +159,14 @@ def test_demo_programmes_follow_their_seeds():
     assert xianan.owner_union.level == UnionLevel.COUNTY and xianan.owner_union.parent.level == UnionLevel.CITY
     assert {DocumentKind.RECOMMENDATION, DocumentKind.ADMISSION_LETTER} <= set(xianan.required_documents)
     university = xianan.sources.get(name="高校助学金")
-    assert university.matching_of.total_slots == 100 and "高校" in university.payer_name
+    # Each university pays its own students (seed 003), one list per university.
+    assert university.matching_of.total_slots == 100 and university.payer_rule == PayerRule.APPLICANT_COFUNDER
+    assert set(xianan.cofunders.values_list("name", flat=True)) == {
+        "咸宁职业技术学院",
+        "荆楚理工学院",
+        "湖北第二师范学院",
+    }
+    assert xianan.review_tiers[-1] == "cofunder"
     assert xianan.catalogue.count() == 62
     assert set(xianan.catalogue.values_list("level", flat=True)) == {
         EducationLevel.GAO_SHENG_ZHUAN,
