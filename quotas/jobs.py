@@ -124,6 +124,9 @@ class JobReporter:
         self.pk = pk
         self.own = connection.vendor == "postgresql"
         self.conn = connections.create_connection("default") if self.own else None
+        if self.conn is not None:
+            # Shared by the job's thread and its heartbeat thread, one at a time (the lock).
+            self.conn.inc_thread_sharing()
         self.lock = threading.Lock()
 
     def _write(self, sql: str, params: list) -> None:
@@ -152,6 +155,7 @@ class JobReporter:
         with self.lock:
             if self.conn is not None:
                 self.conn.close()
+                self.conn.dec_thread_sharing()
                 self.conn = None
 
 

@@ -84,3 +84,7 @@ def celery_worker_process(django_db_blocker):
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+# Real servers for the several-machines tests (S3, killable workers): see tests/servers.py.
+from tests.servers import celery_workers, s3_server, s3_storage  # noqa: E402, F401
