@@ -21,10 +21,10 @@ class Broker(HealthCheck):
     timeout: datetime.timedelta = dataclasses.field(default=datetime.timedelta(seconds=3), repr=False)
 
     def run(self):
-        from qiuxue.celery import app
+        from kombu import Connection
 
         try:
-            with app.connection_for_write() as conn:
+            with Connection(settings.CELERY_BROKER_URL, connect_timeout=self.timeout.total_seconds()) as conn:
                 conn.ensure_connection(max_retries=1, timeout=self.timeout.total_seconds())
         except Exception as exc:
             raise ServiceUnavailable("broker unreachable") from exc

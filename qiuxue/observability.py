@@ -29,11 +29,11 @@ class RequestIdMiddleware:
         # A client could send anything: only an id of plain characters is kept.
         rid = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = rid
-        token = _request_id.set(rid)
-        try:
-            response = self.get_response(request)
-        finally:
-            _request_id.reset(token)
+        # Not reset on the way out: Django logs a 4xx/5xx (django.request) after the whole
+        # middleware chain has returned, and that line must carry the id too. The next
+        # request on this thread sets its own.
+        _request_id.set(rid)
+        response = self.get_response(request)
         response["X-Request-ID"] = rid
         return response
 
