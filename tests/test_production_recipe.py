@@ -5,8 +5,8 @@ not stop a normal request (they do when they reach gunicorn directly: the contro
 the client address the login throttle counts is the real one, not a forged header."""
 
 import hashlib
-import os
 import http.client
+import os
 import re
 import socket
 import subprocess

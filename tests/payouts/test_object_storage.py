@@ -53,9 +53,7 @@ def _wait_done(model, pk):
 
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True)
-def test_round_trip_on_the_bucket(
-    s3_storage, scenario, city_finance, city_reviewer, celery_workers, client, tmp_path
-):
+def test_round_trip_on_the_bucket(s3_storage, scenario, city_finance, city_reviewer, celery_workers, client, tmp_path):
     s3 = s3_storage
     # Upload: the cleaned copy goes to the bucket, encrypted, nothing on this disk.
     app = scenario.applications[0]
