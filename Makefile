@@ -11,7 +11,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/qiuxue
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_REDIS_URL) CELERY_TASK_ALWAYS_EAGER=1
 
-.PHONY: demo demo-setup test bench lint format install browser-deps check-services clean messages
+.PHONY: demo demo-setup test bench lint format install browser-deps server-deps check-services clean messages
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON_BOOT)" || { echo "需要 Python 3.12 或更新版本 (Python >= 3.12 is required)"; exit 1; }
@@ -27,6 +27,12 @@ browser-deps:
 		echo "Installing Debian chromium for the browser tests"; \
 		apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
+# Debian's nginx for the production-recipe test (tests/test_production_recipe.py).
+server-deps:
+	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { \
+		echo "Installing Debian nginx-light for the production-recipe test"; \
+		apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null; }
+
 check-services: install
 	@$(TEST_ENV) $(PY) scripts/check_services.py
 
@@ -39,7 +45,7 @@ demo-setup: install
 demo: demo-setup
 	SMS_SHOW_ON_PAGE=1 STAFF_OTP_REQUIRED=0 $(PY) manage.py runserver 127.0.0.1:8000
 
-test: install browser-deps check-services
+test: install browser-deps server-deps check-services
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run

@@ -204,6 +204,74 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
+def _on_s3(payout_list_id: int) -> dict:
+    """The same export into an S3-protocol bucket (moto's standalone server on loopback,
+    started and stopped here by PID), then the download streamed back through the view's
+    helper: the several-machines figures beside the local-disk ones."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import uuid
+
+    import boto3
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    from payouts.models import PayoutList
+    from payouts.payout.export import payout_list_export
+    from qiuxue.files import private_file_response
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        endpoint = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        keys = {"aws_access_key_id": "bench", "aws_secret_access_key": "bench", "region_name": "us-east-1"}
+        bucket = f"bench-{uuid.uuid4().hex[:8]}"
+        boto3.client("s3", endpoint_url=endpoint, **keys).create_bucket(Bucket=bucket)
+        options = {
+            "bucket_name": bucket,
+            "endpoint_url": endpoint,
+            "region_name": "us-east-1",
+            "access_key": "bench",
+            "secret_key": "bench",
+            "addressing_style": "path",
+            "file_overwrite": False,
+            "object_parameters": {"ServerSideEncryption": "AES256"},
+        }
+        storages = {**settings.STORAGES, "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}}
+        with override_settings(STORAGES=storages):
+            t0 = time.perf_counter()
+            exported = payout_list_export(payout_list_id=payout_list_id, actor_id=None)
+            export_s = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            response = private_file_response(name=exported.file.name, filename="x.xlsx", content_type="application/x")
+            size = sum(len(chunk) for chunk in response.streaming_content)
+            download_s = time.perf_counter() - t0
+        PayoutList.objects.filter(pk=payout_list_id).update(file="")
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+    return {
+        "s3_export_wall_s": round(export_s, 2),
+        "s3_download_stream_s": round(download_s, 2),
+        "s3_xlsx_mb": round(size / 1024 / 1024, 1),
+    }
+
+
 def run(scale: float) -> dict:
     import gc
     import io
@@ -239,7 +307,9 @@ def run(scale: float) -> dict:
         sheet_bytes = zf.getinfo("xl/worksheets/sheet1.xml").file_size
     default_storage.delete(exported.file.name)
     PayoutList.objects.filter(pk=payout_list.pk).update(file="")
+    s3 = _on_s3(payout_list.pk)
     return {
+        **s3,
         "lines": n,
         "setup_s": round(setup_s, 1),
         "export_wall_s": round(wall_s, 2),

@@ -271,3 +271,75 @@ LOGGING = {
 }
 
 ADMIN_SITE_HEADER = "求学圆梦行动 管理平台"
+
+# --- Several machines: object storage, jobs that survive, health, errors (issue 14) -------
+# Kept in one block so other settings edits do not collide with it.
+
+# Object storage. With STORAGE_BUCKET set, uploads, payout and report exports and imported
+# files go to an S3-protocol bucket (django-storages + boto3): AWS S3, MinIO, Aliyun OSS or
+# Tencent COS (STORAGE_URL is the service's endpoint, e.g. https://oss-cn-hangzhou.aliyuncs.com
+# or https://cos.ap-guangzhou.myqcloud.com; empty means AWS). The bucket is private (no ACL
+# is set on objects, so they get the bucket's own: keep it private), every object is written
+# with server-side encryption requested, and files only leave through the permission-checked
+# views, which stream them. Keys come from the environment or the machine's role, never the
+# repository. Without a bucket (the demo) files stay under MEDIA_ROOT.
+STORAGE_BUCKET = env("STORAGE_BUCKET", default="")
+if STORAGE_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": STORAGE_BUCKET,
+            "endpoint_url": env("STORAGE_URL", default="") or None,
+            "region_name": env("STORAGE_REGION", default="") or None,
+            "access_key": env("STORAGE_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env("STORAGE_SECRET_ACCESS_KEY", default="") or None,
+            "location": env("STORAGE_PREFIX", default=""),
+            "addressing_style": env("STORAGE_ADDRESSING_STYLE", default="") or None,
+            "signature_version": "s3v4",
+            "default_acl": None,
+            "file_overwrite": False,
+            "querystring_auth": True,
+            "querystring_expire": 60,
+            "object_parameters": {"ServerSideEncryption": env("STORAGE_SSE", default="AES256")},
+        },
+    }
+
+# Jobs (quotas/jobs.py): a running job beats every JOB_HEARTBEAT_SECONDS; beat's watchdog
+# fails one whose heartbeat is older than JOB_STALE_AFTER_SECONDS (its worker died).
+JOB_HEARTBEAT_SECONDS = env.float("JOB_HEARTBEAT_SECONDS", default=15)
+JOB_STALE_AFTER_SECONDS = env.int("JOB_STALE_AFTER_SECONDS", default=120)
+JOB_QUEUED_LIMIT_SECONDS = env.int("JOB_QUEUED_LIMIT_SECONDS", default=6 * 3600)
+CELERY_BEAT_SCHEDULE["job-watchdog-every-minute"] = {
+    "task": "quotas.tasks.job_watchdog",
+    "schedule": timedelta(minutes=1),
+}
+# acks_late + reject_on_worker_lost (above) keep a task's message until it finished; the
+# visibility timeout is how long Redis waits before handing an unacknowledged message
+# (its worker died) to another worker. Longer than the longest job (a province's
+# allocation or a 200,000-row export take minutes), shorter than a working day.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * 3600),
+}
+
+# Health: /healthz/ for the load balancer (database, cache, broker, storage, beat).
+INSTALLED_APPS += ["health_check"]
+HEALTH_BEAT_MAX_AGE_SECONDS = env.int("HEALTH_BEAT_MAX_AGE_SECONDS", default=5 * 60)
+HEALTH_CHECK_BEAT = env.bool("HEALTH_CHECK_BEAT", default=not CELERY_TASK_ALWAYS_EAGER)
+if PRODUCTION:
+    # The load balancer asks over plain HTTP on the private network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+
+# Every log line of a request carries its id (X-Request-ID from nginx, or a new one).
+MIDDLEWARE.insert(0, "qiuxue.observability.RequestIdMiddleware")
+LOGGING["filters"] = {"request_id": {"()": "qiuxue.observability.RequestIdFilter"}}
+LOGGING["formatters"] = {"plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"}}
+for _handler in LOGGING["handlers"].values():
+    _handler.setdefault("filters", []).append("request_id")
+    _handler.setdefault("formatter", "plain")
+
+# Errors to Sentry when SENTRY_DSN is set, personal numbers scrubbed before sending.
+SENTRY_DSN = env("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from qiuxue.observability import sentry_init
+
+    sentry_init(dsn=SENTRY_DSN, environment="production" if PRODUCTION else "development")

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from applications.forms import StaffLoginForm
+from qiuxue.health import HealthzView
 from quotas.admin_site import configure_admin_site
 from quotas.two_factor_views import staff_otp_setup, staff_otp_verify_view
 
@@ -13,6 +14,7 @@ admin.site.login_form = StaffLoginForm
 urlpatterns = [
     path("admin/otp/setup/", staff_otp_setup, name="staff_otp_setup"),
     path("admin/otp/verify/", staff_otp_verify_view, name="staff_otp_verify"),
+    path("healthz/", HealthzView.as_view(), name="healthz"),
     path("admin/", admin.site.urls),
     path("quotas/", include("quotas.urls")),
     path("reviews/", include("reviews.urls")),

@@ -1,7 +1,8 @@
 """Admin pages for quota tables: upload → preview → confirm, export, apportionment.
 
-The uploaded file waits under MEDIA_ROOT/private/imports with a server-chosen name; the
-browser only holds a signed token naming it (and the source, user and options), so the
+The uploaded file waits in the private default storage (local MEDIA_ROOT or the S3 bucket,
+so the preview and the confirm may be served by another machine) under private/imports/ with
+a server-chosen name; the browser only holds a signed token naming it (and the source, user and options), so the
 rows that get written are always re-read from the server's copy, never from the form.
 """
 
@@ -9,10 +10,10 @@ import re
 import uuid
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -41,8 +42,11 @@ TOKEN_MAX_AGE = 60 * 60
 STORED_NAME = re.compile(r"^[0-9a-f]{32}\.(xlsx|csv)$")
 
 
-def imports_dir() -> Path:
-    return Path(settings.MEDIA_ROOT) / "private" / "imports"
+IMPORTS_PREFIX = "private/imports/"
+
+
+def imported_name(stored: str) -> str:
+    return f"{IMPORTS_PREFIX}{stored}"
 
 
 class SourceAdminView(View):
@@ -85,10 +89,8 @@ class QuotaImportUploadView(SourceAdminView):
             return self.render(self.template, _("导入名额分配表"), form=form)
         upload = form.cleaned_data["file"]
         stored = f"{uuid.uuid4().hex}{Path(upload.name).suffix.lower()}"
-        imports_dir().mkdir(parents=True, exist_ok=True)
-        with (imports_dir() / stored).open("wb") as out:
-            for chunk in upload.chunks():
-                out.write(chunk)
+        saved = default_storage.save(imported_name(stored), upload)
+        stored = saved.removeprefix(IMPORTS_PREFIX)
         token = signing.dumps(
             {
                 "f": stored,
@@ -112,12 +114,13 @@ class QuotaImportPreviewView(SourceAdminView):
         except signing.BadSignature:
             return None
         ok = data.get("s") == self.source.pk and data.get("u") == self.request.user.pk
-        if not ok or not STORED_NAME.match(data.get("f", "")) or not (imports_dir() / data["f"]).is_file():
+        if not ok or not STORED_NAME.match(data.get("f", "")) or not default_storage.exists(imported_name(data["f"])):
             return None
         return data
 
     def _preview(self, data: dict):
-        raw = (imports_dir() / data["f"]).read_bytes()
+        with default_storage.open(imported_name(data["f"]), "rb") as handle:
+            raw = handle.read()
         try:
             table = quota_table_read(data=raw, filename=data["f"])
         except QuotaTableReadError as exc:
@@ -154,7 +157,7 @@ class QuotaImportPreviewView(SourceAdminView):
         except QuotaTableError as exc:
             preview.problems.extend(exc.problems)
             return self.render(self.template, _("名额分配表预览"), preview=preview, token=token, filename=data["n"])
-        (imports_dir() / data["f"]).unlink(missing_ok=True)
+        default_storage.delete(imported_name(data["f"]))
         messages.success(
             request,
             _("名额分配表已导入：新增 %(c)s 行，更新 %(u)s 行，删除 %(r)s 行，新建单位 %(n)s 个，合计 %(t)s")

@@ -179,3 +179,7 @@ def desk_page(monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with chromium_page(DESK, downloads=True) as page:
         yield page
+
+
+# Real servers for the several-machines tests (S3, killable workers): see tests/servers.py.
+from tests.servers import celery_workers, s3_server, s3_storage  # noqa: E402, F401

@@ -19,7 +19,7 @@ from ..models import AllocationRun, Award
 @admin.register(AllocationRun)
 class AllocationRunAdmin(ReadOnlyMixin, UnionScopedAdmin):
     union_lookup = "program__owner_union"
-    list_display = ("id", "program", "batch", "dry_run", "status", "progress", "started_by", "created_at", "page")
+    list_display = ("id", "program", "batch", "dry_run", "status", "progress", "requested_by", "created_at", "page")
     list_filter = ("status", "dry_run", "program")
     change_list_template = "payouts/allocation/admin_run_changelist.html"
 

@@ -49,7 +49,7 @@ class PayoutListAdmin(_PayerVisibleAdmin):
         "row_count",
         "total_yuan",
         "void_summary",
-        "export_status",
+        "export_state",
         "exported_at",
         "lines_link",
     )
@@ -68,8 +68,7 @@ class PayoutListAdmin(_PayerVisibleAdmin):
         "total_yuan",
         "created_by",
         "created_at",
-        "export_status",
-        "export_progress",
+        "export_state",
         "exported_at",
     )
     fields = readonly_fields
@@ -94,6 +93,14 @@ class PayoutListAdmin(_PayerVisibleAdmin):
         if not obj.void_n:
             return "—"
         return _("%(n)d人 %(yuan)d元") % {"n": obj.void_n, "yuan": obj.void_yuan or 0}
+
+    @admin.display(description=gettext_lazy("导出状态"))
+    def export_state(self, obj: PayoutList) -> str:
+        # The latest export job (PayoutExport): status and progress as the page polls them.
+        job = obj.export_job
+        if job is None:
+            return obj.get_export_status_display()
+        return f"{job.get_status_display()} {job.progress}%"
 
     @admin.display(description=gettext_lazy("明细"))
     def lines_link(self, obj: PayoutList) -> str:

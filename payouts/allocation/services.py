@@ -6,12 +6,13 @@ from dataclasses import asdict, dataclass, field
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, connections, transaction
+from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from applications.progress import ProgressAction, ProgressStep, application_progress_record
+from quotas.jobs import job_claim, job_heartbeat
 from quotas.models import AllocationMode, Batch, FundingSource, PayerRule, Program, Quota
 from quotas.permissions import may_run_allocation
 from quotas.services import audit_log_write
@@ -322,7 +323,7 @@ def allocation_run_start(
         raise PermissionDenied(_("请由本方案主办工会的管理员在页面上发起分配。"))
     _check_actor(actor=actor, program=program)
     with transaction.atomic():
-        run = AllocationRun.objects.create(program=program, batch=batch, started_by=actor, dry_run=dry_run)
+        run = AllocationRun.objects.create(program=program, batch=batch, requested_by=actor, dry_run=dry_run)
         audit_log_write(
             actor=actor,
             action="allocation.start",
@@ -333,29 +334,6 @@ def allocation_run_start(
     return run
 
 
-class _ProgressWriter:
-    """Progress must be visible while the allocation transaction is still open, so it
-    is written through a second connection in autocommit (PostgreSQL). SQLite has one
-    writer at a time and the demo runs the task inline, so there it is a no-op."""
-
-    def __init__(self, run_id: int):
-        self.run_id = run_id
-        self.conn = connections.create_connection("default") if connection.vendor == "postgresql" else None
-
-    def __call__(self, progress: int, message: str) -> None:
-        if self.conn is None:
-            return
-        with self.conn.cursor() as cur:
-            cur.execute(
-                f"UPDATE {AllocationRun._meta.db_table} SET progress = %s, message = %s WHERE id = %s",  # noqa: S608
-                [progress, message, self.run_id],
-            )
-
-    def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
-
-
 def _run_update(run: AllocationRun, **values) -> None:
     AllocationRun.objects.filter(pk=run.pk).update(**values)
     for key, value in values.items():
@@ -363,25 +341,36 @@ def _run_update(run: AllocationRun, **values) -> None:
 
 
 def allocation_run_execute(*, run: AllocationRun) -> AllocationRun:
-    """The worker's side of a queued run. Idempotent: a finished run is not redone."""
-    if run.status == AllocationRun.Status.DONE:
+    """The worker's side of a queued run. Idempotent: the run is claimed first (see
+    ``quotas.jobs.job_claim``), so a finished or failed run, or one another worker is
+    running, is not redone; a rerun is a new run, which finds nothing left to change.
+
+    Progress and heartbeat go through the job reporter's own connection: they must be
+    visible while the allocation transaction is still open. A worker killed mid-run
+    leaves no awards (PostgreSQL rolls the transaction back) and a heartbeat that stops;
+    the watchdog then fails the run and the page offers to run it again."""
+    if not job_claim(model=AllocationRun, pk=run.pk, message=_("正在分配……")):
+        run.refresh_from_db()
         return run
-    _run_update(run, status=AllocationRun.Status.RUNNING, progress=5, message=_("正在分配……"))
-    writer = _ProgressWriter(run.pk)
-    try:
-        result = allocation_run(
-            program=run.program, batch=run.batch, actor=run.started_by, dry_run=run.dry_run, run=run, on_progress=writer
-        )
-    except (PermissionDenied, ValidationError) as exc:
-        message = "; ".join(getattr(exc, "messages", None) or [str(exc)])
-        _run_update(run, status=AllocationRun.Status.FAILED, message=message, finished_at=timezone.now())
-        return run
-    except Exception as exc:
-        logger.exception("allocation run %s failed", run.pk)
-        _run_update(run, status=AllocationRun.Status.FAILED, message=str(exc)[:500], finished_at=timezone.now())
-        raise
-    finally:
-        writer.close()
+    run.refresh_from_db()
+    with job_heartbeat(model=AllocationRun, pk=run.pk) as report:
+        try:
+            result = allocation_run(
+                program=run.program,
+                batch=run.batch,
+                actor=run.requested_by,
+                dry_run=run.dry_run,
+                run=run,
+                on_progress=report,
+            )
+        except (PermissionDenied, ValidationError) as exc:
+            message = "; ".join(getattr(exc, "messages", None) or [str(exc)])
+            _run_update(run, status=AllocationRun.Status.FAILED, message=message, finished_at=timezone.now())
+            return run
+        except Exception as exc:
+            logger.exception("allocation run %s failed", run.pk)
+            _run_update(run, status=AllocationRun.Status.FAILED, message=str(exc)[:500], finished_at=timezone.now())
+            raise
     _run_update(
         run,
         status=AllocationRun.Status.DONE,
@@ -389,6 +378,7 @@ def allocation_run_execute(*, run: AllocationRun) -> AllocationRun:
         message=_("模拟运行完成，未写入任何数据") if run.dry_run else _("分配完成"),
         result=result.as_dict(),
         finished_at=timezone.now(),
+        heartbeat_at=timezone.now(),
     )
     return run
 

@@ -69,7 +69,7 @@ def allocation_program(request: HttpRequest, slug: str) -> HttpResponse:
             messages.error(request, str(exc))
         else:
             return redirect("payouts:allocation_run", pk=run.pk)
-    runs = AllocationRun.objects.filter(program=program).select_related("batch", "started_by")[:10]
+    runs = AllocationRun.objects.filter(program=program).select_related("batch", "requested_by")[:10]
     return render(request, "payouts/allocation/program.html", {"program": program, "form": form, "runs": runs})
 
 

@@ -1,11 +1,11 @@
 """Awards: who gets which money, and why. Written only by the allocation services."""
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Application
+from quotas.jobs import Job, JobStatus
 from quotas.models import Batch, FundingSource, Program, Quota, Union
 
 
@@ -44,23 +44,16 @@ class AwardVia(models.TextChoices):
     TOTAL = "total", _("总名额")  # no unit quotas, no batch split: whole-programme order
 
 
-class AllocationRun(models.Model):
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("排队中")
-        RUNNING = "running", _("进行中")
-        DONE = "done", _("已完成")
-        FAILED = "failed", _("失败")
+class AllocationRun(Job):
+    """A run asked for on the allocation page; status, progress, heartbeat: see quotas.jobs."""
+
+    Status = JobStatus
 
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="allocation_runs")
     batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     dry_run = models.BooleanField(default=False)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
-    progress = models.PositiveSmallIntegerField(default=0)
-    message = models.TextField(blank=True)
     result = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("分配运行")

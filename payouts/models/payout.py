@@ -8,8 +8,10 @@ life; a reissue list (``reissue_of``) carries the worker's new card.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from quotas.jobs import Job, JobStatus
 from quotas.models import Batch, CoFunder, FundingSource, Program, Union
 
 from .allocation import Award
@@ -60,16 +62,12 @@ class PayoutList(models.Model):
     )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
-    # Private file under MEDIA_ROOT/private/payouts/ with a server-chosen name; only the
-    # permission-checked download view reads it.
+    # Private file in the default storage (local MEDIA_ROOT or the S3 bucket) under
+    # private/payouts/ with a server-chosen name; only the permission-checked download
+    # view reads it.
     file = models.FileField(upload_to="private/payouts/", blank=True, editable=False)
     row_count = models.PositiveIntegerField(_("人数"), default=0)
     total_yuan = models.PositiveBigIntegerField(_("合计金额（元）"), default=0)
-    export_status = models.CharField(
-        _("导出状态"), max_length=10, choices=ExportStatus.choices, default=ExportStatus.IDLE, blank=True
-    )
-    export_progress = models.PositiveSmallIntegerField(_("导出进度"), default=0)
-    export_message = models.CharField(max_length=300, blank=True)
     exported_at = models.DateTimeField(_("导出时间"), null=True, blank=True)
 
     class Meta:
@@ -82,6 +80,52 @@ class PayoutList(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    # The list's export is a job of its own (PayoutExport); these read the latest one, so
+    # the admin page, the status JSON and the list columns need not know.
+    @cached_property
+    def export_job(self) -> "PayoutExport | None":
+        return self.exports.order_by("-id").first()
+
+    @property
+    def export_status(self) -> str:
+        return self.export_job.status if self.export_job else ExportStatus.IDLE
+
+    @property
+    def export_progress(self) -> int:
+        return self.export_job.progress if self.export_job else 0
+
+    @property
+    def export_message(self) -> str:
+        return self.export_job.message if self.export_job else ""
+
+    def get_export_status_display(self) -> str:
+        return ExportStatus(self.export_status).label
+
+
+class PayoutExport(Job):
+    """One export of a payout list asked for by someone; the file it wrote becomes the
+    list's ``file`` when it finishes. A rerun after a failure is a new row."""
+
+    Status = JobStatus
+
+    payout_list = models.ForeignKey(PayoutList, on_delete=models.CASCADE, related_name="exports")
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("发放名单导出")
+        verbose_name_plural = _("发放名单导出")
+        ordering = ["-id"]
+        constraints = [
+            # At most one export of a list queued or running at a time (two clicks, two
+            # servers): the database says no to the second.
+            models.UniqueConstraint(
+                fields=["payout_list"], condition=Q(status__in=["queued", "running"]), name="payout_export_one_active"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payout_list_id} #{self.pk}"
 
 
 class PayoutLineStatus(models.TextChoices):

@@ -1,10 +1,10 @@
 """Report files built in the background: the row is the progress indicator and the key
 to a private file that only goes out through an audited, scoped download."""
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from quotas.jobs import Job, JobStatus
 from quotas.models import Batch, Program, Union
 
 
@@ -14,25 +14,16 @@ class ReportKind(models.TextChoices):
     FOLLOWUP = "followup", _("学习跟踪统计表")
 
 
-class ReportExport(models.Model):
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("排队中")
-        RUNNING = "running", _("生成中")
-        DONE = "done", _("已完成")
-        FAILED = "failed", _("失败")
+class ReportExport(Job):
+    Status = JobStatus
 
     kind = models.CharField(_("报表"), max_length=20, choices=ReportKind.choices)
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+", verbose_name=_("方案"))
     batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     # The subtree the requester could see when asking: the file never shows more.
     scope = models.ForeignKey(Union, on_delete=models.PROTECT, related_name="+", verbose_name=_("范围"))
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
-    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.QUEUED)
-    progress = models.PositiveSmallIntegerField(_("进度%"), default=0)
-    message = models.CharField(max_length=300, blank=True)
     file = models.FileField(upload_to="reports/%Y/%m/", blank=True)
     created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("统计报表")

@@ -17,10 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qiuxue.tables.stream import Column, xlsx_write
+from quotas.jobs import JobStatus, job_claim, job_fail, job_heartbeat
 from quotas.services import audit_log_write
 
 from ..labels import batch_label
-from ..models import ExportStatus, PayoutLine, PayoutLineStatus, PayoutList, PayoutListStatus
+from ..models import PayoutExport, PayoutLine, PayoutLineStatus, PayoutList, PayoutListStatus
 from .bulk_decrypt import BulkDecryptor
 
 COLUMNS = (
@@ -93,55 +94,58 @@ def payout_list_write_xlsx(*, payout_list: PayoutList, fileobj, progress: Callab
     )
 
 
-def payout_list_export(*, payout_list_id: int, actor_id: int | None) -> PayoutList:
+def payout_list_export(*, payout_list_id: int, actor_id: int | None, export_id: int | None = None) -> PayoutList:
     """Write the file, then record it (file, status, audit) in one transaction.
 
-    The lines are checked against the list's totals first: a file whose sum differs from
-    the awards never goes to a bank.
+    ``export_id`` is the queued PayoutExport the task was sent for; it is claimed first
+    (see ``quotas.jobs.job_claim``), so a message delivered twice, or after a watchdog
+    has failed the job, writes nothing. Without it (the shell command, the bench) a job row
+    is made here. The lines are checked against the list's totals first: a file whose sum
+    differs from the awards never goes to a bank. A rerun writes the same file from the
+    same frozen lines (only the storage name differs) and the old file is deleted.
     """
     payout_list = PayoutList.objects.select_related("program", "batch", "source").get(pk=payout_list_id)
     actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
-    PayoutList.objects.filter(pk=payout_list.pk).update(export_status=ExportStatus.RUNNING, export_progress=0)
-    try:
-        agg = PayoutLine.objects.filter(payout_list=payout_list).aggregate(total=Sum("amount_yuan"))
-        count = PayoutLine.objects.filter(payout_list=payout_list).count()
-        if count != payout_list.row_count or (agg["total"] or 0) != payout_list.total_yuan:
-            raise ValueError(_("名单明细与合计不符，已停止导出。"))
-        step = max(1, payout_list.row_count)
+    if export_id is None:
+        export_id = PayoutExport.objects.create(payout_list=payout_list, requested_by=actor, status=JobStatus.QUEUED).pk
+    if not job_claim(model=PayoutExport, pk=export_id, progress=0):
+        return payout_list
+    with job_heartbeat(model=PayoutExport, pk=export_id) as report:
+        try:
+            agg = PayoutLine.objects.filter(payout_list=payout_list).aggregate(total=Sum("amount_yuan"))
+            count = PayoutLine.objects.filter(payout_list=payout_list).count()
+            if count != payout_list.row_count or (agg["total"] or 0) != payout_list.total_yuan:
+                raise ValueError(_("名单明细与合计不符，已停止导出。"))
+            step = max(1, payout_list.row_count)
 
-        def progress(done: int) -> None:
-            # Progress is a plain UPDATE outside any transaction so the admin's poll sees it.
-            if done % PROGRESS_STEP_ROWS < 2000 or done == count:
-                PayoutList.objects.filter(pk=payout_list.pk).update(export_progress=min(99, done * 100 // step))
+            def progress(done: int) -> None:
+                if done % PROGRESS_STEP_ROWS < 2000 or done == count:
+                    report(done * 100 // step)
 
-        with tempfile.TemporaryFile() as tmp:
-            written = payout_list_write_xlsx(payout_list=payout_list, fileobj=tmp, progress=progress)
-            tmp.seek(0)
-            name = default_storage.save(f"private/payouts/{uuid.uuid4().hex}.xlsx", File(tmp))
-    except Exception as exc:
-        PayoutList.objects.filter(pk=payout_list.pk).update(
-            export_status=ExportStatus.FAILED, export_message=str(exc)[:300]
-        )
-        raise
-    with transaction.atomic():
-        locked = PayoutList.objects.select_for_update().get(pk=payout_list.pk)
-        old = locked.file.name
-        locked.file.name = name
-        locked.export_status = ExportStatus.DONE
-        locked.export_progress = 100
-        locked.export_message = ""
-        locked.exported_at = timezone.now()
-        if locked.status == PayoutListStatus.DRAFT:
-            locked.status = PayoutListStatus.EXPORTED
-        locked.save(
-            update_fields=["file", "export_status", "export_progress", "export_message", "exported_at", "status"]
-        )
-        audit_log_write(
-            actor=actor,
-            action="payout_list.export",
-            obj=locked,
-            detail={"rows": written, "total_yuan": locked.total_yuan, "file": name},
-        )
-        if old and old != name:
-            transaction.on_commit(lambda: default_storage.delete(old))
+            with tempfile.TemporaryFile() as tmp:
+                written = payout_list_write_xlsx(payout_list=payout_list, fileobj=tmp, progress=progress)
+                tmp.seek(0)
+                name = default_storage.save(f"private/payouts/{uuid.uuid4().hex}.xlsx", File(tmp))
+        except Exception as exc:
+            job_fail(model=PayoutExport, pk=export_id, message=str(exc)[:300])
+            raise
+        with transaction.atomic():
+            locked = PayoutList.objects.select_for_update().get(pk=payout_list.pk)
+            old = locked.file.name
+            locked.file.name = name
+            locked.exported_at = timezone.now()
+            if locked.status == PayoutListStatus.DRAFT:
+                locked.status = PayoutListStatus.EXPORTED
+            locked.save(update_fields=["file", "exported_at", "status"])
+            PayoutExport.objects.filter(pk=export_id).update(
+                status=JobStatus.DONE, progress=100, message="", finished_at=timezone.now(), heartbeat_at=timezone.now()
+            )
+            audit_log_write(
+                actor=actor,
+                action="payout_list.export",
+                obj=locked,
+                detail={"rows": written, "total_yuan": locked.total_yuan, "file": name, "export": export_id},
+            )
+            if old and old != name:
+                transaction.on_commit(lambda: default_storage.delete(old))
     return locked

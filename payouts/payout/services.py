@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from quotas.audit import AuditAction
+from quotas.jobs import JOB_ACTIVE, JobStatus, job_stale_message
 from quotas.models import Batch, CoFunder, FundingSource, PayerRule, Program, Union
 from quotas.permissions import may_build_payout_lists, may_export_payout_list, may_reissue_payout_list
 from quotas.selectors import cofunder_staff_of, union_admin_of
@@ -21,7 +22,7 @@ from quotas.services import audit_log_write
 
 from ..award_workflow import AwardAction, award_transition
 from ..labels import batch_label
-from ..models import Award, AwardStatus, ExportStatus, PayoutLine, PayoutLineStatus, PayoutList
+from ..models import Award, AwardStatus, PayoutExport, PayoutLine, PayoutLineStatus, PayoutList
 from ..publicity.selectors import payout_blockers
 from .selectors import awards_payable, payer_of
 
@@ -244,21 +245,28 @@ def payout_reissue_build(*, payout_list: PayoutList, actor: AbstractBaseUser | N
 
 
 def payout_list_export_request(*, payout_list: PayoutList, actor: AbstractBaseUser) -> PayoutList:
-    """Queue the XLSX export. A second click while one is queued or running changes nothing."""
+    """Queue the XLSX export as a new PayoutExport job. A second click while one is queued
+    or running changes nothing; a job whose worker died (stale heartbeat) is failed here
+    and then, like any failed one, simply asked for again."""
     from ..tasks.payout import payout_list_export_task  # tasks import services; keep the cycle lazy
 
     may_export_payout_list(user=actor, payout_list=payout_list).require()
 
     with transaction.atomic():
         locked = PayoutList.objects.select_for_update().get(pk=payout_list.pk)
-        if locked.export_status in (ExportStatus.QUEUED, ExportStatus.RUNNING):
+        current = locked.exports.select_for_update().filter(status__in=JOB_ACTIVE).first()
+        if current is not None and not current.is_stale():
             return locked
-        locked.export_status = ExportStatus.QUEUED
-        locked.export_progress = 0
-        locked.export_message = ""
-        locked.save(update_fields=["export_status", "export_progress", "export_message"])
-        audit_log_write(actor=actor, action="payout_list.export_request", obj=locked, detail={})
-        transaction.on_commit(lambda: payout_list_export_task.delay(locked.pk, actor.pk))
+        if current is not None:
+            PayoutExport.objects.filter(pk=current.pk).update(
+                status=JobStatus.FAILED, message=job_stale_message(now=timezone.now()), finished_at=timezone.now()
+            )
+            audit_log_write(
+                actor=actor, action=AuditAction.JOB_STALE_FAIL, obj=current, detail={"job": "payouts.payoutexport"}
+            )
+        job = PayoutExport.objects.create(payout_list=locked, requested_by=actor)
+        audit_log_write(actor=actor, action="payout_list.export_request", obj=locked, detail={"export": job.pk})
+        transaction.on_commit(lambda: payout_list_export_task.delay(locked.pk, actor.pk, job.pk))
     return locked
 
 

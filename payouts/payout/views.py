@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from qiuxue.files import private_file_response
 from qiuxue.tables.stream import Column, xlsx_write
 from quotas.models import Program
 from quotas.permissions import may_export_payout_list, may_record_bank_return
@@ -111,14 +112,11 @@ def payout_download(request: HttpRequest, pk: int) -> FileResponse:
             obj=payout_list,
             detail={"file": payout_list.file.name, "rows": payout_list.row_count},
         )
-    response = FileResponse(
-        default_storage.open(payout_list.file.name, "rb"),
-        as_attachment=True,
+    return private_file_response(
+        name=payout_list.file.name,
         filename=f"{payout_list.title}.xlsx",
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 class BankReturnForm(forms.Form):

@@ -9,6 +9,7 @@
   var label = box.querySelector(".payout-status");
   var message = box.querySelector(".payout-message");
   var link = box.querySelector(".payout-download");
+  var button = box.querySelector(".payout-export-button");
   function poll() {
     fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (r) { return r.json(); })
@@ -18,6 +19,8 @@
         label.textContent = data.status_display + " " + data.progress + "%";
         message.textContent = data.message || "";
         link.hidden = !data.download_url;
+        // A failed export (an error, or its worker died) is offered again.
+        if (data.status === "failed" && button) { button.textContent = button.getAttribute("data-rerun-label"); }
         if (data.status === "queued" || data.status === "running") {
           window.setTimeout(poll, 1000);
         }
