@@ -23,17 +23,35 @@ def _bench_database_url() -> str:
     return urlunparse(url._replace(path="/qiuxue_bench"))
 
 
-def _ensure_database(url: str) -> None:
+def _ensure_database(url: str, *, fresh: bool = False) -> None:
     import psycopg2
 
     parsed = urlparse(url)
     conn = psycopg2.connect(host=parsed.hostname, port=parsed.port or 5432, user=parsed.username, dbname="postgres")
     conn.autocommit = True
     with conn.cursor() as cur:
+        if fresh:
+            cur.execute("DROP DATABASE IF EXISTS qiuxue_bench WITH (FORCE)")
         cur.execute("SELECT 1 FROM pg_database WHERE datname = 'qiuxue_bench'")
         if cur.fetchone() is None:
             cur.execute("CREATE DATABASE qiuxue_bench")
     conn.close()
+
+
+def _migrate(url: str) -> None:
+    """The bench data is kept between runs; a database migrated by another line of history
+    (renumbered migrations) cannot be migrated forward, so it is rebuilt from scratch."""
+    from django.core.management import call_command
+    from django.db import connections
+    from django.db.migrations.exceptions import InconsistentMigrationHistory
+
+    try:
+        call_command("migrate", verbosity=0)
+    except InconsistentMigrationHistory as exc:
+        print(f"bench database rebuilt: {exc}", flush=True)
+        connections.close_all()
+        _ensure_database(url, fresh=True)
+        call_command("migrate", verbosity=0)
 
 
 def main() -> int:
@@ -49,9 +67,7 @@ def main() -> int:
     import django
 
     django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    _migrate(os.environ["DATABASE_URL"])
 
     names = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name.startswith("bench_"))
     if args.only:
