@@ -277,8 +277,11 @@ class ApplicationForm(forms.Form):
         if self.catalogue:
             self.fields["entry"].required = True
             self.fields["entry"].choices = [("", "—")] + [(str(e.pk), str(e)) for e in self.catalogue]
+            # Level, school and major come from the chosen entry: no hidden copies of them,
+            # which failed validation unseen (a level is no choice of an empty select) and
+            # threw the worker's edits away.
             for name in ("level", "school", "major"):
-                self.fields[name].widget = forms.HiddenInput()
+                del self.fields[name]
         else:
             del self.fields["entry"]
             self.fields["level"].required = True
