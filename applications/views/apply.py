@@ -33,6 +33,7 @@ from ..services import (
     application_create_draft,
     application_resubmit,
     application_submit,
+    application_submit_reasons,
     application_update,
     application_withdraw,
     attachment_upload,
@@ -205,6 +206,8 @@ def application_submit_view(request: HttpRequest, app: Application) -> HttpRespo
             "keeps_position": resubmit_keeps_position(application=app) if resubmitting else True,
             "batch": open_batch_of(program=app.program),
             "documents": _documents(app, request.worker),
+            # The submit's own rule, so the page never passes what the button refuses.
+            "reasons": application_submit_reasons(application=app),
         },
     )
 

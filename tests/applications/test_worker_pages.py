@@ -1,0 +1,56 @@
+"""The worker's pages say what the services will do: the check page, the timeline, the
+withdraw page, the inbox, times in Beijing time."""
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from applications.models import Application
+
+from .factories import make_ready_application
+
+pytestmark = pytest.mark.django_db
+
+
+def _reasons_on(html: str) -> list[str]:
+    block = re.search(r'id="submit-reasons".*?</ul>', html, re.S)
+    return re.findall(r"<li>(.*?)</li>", block.group(0)) if block else []
+
+
+def test_check_page_shows_the_reasons_the_submit_refuses(client, program, worker):
+    today = timezone.localdate()
+    app = make_ready_application(
+        worker,
+        program,
+        enrolled_on=date(program.year - 1, 9, 1),  # last year's enrolment
+        chsi_expires_on=today - timedelta(days=31),  # a report that expired a month ago
+    )
+    client.force_login(worker.user)
+    page = client.get(reverse("applications:submit", args=[app.pk])).content.decode()
+    shown = _reasons_on(page)
+    assert any("年新入学" in r for r in shown), shown
+    assert any("已过期31天" in r for r in shown), shown
+    assert "还剩" not in page and 'id="submit-ready"' not in page
+
+    response = client.post(reverse("applications:submit", args=[app.pk]), follow=True)
+    refused = [str(m) for m in response.context["messages"]]
+    assert refused == shown
+    assert Application.objects.get(pk=app.pk).status == "draft"
+
+
+def test_check_page_of_a_complete_draft_says_it_can_be_submitted(client, program, worker):
+    app = make_ready_application(worker, program)
+    client.force_login(worker.user)
+    page = client.get(reverse("applications:submit", args=[app.pk])).content.decode()
+    assert 'id="submit-ready"' in page and _reasons_on(page) == []
+
+
+def test_check_page_names_a_missing_paper_like_the_submit(client, program, worker):
+    app = make_ready_application(worker, program)
+    app.attachments.filter(kind=program.required_documents[0]).update(is_current=False)
+    client.force_login(worker.user)
+    shown = _reasons_on(client.get(reverse("applications:submit", args=[app.pk])).content.decode())
+    assert len(shown) == 1 and shown[0].startswith("缺少材料")
