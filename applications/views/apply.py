@@ -15,7 +15,7 @@ from .. import eligibility
 from ..announcements import consequences_of
 from ..changes import pending_notice
 from ..forms import ApplicationForm, UploadForm, WithdrawForm
-from ..models import ENDED_STATUSES, Application, ApplicationStatus
+from ..models import ENDED_STATUSES, Application, ApplicationStatus, SeatStatus
 from ..selectors import (
     application_queue_position,
     applications_of_worker,
@@ -215,11 +215,8 @@ def application_submit_view(request: HttpRequest, app: Application) -> HttpRespo
 @own_application_required
 def application_detail(request: HttpRequest, app: Application) -> HttpResponse:
     events = list(app.events.select_related("tier").order_by("at", "id"))
-    statuses = dict(ApplicationStatus.choices)
     for e in events:
-        e.label = event_label(e)
-        e.from_label = statuses.get(e.from_status, "")
-        e.to_label = statuses.get(e.to_status, "")
+        e.label = event_label(e)  # labels only: status codes mean nothing to the worker
     # Between review rounds the application waits at its tier: say when it moves again.
     window = review_window_for(application=app) if app.status == S.IN_REVIEW else None
     return render(
@@ -248,6 +245,16 @@ def application_withdraw_view(request: HttpRequest, app: Application) -> HttpRes
     consequences = consequences_of(application=app, action=Action.WITHDRAW)
     if not transition_allowed(status=app.status, action=Action.WITHDRAW):
         consequences.refusal = _("申请当前为“%(status)s”，不能撤回。") % {"status": app.get_status_display()}
+    elif app.seat_status == SeatStatus.PLACED:
+        # A kept place (at-submission programmes, Xian'an) goes to the first on the waiting
+        # list at once: the worker must know before confirming.
+        consequences.warnings.insert(
+            0,
+            _("您已占用第%(rank)s个补助名额。撤回后名额立即让给候补的职工，再次申请也不能恢复，须重新排队。")
+            % {"rank": app.seat_rank},
+        )
+    elif app.seat_status == SeatStatus.WAITLISTED:
+        consequences.warnings.insert(0, _("您正在候补第%(rank)s位。撤回后候补位置不再保留。") % {"rank": app.seat_rank})
     form = WithdrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

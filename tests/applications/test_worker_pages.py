@@ -2,15 +2,17 @@
 withdraw page, the inbox, times in Beijing time."""
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from applications.models import Application
+from applications.models import Application, SeatStatus
+from applications.services import application_submit
+from quotas.models import AllocationMode, AuditLog
 
-from .factories import make_ready_application
+from .factories import make_program, make_ready_application
 
 pytestmark = pytest.mark.django_db
 
@@ -54,3 +56,26 @@ def test_check_page_names_a_missing_paper_like_the_submit(client, program, worke
     client.force_login(worker.user)
     shown = _reasons_on(client.get(reverse("applications:submit", args=[app.pk])).content.decode())
     assert len(shown) == 1 and shown[0].startswith("缺少材料")
+
+
+def test_timeline_shows_labels_not_status_codes(client, program, worker):
+    app = application_submit(application=make_ready_application(worker, program), actor=worker.user)
+    client.force_login(worker.user)
+    page = client.get(reverse("applications:detail", args=[app.pk])).content.decode()
+    timeline = re.search(r'<ol class="timeline">.*?</ol>', page, re.S).group(0)
+    assert "创建申请草稿" in timeline
+    assert "→" not in timeline and "— " not in timeline
+
+
+def test_withdraw_page_says_the_kept_place_is_lost(client, tree, worker):
+    seats = make_program(tree["city"], mode=AllocationMode.AT_SUBMISSION, slots=5)
+    app = application_submit(application=make_ready_application(worker, seats), actor=worker.user)
+    assert app.seat_status == SeatStatus.PLACED
+    client.force_login(worker.user)
+    page = client.get(reverse("applications:withdraw", args=[app.pk])).content.decode()
+    assert "您已占用第1个补助名额" in page and "让给候补的职工" in page
+
+
+def test_audit_entries_read_in_beijing_time():
+    entry = AuditLog(at=datetime(2026, 12, 8, 9, 43, tzinfo=UTC), action="x")
+    assert str(entry).startswith("2026-12-08 17:43")
