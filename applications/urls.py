@@ -16,6 +16,7 @@ urlpatterns = [
     path("account/password/", account.password_change, name="password_change"),
     path("account/phone/", account.phone_change, name="phone_change"),
     path("messages/", views_messages.messages_page, name="messages"),
+    path("messages/<int:pk>/", views_messages.message_open, name="message_open"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", profile.profile, name="profile"),
     path("unions/search.json", profile.union_search_json, name="union_search"),

@@ -8,11 +8,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from applications.models import Application, SeatStatus
+from applications.models import Application, Notification, SeatStatus
 from applications.services import application_submit
 from quotas.models import AllocationMode, AuditLog
 
-from .factories import make_program, make_ready_application
+from .factories import make_program, make_ready_application, make_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -79,3 +79,37 @@ def test_withdraw_page_says_the_kept_place_is_lost(client, tree, worker):
 def test_audit_entries_read_in_beijing_time():
     entry = AuditLog(at=datetime(2026, 12, 8, 9, 43, tzinfo=UTC), action="x")
     assert str(entry).startswith("2026-12-08 17:43")
+
+
+def _unread_badge(client) -> str:
+    page = client.get(reverse("applications:home")).content.decode()
+    found = re.search(r'消息 <span class="badge">(\d+)</span>', page)
+    return found.group(1) if found else "0"
+
+
+def test_messages_carry_text_and_a_link_and_opening_one_reads_it(client, program, worker):
+    app = application_submit(application=make_ready_application(worker, program), actor=worker.user)
+    note = Notification.objects.get(user=worker.user, event__action="submit")
+    assert "正在等待审核" in note.body  # not a bare title
+    client.force_login(worker.user)
+    unread = Notification.objects.filter(user=worker.user, read_at__isnull=True).count()
+    assert _unread_badge(client) == str(unread)
+    inbox = client.get(reverse("applications:messages")).content.decode()
+    link = reverse("applications:message_open", args=[note.pk])
+    assert f'href="{link}"' in inbox and note.body in inbox
+
+    response = client.get(link)
+    assert response.status_code == 302 and response.url == reverse("applications:detail", args=[app.pk])
+    note.refresh_from_db()
+    assert note.read_at is not None
+    assert _unread_badge(client) == str(unread - 1)
+
+
+def test_another_workers_message_cannot_be_opened(client, program, worker, tree):
+    application_submit(application=make_ready_application(worker, program), actor=worker.user)
+    note = Notification.objects.filter(user=worker.user).first()
+    other = make_worker(tree["shop"])
+    client.force_login(other.user)
+    assert client.get(reverse("applications:message_open", args=[note.pk])).status_code == 404
+    note.refresh_from_db()
+    assert note.read_at is None
