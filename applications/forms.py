@@ -325,11 +325,15 @@ class ApplicationForm(forms.Form):
         )
 
 
+ACCEPTED_UPLOADS = "image/jpeg,image/png,image/heic,image/heif,image/webp,.heic,.heif,application/pdf"
+
+
 class UploadForm(forms.Form):
     kind = forms.ChoiceField(label=_lazy("材料类型"), choices=DocumentKind.choices)
     file = forms.FileField(
-        label=_lazy("文件（JPG、PNG 或 PDF）"),
-        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,application/pdf"}),
+        label=_lazy("文件（照片 JPG、PNG、HEIC、WebP 或 PDF）"),
+        widget=forms.ClearableFileInput(attrs={"accept": ACCEPTED_UPLOADS}),
+        error_messages={"required": _lazy("请先拍照或选择文件，再点上传。")},
     )
 
 

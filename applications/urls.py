@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views_messages
-from .views import account, apply, auth, files, profile
+from .views import account, apply, auth, files, previews, profile
 
 app_name = "applications"
 
@@ -28,4 +28,6 @@ urlpatterns = [
     path("applications/<int:pk>/withdraw/", apply.application_withdraw_view, name="withdraw"),
     path("applications/<int:pk>/print/", files.application_print, name="print"),
     path("attachments/<int:pk>/download/", files.attachment_download, name="attachment_download"),
+    path("attachments/<int:pk>/preview.jpg", previews.attachment_preview, name="attachment_preview"),
+    path("attachments/<int:pk>/view/", previews.attachment_view, name="attachment_view"),
 ]

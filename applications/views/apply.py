@@ -3,6 +3,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -16,6 +17,7 @@ from ..announcements import consequences_of
 from ..changes import pending_notice
 from ..forms import ApplicationForm, UploadForm, WithdrawForm
 from ..models import ENDED_STATUSES, Application, ApplicationStatus, SeatStatus
+from ..papers import paper_guide
 from ..selectors import (
     application_queue_position,
     applications_of_worker,
@@ -72,14 +74,41 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "applications/home.html", context)
 
 
-def _documents(application, worker) -> list[dict]:
+def _documents(application, worker, errors: dict | None = None) -> list[dict]:
     current = {a.kind: a for a in current_attachments(application=application)}
     labels = dict(DocumentKind.choices)
     returned = returned_document_kinds(fields=application.return_fields)
-    return [
-        {"kind": k, "label": labels.get(k, k), "attachment": current.get(k), "returned": k in returned}
-        for k in eligibility.required_documents_for(program=application.program, worker=worker)
-    ]
+    rows = []
+    for k in eligibility.required_documents_for(program=application.program, worker=worker):
+        must_show, hint = paper_guide(k)
+        rows.append(
+            {
+                "kind": k,
+                "label": labels.get(k, k),
+                "attachment": current.get(k),
+                "returned": k in returned,
+                "must_show": must_show,
+                "hint": hint,
+                "errors": (errors or {}).get(k, []),
+            }
+        )
+    return rows
+
+
+PAPER_TAG = "paper-"  # a message's extra tag naming the paper card it belongs on
+
+
+def _paper_messages(request: HttpRequest) -> tuple[list, dict[str, list[str]]]:
+    """Split the flashed messages: an upload's answer goes on its paper's card, next to the
+    button that was tapped; the rest at the top of the page."""
+    top, by_kind = [], {}
+    for m in messages.get_messages(request):
+        tag = next((t for t in m.extra_tags.split() if t.startswith(PAPER_TAG)), "")
+        if tag:
+            by_kind.setdefault(tag[len(PAPER_TAG) :], []).append(m)
+        else:
+            top.append(m)
+    return top, by_kind
 
 
 @worker_required
@@ -126,17 +155,15 @@ def application_edit(request: HttpRequest, app: Application) -> HttpResponse:
         else:
             messages.success(request, _("申请信息已保存。"))
             return redirect("applications:edit", pk=app.pk)
-    upload_form = UploadForm()
-    docs = _documents(app, request.worker)
-    upload_form.fields["kind"].choices = [(d["kind"], d["label"]) for d in docs]
+    top_messages, paper_messages = _paper_messages(request)
     return render(
         request,
         "applications/application_edit.html",
         {
             "app": app,
             "form": form,
-            "upload_form": upload_form,
-            "documents": docs,
+            "page_messages": top_messages,
+            "documents": _documents(app, request.worker, paper_messages),
             "return_labels": return_field_labels(fields=app.return_fields),
             "upload_max_bytes": settings.UPLOAD_MAX_BYTES,
             "upload_max_mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024),
@@ -155,29 +182,33 @@ def attachment_upload_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def _attachment_upload(request: HttpRequest, app: Application) -> HttpResponse:
     files = request.FILES  # the body goes through the handlers here (if CSRF has not already)
+    kind = request.POST.get("kind", "")
+    tag = PAPER_TAG + kind if kind in DocumentKind.values else ""
+    back = redirect(reverse("applications:edit", args=[app.pk]) + (f"#paper-{kind}" if tag else "#documents"))
     if getattr(request, TOO_LARGE_ATTR, False):
         limit_mb = settings.UPLOAD_MAX_BYTES // (1024 * 1024)
         messages.error(
             request,
             _("上传失败：文件超过 %(mb)s MB 上限，请压缩图片或分页扫描后重新上传。") % {"mb": limit_mb},
+            extra_tags=tag,
         )
-        return redirect("applications:edit", pk=app.pk)
+        return back
     form = UploadForm(request.POST, files)
     if not form.is_valid():
         for errors in form.errors.values():
             for e in errors:
-                messages.error(request, e)
-        return redirect("applications:edit", pk=app.pk)
+                messages.error(request, e, extra_tags=tag)
+        return back
     try:
         attachment_upload(
             application=app, kind=form.cleaned_data["kind"], uploaded_file=form.cleaned_data["file"], actor=request.user
         )
     except ValidationError as exc:
         for m in error_messages(exc):
-            messages.error(request, _("上传失败：%(reason)s") % {"reason": m})
+            messages.error(request, _("上传失败：%(reason)s") % {"reason": m}, extra_tags=tag)
     else:
-        messages.success(request, _("材料已上传。"))
-    return redirect("applications:edit", pk=app.pk)
+        messages.success(request, _("材料已上传。"), extra_tags=tag)
+    return back
 
 
 @own_application_required
