@@ -4,6 +4,7 @@ opens it full screen, and replacing one paper never touches another."""
 
 import io
 import random
+import time
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,14 @@ def big_photo(size=(4000, 3000)) -> bytes:
     buf = io.BytesIO()
     small.resize(size, Image.NEAREST).save(buf, "JPEG", quality=95)
     return buf.getvalue()
+
+
+def _wait_until(page, expression: str, timeout: float = 10) -> None:
+    # Not wait_for_function: its polling evaluates a string, which the page's CSP refuses.
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, expression
+        page.wait_for_timeout(100)
 
 
 @pytest.mark.browser
@@ -66,14 +75,14 @@ def test_paper_cards_shrink_convert_preview_and_replace(live_server, phone_page,
     assert form_photo.size < len(photo) // 2
     assert current["id_front"].content_type == "image/jpeg"  # HEIC converted
     assert current["chsi"].content_type == "application/pdf"
-    page.wait_for_function("[...document.querySelectorAll('.thumb img')].every(i => i.complete)")
+    _wait_until(page, "[...document.querySelectorAll('.thumb img')].every(i => i.complete)")
     assert page.evaluate("[...document.querySelectorAll('.thumb img')].every(i => i.naturalWidth > 0)")
     page.screenshot(path=str(ARTIFACTS / "cards-edit.png"), full_page=True)
 
     # Tap the picture: the paper on the whole screen, then back to the card.
     page.locator("#paper-id_front .thumb").click()
     expect(page.locator("h1")).to_have_text("身份证正面")
-    page.wait_for_function("document.querySelector('img.full').complete")
+    _wait_until(page, "document.querySelector('img.full').complete")
     assert page.evaluate("document.querySelector('img.full').naturalWidth") > 0
     page.screenshot(path=str(ARTIFACTS / "cards-view.png"), full_page=True)
     page.click("text=返回，重新上传")
