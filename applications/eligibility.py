@@ -95,6 +95,20 @@ def chsi_reasons(*, program: Program, chsi_expires_on: date | None, on: date) ->
     if chsi_expires_on is None:
         return [_("请填写学信网学籍在线验证报告的有效期。")]
     needed = chsi_valid_until_needed(program=program, on=on)
+    if chsi_expires_on < on:
+        # Already expired: say by how much, never "0 days left" for a report a month old.
+        return [
+            _(
+                "您的学信网报告已过期%(days)s天（%(expires)s 到期），请到学信网延长有效期，"
+                "有效期须至少到 %(needed)s（%(months)s个月以上）后再提交。"
+            )
+            % {
+                "days": (on - chsi_expires_on).days,
+                "expires": chsi_expires_on.isoformat(),
+                "needed": needed.isoformat(),
+                "months": program.chsi_valid_months,
+            }
+        ]
     if chsi_expires_on < needed:
         return [
             _(

@@ -277,8 +277,11 @@ class ApplicationForm(forms.Form):
         if self.catalogue:
             self.fields["entry"].required = True
             self.fields["entry"].choices = [("", "—")] + [(str(e.pk), str(e)) for e in self.catalogue]
+            # Level, school and major come from the chosen entry: no hidden copies of them,
+            # which failed validation unseen (a level is no choice of an empty select) and
+            # threw the worker's edits away.
             for name in ("level", "school", "major"):
-                self.fields[name].widget = forms.HiddenInput()
+                del self.fields[name]
         else:
             del self.fields["entry"]
             self.fields["level"].required = True
@@ -322,11 +325,15 @@ class ApplicationForm(forms.Form):
         )
 
 
+ACCEPTED_UPLOADS = "image/jpeg,image/png,image/heic,image/heif,image/webp,.heic,.heif,application/pdf"
+
+
 class UploadForm(forms.Form):
     kind = forms.ChoiceField(label=_lazy("材料类型"), choices=DocumentKind.choices)
     file = forms.FileField(
-        label=_lazy("文件（JPG、PNG 或 PDF）"),
-        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,application/pdf"}),
+        label=_lazy("文件（照片 JPG、PNG、HEIC、WebP 或 PDF）"),
+        widget=forms.ClearableFileInput(attrs={"accept": ACCEPTED_UPLOADS}),
+        error_messages={"required": _lazy("请先拍照或选择文件，再点上传。")},
     )
 
 

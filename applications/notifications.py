@@ -24,12 +24,14 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from quotas.services import audit_log_write
 
 from .models import ApplicationEvent, Notification
 from .sms import sms_backend
-from .workflow import event_label
+from .workflow import Action, event_label
 
 logger = logging.getLogger(__name__)
 
@@ -42,9 +44,25 @@ DELIVERY_BATCH = 200
 DELIVERY_BACKOFF = timedelta(seconds=30)
 
 
+# What the step means for the worker and what to do next: a title alone ("提交申请")
+# told them nothing. Keyed by action; steps without an entry carry their own reason.
+NEXT_STEP_TEXTS = {
+    Action.SUBMIT: _lazy("申请已提交，正在等待审核。请留意审核进度，审核中不能修改。"),
+    Action.RESUBMIT: _lazy("修改后的申请已重新提交，正在等待审核。"),
+    Action.APPROVE: _lazy("本级审核通过，已报上级工会审核。"),
+    Action.APPROVE_FINAL: _lazy("申请已终审通过，将按提交顺序在名额内确定补助，请留意公示。"),
+    Action.RETURN: _lazy("申请被退回修改，请打开申请，按要求修改后重新提交。"),
+    Action.REJECT: _lazy("申请未通过审核。"),
+    Action.WITHDRAW: _lazy("申请已撤回。"),
+    Action.REVOKE: _lazy("补助资格已取消。"),
+    Action.MARK_PAID: _lazy("补助已发放到您登记的银行卡，请查收。"),
+}
+
+
 def _event_text(event: ApplicationEvent) -> tuple[str, str]:
     title = f"{event.application}：{event_label(event)}"
-    body_parts = [p for p in (event.tier.name if event.tier else "", event.reason) if p]
+    tier = _("审核单位：%(tier)s") % {"tier": event.tier.name} if event.tier else ""
+    body_parts = [str(p) for p in (NEXT_STEP_TEXTS.get(event.action, ""), tier, event.reason) if p]
     return title, "；".join(body_parts)
 
 
@@ -62,6 +80,17 @@ def notification_for_event_create(*, event: ApplicationEvent) -> Notification:
 def notification_create(*, user, title: str, body: str = "", application=None) -> Notification:
     """A message not tied to a transition (reminders). Call inside the caller's transaction."""
     return Notification.objects.create(user=user, application=application, title=title, body=body)
+
+
+def notification_open(*, user, notification_id: int) -> Notification:
+    """The worker opens one of their own messages: it is read from then on. Another
+    user's id is no message at all (``DoesNotExist``)."""
+    with transaction.atomic():
+        note = Notification.objects.select_related("application").get(pk=notification_id, user=user)
+        if note.read_at is None:
+            note.read_at = timezone.now()
+            note.save(update_fields=["read_at"])
+    return note
 
 
 def notification_mark_read(*, user, notification_id: int | None = None) -> int:

@@ -389,6 +389,18 @@ def _reasons_at(*, app: Application, on: date, facts: SubmitFacts) -> list[str]:
     ]
 
 
+def application_submit_reasons(*, application: Application, now: datetime | None = None) -> list[str]:
+    """Why a submit (or resubmit) now would be refused: the check page (检查并提交) reads this,
+    so it shows exactly what the submit says. Read-only; the same facts and ``_reasons_at``
+    as ``application_submit``/``application_resubmit``, without their locks."""
+    now = now or timezone.now()
+    facts = submit_facts_of(application=application, now=now)
+    reasons = []
+    if application.status == S.DRAFT and facts.batch_id is None:
+        reasons.append(_closed_window_message(program=application.program, now=now))
+    return reasons + _reasons_at(app=application, on=timezone.localdate(now), facts=facts)
+
+
 def _lock_for_submit(application: Application) -> Application:
     """Lock the application row and read it afresh, with its worker, union and programme.
 

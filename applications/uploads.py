@@ -1,7 +1,9 @@
 """Uploaded papers: check what a file really is, and keep only a clean copy of it.
 
 - size cap ``settings.UPLOAD_MAX_BYTES``;
-- type by magic bytes, JPEG/PNG/PDF only, and the name's extension must agree with it;
+- type by magic bytes, JPEG/PNG/PDF, and phones' HEIC/HEIF and WebP, and the name's
+  extension must agree with it; HEIC and WebP are converted to JPEG (pillow-heif,
+  Pillow) and stored as JPEG, so every reader of a paper sees JPEG, PNG or PDF;
 - images: dimensions checked from the header before any pixel is decoded (pixel flood),
   then decoded and re-encoded by Pillow, which drops metadata, trailing bytes and any
   polyglot payload;
@@ -22,19 +24,40 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
+from pillow_heif import register_heif_opener
 
 from .pdf_check import pdf_check
+
+# HEIC/HEIF photos (iPhones, many Android phones) open in Pillow like any image; their
+# header gives the size before anything is decoded, as for JPEG and PNG.
+register_heif_opener(thumbnails=False)
 
 MAX_SIDE = 8000
 MAX_PIXELS = 40_000_000  # JPEG: decoded reduced (see _clean_image), so a phone's 40 MP is fine
 MAX_PNG_PIXELS = 12_000_000  # PNG decodes in full: 12 MP RGBA is 48 MB of pixels
+# HEIC and WebP decode in full too (no reduced decode), and cost more than their pixels
+# while decoding (measured: libheif ~8 bytes a pixel, libwebp ~15): HEIC up to a phone's
+# 12 MP (4032×3024), WebP (chat apps, screenshots) up to 4.5 MP. Their JPEG copy is at most
+# CONVERTED_SIDE long, as the phone's own shrinking script makes (static/applications/).
+MAX_CONVERTED_PIXELS = {"image/heic": 13_000_000, "image/webp": 4_500_000}
+CONVERTED_SIDE = 2400
 STORED_SIDE = 4000
 # Pillow's own guard: anything bigger raises DecompressionBombError instead of decoding.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 JPEG, PNG, PDF = "image/jpeg", "image/png", "application/pdf"
-EXTENSIONS = {JPEG: (".jpg", ".jpeg"), PNG: (".png",), PDF: (".pdf",)}
+HEIC, WEBP = "image/heic", "image/webp"  # accepted, stored as JPEG
+EXTENSIONS = {
+    JPEG: (".jpg", ".jpeg"),
+    PNG: (".png",),
+    PDF: (".pdf",),
+    HEIC: (".heic", ".heif"),
+    WEBP: (".webp",),
+}
+STORED_TYPE = {JPEG: JPEG, PNG: PNG, PDF: PDF, HEIC: JPEG, WEBP: JPEG}
 STORED_EXTENSION = {JPEG: "jpg", PNG: "png", PDF: "pdf"}
+PILLOW_FORMAT = {JPEG: "JPEG", PNG: "PNG", HEIC: "HEIF", WEBP: "WEBP"}
+HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
 
 
 @dataclass(frozen=True)
@@ -53,6 +76,10 @@ def sniff_type(head: bytes) -> str | None:
         return PNG
     if head.startswith(b"%PDF-"):
         return PDF
+    if head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS:
+        return HEIC
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return WEBP
     return None
 
 
@@ -84,6 +111,11 @@ def _size_refusal(width: int, height: int, content_type: str) -> str:
         }
     if content_type == PNG and width * height > MAX_PNG_PIXELS:
         return _("PNG 图片像素过多（%(w)s×%(h)s），请改用手机拍照的 JPG 照片上传。") % {"w": width, "h": height}
+    if content_type in MAX_CONVERTED_PIXELS and width * height > MAX_CONVERTED_PIXELS[content_type]:
+        return _(
+            "照片像素过多（%(w)s×%(h)s），无法转换。请在手机相机设置中选择“兼容性最佳”（拍成 JPG）后重拍，"
+            "或截屏后上传截图。"
+        ) % {"w": width, "h": height}
     return ""
 
 
@@ -92,7 +124,8 @@ def _clean_image(data: bytes, content_type: str) -> bytes:
     is decoded already reduced (DCT scaling, ``draft``), a PNG (no reduced decode) has a
     lower pixel cap, no step copies the pixels when it need not, and what is stored is at
     most ``STORED_SIDE`` on its long side (enough to read a stamped paper)."""
-    expected = "JPEG" if content_type == JPEG else "PNG"
+    expected = PILLOW_FORMAT[content_type]
+    to_jpeg = STORED_TYPE[content_type] == JPEG  # HEIC and WebP are stored as JPEG
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -110,13 +143,14 @@ def _clean_image(data: bytes, content_type: str) -> bytes:
                     img.draft("RGB", (STORED_SIDE // 2, STORED_SIDE // 2))
                 img.load()
                 ImageOps.exif_transpose(img, in_place=True)
-                target = "RGB" if expected == "JPEG" else ("RGBA" if img.mode in ("RGBA", "LA", "P") else "RGB")
+                target = "RGB" if to_jpeg else ("RGBA" if img.mode in ("RGBA", "LA", "P") else "RGB")
                 if img.mode != target:
                     img = img.convert(target)
-                if max(img.size) > STORED_SIDE:
-                    img.thumbnail((STORED_SIDE, STORED_SIDE))
+                side = CONVERTED_SIDE if content_type in MAX_CONVERTED_PIXELS else STORED_SIDE
+                if max(img.size) > side:
+                    img.thumbnail((side, side))
                 out = io.BytesIO()
-                if expected == "JPEG":
+                if to_jpeg:
                     img.save(out, "JPEG", quality=85, optimize=True)
                 else:
                     img.save(out, "PNG", optimize=True)
@@ -125,6 +159,10 @@ def _clean_image(data: bytes, content_type: str) -> bytes:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ValidationError(_("图片像素过多，疑似恶意文件，已拒绝。")) from None
     except Exception:  # Pillow raises many types for broken files; all mean the same to the user
+        if content_type == HEIC:
+            raise ValidationError(
+                _("这张 HEIC 照片无法转换。请在手机相机设置中选择“兼容性最佳”（拍成 JPG）后重拍，或截屏后上传截图。")
+            ) from None
         raise ValidationError(_("图片已损坏或格式不正确，请重新拍照或扫描后上传。")) from None
     return out.getvalue()
 
@@ -146,15 +184,16 @@ def upload_clean(uploaded) -> CleanFile:
         raise ValidationError(_("文件为空。"))
     content_type = sniff_type(data[:16])
     if content_type is None:
-        raise ValidationError(_("只接受 JPG、PNG 图片或 PDF 文件。"))
+        raise ValidationError(_("只接受 JPG、PNG、HEIC、WebP 图片或 PDF 文件。"))
     extension = "." + original.rsplit(".", 1)[-1].lower() if "." in original else ""
     if extension not in EXTENSIONS[content_type]:
-        raise ValidationError(_("文件扩展名与文件内容不符，请上传原始的 JPG、PNG 或 PDF 文件。"))
+        raise ValidationError(_("文件扩展名与文件内容不符，请上传原始的 JPG、PNG、HEIC、WebP 或 PDF 文件。"))
     content = _clean_pdf(data) if content_type == PDF else _clean_image(data, content_type)
+    stored = STORED_TYPE[content_type]
     return CleanFile(
         content=content,
-        content_type=content_type,
-        extension=STORED_EXTENSION[content_type],
+        content_type=stored,
+        extension=STORED_EXTENSION[stored],
         original_name=original,
         sha256=hashlib.sha256(content).hexdigest(),
     )

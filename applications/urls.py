@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views_messages
-from .views import account, apply, auth, files, profile
+from .views import account, apply, auth, files, previews, profile
 
 app_name = "applications"
 
@@ -16,6 +16,7 @@ urlpatterns = [
     path("account/password/", account.password_change, name="password_change"),
     path("account/phone/", account.phone_change, name="phone_change"),
     path("messages/", views_messages.messages_page, name="messages"),
+    path("messages/<int:pk>/", views_messages.message_open, name="message_open"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", profile.profile, name="profile"),
     path("unions/search.json", profile.union_search_json, name="union_search"),
@@ -27,4 +28,6 @@ urlpatterns = [
     path("applications/<int:pk>/withdraw/", apply.application_withdraw_view, name="withdraw"),
     path("applications/<int:pk>/print/", files.application_print, name="print"),
     path("attachments/<int:pk>/download/", files.attachment_download, name="attachment_download"),
+    path("attachments/<int:pk>/preview.jpg", previews.attachment_preview, name="attachment_preview"),
+    path("attachments/<int:pk>/view/", previews.attachment_view, name="attachment_view"),
 ]

@@ -3,6 +3,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -15,7 +16,8 @@ from .. import eligibility
 from ..announcements import consequences_of
 from ..changes import pending_notice
 from ..forms import ApplicationForm, UploadForm, WithdrawForm
-from ..models import ENDED_STATUSES, Application, ApplicationStatus
+from ..models import ENDED_STATUSES, Application, ApplicationStatus, SeatStatus
+from ..papers import paper_guide
 from ..selectors import (
     application_queue_position,
     applications_of_worker,
@@ -33,6 +35,7 @@ from ..services import (
     application_create_draft,
     application_resubmit,
     application_submit,
+    application_submit_reasons,
     application_update,
     application_withdraw,
     attachment_upload,
@@ -71,14 +74,41 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "applications/home.html", context)
 
 
-def _documents(application, worker) -> list[dict]:
+def _documents(application, worker, errors: dict | None = None) -> list[dict]:
     current = {a.kind: a for a in current_attachments(application=application)}
     labels = dict(DocumentKind.choices)
     returned = returned_document_kinds(fields=application.return_fields)
-    return [
-        {"kind": k, "label": labels.get(k, k), "attachment": current.get(k), "returned": k in returned}
-        for k in eligibility.required_documents_for(program=application.program, worker=worker)
-    ]
+    rows = []
+    for k in eligibility.required_documents_for(program=application.program, worker=worker):
+        must_show, hint = paper_guide(k)
+        rows.append(
+            {
+                "kind": k,
+                "label": labels.get(k, k),
+                "attachment": current.get(k),
+                "returned": k in returned,
+                "must_show": must_show,
+                "hint": hint,
+                "errors": (errors or {}).get(k, []),
+            }
+        )
+    return rows
+
+
+PAPER_TAG = "paper-"  # a message's extra tag naming the paper card it belongs on
+
+
+def _paper_messages(request: HttpRequest) -> tuple[list, dict[str, list[str]]]:
+    """Split the flashed messages: an upload's answer goes on its paper's card, next to the
+    button that was tapped; the rest at the top of the page."""
+    top, by_kind = [], {}
+    for m in messages.get_messages(request):
+        tag = next((t for t in m.extra_tags.split() if t.startswith(PAPER_TAG)), "")
+        if tag:
+            by_kind.setdefault(tag[len(PAPER_TAG) :], []).append(m)
+        else:
+            top.append(m)
+    return top, by_kind
 
 
 @worker_required
@@ -125,17 +155,15 @@ def application_edit(request: HttpRequest, app: Application) -> HttpResponse:
         else:
             messages.success(request, _("申请信息已保存。"))
             return redirect("applications:edit", pk=app.pk)
-    upload_form = UploadForm()
-    docs = _documents(app, request.worker)
-    upload_form.fields["kind"].choices = [(d["kind"], d["label"]) for d in docs]
+    top_messages, paper_messages = _paper_messages(request)
     return render(
         request,
         "applications/application_edit.html",
         {
             "app": app,
             "form": form,
-            "upload_form": upload_form,
-            "documents": docs,
+            "page_messages": top_messages,
+            "documents": _documents(app, request.worker, paper_messages),
             "return_labels": return_field_labels(fields=app.return_fields),
             "upload_max_bytes": settings.UPLOAD_MAX_BYTES,
             "upload_max_mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024),
@@ -154,29 +182,33 @@ def attachment_upload_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def _attachment_upload(request: HttpRequest, app: Application) -> HttpResponse:
     files = request.FILES  # the body goes through the handlers here (if CSRF has not already)
+    kind = request.POST.get("kind", "")
+    tag = PAPER_TAG + kind if kind in DocumentKind.values else ""
+    back = redirect(reverse("applications:edit", args=[app.pk]) + (f"#paper-{kind}" if tag else "#documents"))
     if getattr(request, TOO_LARGE_ATTR, False):
         limit_mb = settings.UPLOAD_MAX_BYTES // (1024 * 1024)
         messages.error(
             request,
             _("上传失败：文件超过 %(mb)s MB 上限，请压缩图片或分页扫描后重新上传。") % {"mb": limit_mb},
+            extra_tags=tag,
         )
-        return redirect("applications:edit", pk=app.pk)
+        return back
     form = UploadForm(request.POST, files)
     if not form.is_valid():
         for errors in form.errors.values():
             for e in errors:
-                messages.error(request, e)
-        return redirect("applications:edit", pk=app.pk)
+                messages.error(request, e, extra_tags=tag)
+        return back
     try:
         attachment_upload(
             application=app, kind=form.cleaned_data["kind"], uploaded_file=form.cleaned_data["file"], actor=request.user
         )
     except ValidationError as exc:
         for m in error_messages(exc):
-            messages.error(request, _("上传失败：%(reason)s") % {"reason": m})
+            messages.error(request, _("上传失败：%(reason)s") % {"reason": m}, extra_tags=tag)
     else:
-        messages.success(request, _("材料已上传。"))
-    return redirect("applications:edit", pk=app.pk)
+        messages.success(request, _("材料已上传。"), extra_tags=tag)
+    return back
 
 
 @own_application_required
@@ -205,6 +237,8 @@ def application_submit_view(request: HttpRequest, app: Application) -> HttpRespo
             "keeps_position": resubmit_keeps_position(application=app) if resubmitting else True,
             "batch": open_batch_of(program=app.program),
             "documents": _documents(app, request.worker),
+            # The submit's own rule, so the page never passes what the button refuses.
+            "reasons": application_submit_reasons(application=app),
         },
     )
 
@@ -212,11 +246,8 @@ def application_submit_view(request: HttpRequest, app: Application) -> HttpRespo
 @own_application_required
 def application_detail(request: HttpRequest, app: Application) -> HttpResponse:
     events = list(app.events.select_related("tier").order_by("at", "id"))
-    statuses = dict(ApplicationStatus.choices)
     for e in events:
-        e.label = event_label(e)
-        e.from_label = statuses.get(e.from_status, "")
-        e.to_label = statuses.get(e.to_status, "")
+        e.label = event_label(e)  # labels only: status codes mean nothing to the worker
         # A university's decision has no union tier: the reviews write its name in the detail.
         detail = e.detail or {}
         e.cofunder_name = detail.get("tier_name", "") if e.tier_id is None and detail.get("cofunder_id") else ""
@@ -248,6 +279,16 @@ def application_withdraw_view(request: HttpRequest, app: Application) -> HttpRes
     consequences = consequences_of(application=app, action=Action.WITHDRAW)
     if not transition_allowed(status=app.status, action=Action.WITHDRAW):
         consequences.refusal = _("申请当前为“%(status)s”，不能撤回。") % {"status": app.get_status_display()}
+    elif app.seat_status == SeatStatus.PLACED:
+        # A kept place (at-submission programmes, Xian'an) goes to the first on the waiting
+        # list at once: the worker must know before confirming.
+        consequences.warnings.insert(
+            0,
+            _("您已占用第%(rank)s个补助名额。撤回后名额立即让给候补的职工，再次申请也不能恢复，须重新排队。")
+            % {"rank": app.seat_rank},
+        )
+    elif app.seat_status == SeatStatus.WAITLISTED:
+        consequences.warnings.insert(0, _("您正在候补第%(rank)s位。撤回后候补位置不再保留。") % {"rank": app.seat_rank})
     form = WithdrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -70,12 +70,14 @@ def test_worker_applies_from_a_phone(live_server, page, settings, sms_outbox):
 
     # A photo over the cap is stopped on the phone, before a byte of it is sent.
     uploads_before = Application.objects.get(worker__user__username=phone).attachments.count()
-    page.select_option("#id_kind", "form")
+    card = page.locator("#paper-form")
     oversized = b"\xff\xd8\xff" + b"\x00" * (1024 * 1024)
-    page.set_input_files("#id_file", files=[{"name": "大照片.jpg", "mimeType": "image/jpeg", "buffer": oversized}])
-    expect(page.locator("[data-size-error]")).to_be_visible()
-    expect(page.locator("[data-size-error]")).to_contain_text("文件超过 1 MB 上限")
-    expect(page.locator("button:has-text('上传')")).to_be_disabled()
+    card.locator("input[type=file]").set_input_files(
+        files=[{"name": "大照片.jpg", "mimeType": "image/jpeg", "buffer": oversized}]
+    )
+    expect(card.locator("[data-size-error]")).to_be_visible()
+    expect(card.locator("[data-size-error]")).to_contain_text("文件超过 1 MB 上限")
+    expect(card.locator("button[type=submit]")).to_be_disabled()
     assert Application.objects.get(worker__user__username=phone).attachments.count() == uploads_before
 
     files = {
@@ -84,11 +86,11 @@ def test_worker_applies_from_a_phone(live_server, page, settings, sms_outbox):
         "id_front": ("身份证.png", "image/png", png_bytes((320, 200))),
     }
     for kind, (name, mime, data) in files.items():
-        page.select_option("#id_kind", kind)
-        page.set_input_files("#id_file", files=[{"name": name, "mimeType": mime, "buffer": data}])
-        page.click("button:has-text('上传')")
-        expect(page.locator(".msg").first).to_contain_text("材料已上传")
-    expect(page.locator(".docs li.done")).to_have_count(3)
+        card = page.locator(f"#paper-{kind}")
+        card.locator("input[type=file]").set_input_files(files=[{"name": name, "mimeType": mime, "buffer": data}])
+        card.locator("button[type=submit]").click()
+        expect(page.locator(f"#paper-{kind} [role=status]")).to_contain_text("材料已上传")
+    expect(page.locator(".paper.done")).to_have_count(3)
     page.screenshot(path=str(ARTIFACTS / "02-edit.png"), full_page=True)
 
     app = Application.objects.get(worker=worker)

@@ -68,12 +68,24 @@ def jpeg_of(width: int, height: int) -> bytes:
     return buf.getvalue()
 
 
+def converted_of(width: int, height: int, fmt: str) -> bytes:
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 200, 190)).save(buf, fmt, quality=50)
+    return buf.getvalue()
+
+
 def test_the_hostile_set_stays_under_200_mb(tmp_path):
     files = {
         "rgba-7000x5700.png": png_solid(7000, 5700),  # 155 KB on disk, 160 MB of pixels
         "rgba-4000x3000.png": png_solid(4000, 3000),  # at the PNG cap: accepted
         "phone-7900x5000.jpg": jpeg_of(7900, 5000),  # a 40 MP phone photo: accepted, reduced
         "scan-8000x4000.jpg": jpeg_of(8000, 4000),
+        "phone-4032x3024.heic": converted_of(4032, 3024, "HEIF"),  # a 12 MP iPhone photo: to JPEG
+        "webp-2560x1700.webp": converted_of(2560, 1700, "WEBP"),  # under the WebP cap
+        "webp-4000x4000.webp": converted_of(4000, 4000, "WEBP"),  # over it: refused, header only
     }
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
@@ -92,4 +104,7 @@ def test_the_hostile_set_stays_under_200_mb(tmp_path):
     assert result["rgba-4000x3000.png"] == "ok 4000x3000"
     assert result["phone-7900x5000.jpg"] == "ok 3950x2500"
     assert result["scan-8000x4000.jpg"] == "ok 4000x2000"
+    assert result["phone-4032x3024.heic"] == "ok 2400x1800"
+    assert result["webp-2560x1700.webp"] == "ok 2400x1594"
+    assert result["webp-4000x4000.webp"].startswith("refused 照片像素过多")
     assert result["_peak_mb"] < LIMIT_MB, result

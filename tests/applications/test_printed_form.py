@@ -85,7 +85,7 @@ def test_worker_pages_name_the_programmes_own_form_and_papers(client, tree):
     client.force_login(worker.user)
     edit = client.get(reverse("applications:edit", args=[app.pk])).content.decode()
     assert "打印助学推荐表" in edit and "打印申请表" not in edit
-    offered = set(re.findall(r'<option value="([a-z_]+)"', edit.split('id="id_kind"')[1].split("</select>")[0]))
+    offered = set(re.findall(r'<article class="paper[^"]*" id="paper-([a-z_]+)"', edit))  # one card per paper
     assert offered == {k.value for k in XIANAN_PAPERS}
     detail = client.get(reverse("applications:detail", args=[app.pk])).content.decode()
     assert ">助学推荐表</a>" in detail

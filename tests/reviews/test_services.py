@@ -329,5 +329,5 @@ def test_worker_sees_a_returned_document_by_name_and_marked_to_upload_again(clie
     for page in (detail, edit):
         assert "doc:" not in page
     assert str(kind.label) in detail and "院校" in detail
-    flagged = [li for li in edit.split("<li ") if "flagged" in li.split(">")[0]]
+    flagged = [card for card in edit.split("<article ") if "flagged" in card.split(">")[0]]  # the paper cards
     assert len(flagged) == 1 and str(kind.label) in flagged[0]
