@@ -166,14 +166,18 @@ def _import_table(source: FundingSource, filename: str) -> None:
     quota_table_import(source=source, rows=preview.rows, actor=None, filename=filename)
 
 
-def _account(result: DemoResult, username: str, union: Union, role: str) -> None:
-    user_model = get_user_model()
-    user, _ = user_model.objects.get_or_create(username=username)
+def _demo_user(result: DemoResult, username: str):
+    user, _ = get_user_model().objects.get_or_create(username=username)
     # Hash once for all demo accounts: PBKDF2 per account would dominate the demo's time.
     if not result.password_hash:
         result.password_hash = make_password(DEMO_PASSWORD)
     user.password = result.password_hash
     user.save(update_fields=["password"])
+    return user
+
+
+def _account(result: DemoResult, username: str, union: Union, role: str) -> None:
+    user = _demo_user(result, username)
     admin = UnionAdmin.objects.filter(user=user).first()
     if admin is None:
         union_admin_create(user=user, union=union, role=role)
@@ -184,12 +188,7 @@ def _account(result: DemoResult, username: str, union: Union, role: str) -> None
 
 def _cofunder_account(result: DemoResult, username: str, cofunder: CoFunder, role: str) -> None:
     """A university's staff account (no union): like ``_account``, for a co-funder."""
-    user_model = get_user_model()
-    user, _ = user_model.objects.get_or_create(username=username)
-    if not result.password_hash:
-        result.password_hash = make_password(DEMO_PASSWORD)
-    user.password = result.password_hash
-    user.save(update_fields=["password"])
+    user = _demo_user(result, username)
     staff = CoFunderStaff.objects.filter(user=user).first()
     if staff is None:
         cofunder_staff_create(user=user, cofunder=cofunder, role=role)

@@ -271,6 +271,26 @@ def _staff_manage_check(actor: AbstractBaseUser | None, union: Union) -> None:
         raise ValidationError(_("只有管理员可以为本级或下级工会设置管理员。"))
 
 
+def _staff_account(*, user, username: str | None, password: str | None, as_what: str):
+    """The account a staff record is made for: the one given, or a new one by ``username``.
+    A worker's account never becomes staff (checked through the reverse accessor of
+    applications.Worker: quotas may not import the model)."""
+    User = get_user_model()
+    if user is None:
+        username = (username or "").strip()
+        if not username:
+            raise ValidationError(_("请选择已有的工作账号，或填写新账号的用户名。"))
+        if User.objects.filter(username=username).exists():
+            raise ValidationError(_("用户名「%(u)s」已被使用。") % {"u": username})
+        user = User.objects.create_user(username=username, password=password or None)
+    if User.objects.filter(pk=user.pk, worker__isnull=False).exists():
+        raise ValidationError(
+            _("账号「%(u)s」是职工账号（已填写实名信息），不能设为%(what)s；请为其另建工作账号。")
+            % {"u": user.get_username(), "what": as_what}
+        )
+    return user
+
+
 @transaction.atomic
 def union_admin_create(
     *,
@@ -290,20 +310,7 @@ def union_admin_create(
     the reviews can tell them apart. The staff member's own ID, phone and card numbers, when
     given, let the review refuse cases of the same person under another account."""
     _staff_manage_check(actor, union)
-    User = get_user_model()
-    if user is None:
-        username = (username or "").strip()
-        if not username:
-            raise ValidationError(_("请选择已有的工作账号，或填写新账号的用户名。"))
-        if User.objects.filter(username=username).exists():
-            raise ValidationError(_("用户名「%(u)s」已被使用。") % {"u": username})
-        user = User.objects.create_user(username=username, password=password or None)
-    # The reverse accessor of applications.Worker: quotas may not import the model.
-    if User.objects.filter(pk=user.pk, worker__isnull=False).exists():
-        raise ValidationError(
-            _("账号「%(u)s」是职工账号（已填写实名信息），不能设为工会管理员；请为其另建工作账号。")
-            % {"u": user.get_username()}
-        )
+    user = _staff_account(user=user, username=username, password=password, as_what=_("工会管理员"))
     if UnionAdmin.objects.filter(user=user).exists():
         raise ValidationError(_("账号「%(u)s」已是工会管理员。") % {"u": user.get_username()})
     if CoFunderStaff.objects.filter(user=user).exists():
@@ -599,19 +606,7 @@ def cofunder_staff_create(
         may_set_up_program(user=actor, program=cofunder.program).require()
     if role not in AdminRole.values:
         raise ValidationError(_("角色不正确。"))
-    User = get_user_model()
-    if user is None:
-        username = (username or "").strip()
-        if not username:
-            raise ValidationError(_("请选择已有的工作账号，或填写新账号的用户名。"))
-        if User.objects.filter(username=username).exists():
-            raise ValidationError(_("用户名「%(u)s」已被使用。") % {"u": username})
-        user = User.objects.create_user(username=username, password=password or None)
-    if User.objects.filter(pk=user.pk, worker__isnull=False).exists():
-        raise ValidationError(
-            _("账号「%(u)s」是职工账号（已填写实名信息），不能设为高校工作人员；请为其另建工作账号。")
-            % {"u": user.get_username()}
-        )
+    user = _staff_account(user=user, username=username, password=password, as_what=_("高校工作人员"))
     if UnionAdmin.objects.filter(user=user).exists():
         raise ValidationError(
             _("账号「%(u)s」是工会管理员账号，不能同时设为高校工作人员。") % {"u": user.get_username()}

@@ -74,30 +74,15 @@ def application_approve(
         if isinstance(admin, CoFunderStaff):
             # The university is the last step: its approval is the final one.
             action, decision, changes = Action.APPROVE_FINAL, DecisionKind.APPROVE_FINAL, {}
-            return _decide(
-                application=locked,
-                reviewer=reviewer,
-                admin=admin,
-                action=action,
-                decision=decision,
-                reason=reason.strip(),
-                changes=changes,
-                flags=codes,
-                override=override,
-                override_reason=override_reason,
-            )
-        # The tier being decided: the reviewer's own, or (stranded) the lower tier where the
-        # application waits, decided by the programme owner's manager.
-        position = chain.index(locked.current_tier_id)
-        if position == len(chain) - 1 and locked.cofunder_id is not None:
-            # Past the union tiers, on to the university of the applicant's school (its
-            # review step): no union tier holds it any more.
+        elif (position := chain.index(locked.current_tier_id)) == len(chain) - 1 and locked.cofunder_id is not None:
+            # The tier being decided is the reviewer's own or (stranded) the lower tier where the
+            # application waits. Past the union tiers, on to the university of the applicant's
+            # school (its review step): no union tier holds it any more.
             action, decision, changes = Action.APPROVE, DecisionKind.APPROVE, {"current_tier_id": None}
         elif position == len(chain) - 1:
             action, decision, changes = Action.APPROVE_FINAL, DecisionKind.APPROVE_FINAL, {}
         else:
-            next_tier = chain[position + 1]
-            action, decision, changes = Action.APPROVE, DecisionKind.APPROVE, {"current_tier_id": next_tier}
+            action, decision, changes = Action.APPROVE, DecisionKind.APPROVE, {"current_tier_id": chain[position + 1]}
         return _decide(
             application=locked,
             reviewer=reviewer,
