@@ -18,9 +18,13 @@ from urllib.parse import urlparse, urlunparse
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# Its own database, kept between runs; BENCH_DATABASE_NAME lets two checkouts bench side by side.
+BENCH_DATABASE = os.environ.get("BENCH_DATABASE_NAME", "qiuxue_bench")
+
+
 def _bench_database_url() -> str:
     url = urlparse(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/qiuxue"))
-    return urlunparse(url._replace(path="/qiuxue_bench"))
+    return urlunparse(url._replace(path=f"/{BENCH_DATABASE}"))
 
 
 def _ensure_database(url: str, *, fresh: bool = False) -> None:
@@ -31,10 +35,10 @@ def _ensure_database(url: str, *, fresh: bool = False) -> None:
     conn.autocommit = True
     with conn.cursor() as cur:
         if fresh:
-            cur.execute("DROP DATABASE IF EXISTS qiuxue_bench WITH (FORCE)")
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = 'qiuxue_bench'")
+            cur.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DATABASE])
         if cur.fetchone() is None:
-            cur.execute("CREATE DATABASE qiuxue_bench")
+            cur.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
     conn.close()
 
 
