@@ -33,6 +33,7 @@ from .services import (
     attachment_upload,
     worker_profile_save,
 )
+from .stages import application_stage_submit
 from .validators import id_check_char, luhn_check_digit
 from .workflow import Action, application_transition
 
@@ -63,8 +64,11 @@ def _image(color: tuple[int, int, int]) -> bytes:
     return buf.getvalue()
 
 
-def _papers(app: Application, worker: Worker) -> None:
-    for i, kind in enumerate(eligibility.required_documents_for(program=app.program, worker=worker)):
+def _papers(app: Application, worker: Worker, *, stage: int | None = None) -> None:
+    """The papers of the programme, or of its stages up to ``stage`` not yet uploaded."""
+    have = set(app.attachments.filter(is_current=True).values_list("kind", flat=True))
+    kinds = eligibility.required_documents_for(program=app.program, worker=worker, stage=stage)
+    for i, kind in enumerate(k for k in kinds if k not in have):
         data = _image((200 - 20 * i, 60 + 15 * i, 40))
         attachment_upload(
             application=app,
@@ -111,7 +115,8 @@ def _jinan_data(n: int) -> ApplicationData:
     )
 
 
-def _xianan_data(program: Program, n: int) -> ApplicationData:
+def _xianan_data(program: Program, n: int, *, study: bool = True) -> ApplicationData:
+    """``study``: the enrolment facts, known at stage 2 (December) only."""
     entries = list(CatalogueEntry.objects.filter(program=program).order_by("id"))
     # Round the schools (the three universities, each reviewing and paying its own
     # students), then the majors of each.
@@ -119,6 +124,8 @@ def _xianan_data(program: Program, n: int) -> ApplicationData:
     of_school = [e for e in entries if e.school == schools[n % len(schools)]]
     entry = of_school[(n // len(schools)) % len(of_school)]
     today = timezone.localdate()
+    if not study:
+        return ApplicationData(level=entry.level, school=entry.school, major=entry.major)
     return ApplicationData(
         level=entry.level,
         school=entry.school,
@@ -180,6 +187,24 @@ def _review_to(app: Application, outcome: str, *, at: datetime | None = None) ->
     application_transition(application=app, action=Action.APPROVE_FINAL, actor=None, tier=chain[-1])
 
 
+def _pass_stage(app: Application) -> None:
+    """Stage 1 of a programme in stages through its tiers: the stage passed (Xian'an's
+    grassroots union and district stamp the 推荐表), the next stage open to the worker."""
+    chain = list(Union.objects.filter(pk__in=app.review_chain))
+    chain.sort(key=lambda u: app.review_chain.index(u.pk))
+    for lower, upper in itertools.pairwise(chain):
+        application_transition(
+            application=app, action=Action.APPROVE, actor=None, tier=lower, changes={"current_tier": upper}
+        )
+    application_transition(
+        application=app,
+        action=Action.PASS_STAGE,
+        actor=None,
+        tier=chain[-1],
+        changes={"stage": app.stage + 1, "current_tier": None},
+    )
+
+
 def demo_workers_load() -> dict:
     """One demo worker (13800000001) with a submitted Jinan application, and ~40 more."""
     if Worker.objects.filter(phone=DEMO_PHONE).exists():
@@ -230,8 +255,12 @@ def demo_workers_load() -> dict:
                 _review_to(a, "returned", at=JINAN_SUBMIT_AT + timedelta(days=2))
                 a.refresh_from_db()
                 application_resubmit(application=a, actor=w.user, now=JINAN_SUBMIT_AT + timedelta(days=3))
-        # Xian'an: places are taken at submission, in order.
-        for j in range(12):
+        # Xian'an, a year in two stages: places are taken at the stage-1 submission (spring),
+        # in order. Six have claimed in December and been approved (the district runs its
+        # year), two wait at their university (xnzy_reviewer, ...), two have passed stage 1
+        # and must still claim (当前阶段 2), two wait at the unions in stage 1, two are drafts.
+        spring = datetime(2026, 4, 1, 9, 0, tzinfo=TZ)
+        for j in range(14):
             n = 100 + j
             w = _worker(
                 n,
@@ -240,18 +269,33 @@ def demo_workers_load() -> dict:
                 password_hash=password_hash,
                 is_new_form_worker=j % 4 == 0,
             )
-            a = application_create_draft(worker=w, program=xianan, data=_xianan_data(xianan, j), actor=w.user)
-            _papers(a, w)
+            data = _xianan_data(xianan, j, study=j < 8)
+            a = application_create_draft(worker=w, program=xianan, data=data, actor=w.user)
+            _papers(a, w, stage=1)
             created += 1
-            if j < 10:
-                a = application_submit(application=a, actor=w.user)
-            # The first six through both tiers and their university: the district
-            # (xianan_district) has a year to run in the demo, allocation to payout lists;
-            # two wait at their university (xnzy_reviewer, ...), two at the unions.
-            if j < 6:
-                _review_to(a, "approved")
-            elif j < 8:
-                _review_to(a, "at_cofunder")
+            if j >= 12:
+                continue
+            a = application_submit(application=a, actor=w.user, now=spring + timedelta(hours=j))
+            if j == 10:
+                continue  # stage 1 at the grassroots union
+            if j == 11:  # stage 1 stamped by the grassroots union, at the district now
+                chain = [Union.objects.get(pk=pk) for pk in a.review_chain]
+                if len(chain) > 1:
+                    application_transition(
+                        application=a,
+                        action=Action.APPROVE,
+                        actor=None,
+                        tier=chain[0],
+                        changes={"current_tier": chain[1]},
+                    )
+                continue
+            _pass_stage(a)
+            if j >= 8:
+                continue  # stage 2 still to claim
+            a.refresh_from_db()
+            _papers(a, w, stage=2)
+            a = application_stage_submit(application=a, actor=w.user)
+            _review_to(a, "approved" if j < 6 else "at_cofunder")
         # Conghua 2023: approved applications for the district (conghua_district) to
         # allocate, publish and pay, as Jinan's city does. Its 2023 window is past.
         conghua_units = list(

@@ -12,6 +12,7 @@ from datetime import date
 from django.utils.translation import gettext as _
 
 from quotas.models import DocumentKind, EducationLevel, Program, WorkerCategory
+from quotas.stages import documents_up_to, program_is_staged, stage_rule
 
 from .models import Worker
 
@@ -133,8 +134,15 @@ def once_per_level_reasons(*, program: Program, level: str, prior_level_groups: 
     return []
 
 
-def required_documents_for(*, program: Program, worker: Worker) -> list[str]:
-    kinds = list(program.required_documents or [])
+def required_documents_for(*, program: Program, worker: Worker, stage: int | None = None) -> list[str]:
+    """The papers this worker must have uploaded: of the whole programme, or (programmes in
+    stages) of the stages up to ``stage``; the public-sector extra comes with the last one."""
+    if stage is None or not program_is_staged(program):
+        kinds = list(program.required_documents or [])
+    else:
+        kinds = documents_up_to(program, stage)
+        if not stage_rule(program, stage).is_last:
+            return kinds
     if worker.is_public_sector:
         kinds += [k for k in program.public_sector_documents or [] if k not in kinds]
     return kinds
@@ -163,13 +171,19 @@ def submission_reasons(
     on: date,
     prior_level_groups: Iterable[str],
     present_documents: Iterable[str],
+    stage: int | None = None,
 ) -> list[str]:
-    """Every rule at once, in the order a worker would fix them."""
+    """Every rule at once, in the order a worker would fix them. ``stage``: a programme in
+    stages checks each rule at the stage where its facts exist (the enrolment date and the
+    CHSI report where that stage asks for them) and that stage's papers."""
+    study = stage is None or any(stage_rule(program, n).asks_study_facts for n in range(1, stage + 1))
     return [
         *worker_reasons(worker=worker, program=program),
         *level_reasons(program=program, level=level),
-        *enrolment_reasons(program=program, enrolled_on=enrolled_on),
-        *chsi_reasons(program=program, chsi_expires_on=chsi_expires_on, on=on),
+        *(enrolment_reasons(program=program, enrolled_on=enrolled_on) if study else []),
+        *(chsi_reasons(program=program, chsi_expires_on=chsi_expires_on, on=on) if study else []),
         *once_per_level_reasons(program=program, level=level, prior_level_groups=prior_level_groups),
-        *document_reasons(required=required_documents_for(program=program, worker=worker), present=present_documents),
+        *document_reasons(
+            required=required_documents_for(program=program, worker=worker, stage=stage), present=present_documents
+        ),
     ]

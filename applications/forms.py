@@ -269,9 +269,14 @@ class ApplicationForm(forms.Form):
     chsi_code = forms.CharField(label=_lazy("学信网学籍在线验证报告验证码"), max_length=40)
     chsi_expires_on = forms.DateField(label=_lazy("验证报告有效期至"), widget=DATE_WIDGET)
 
-    def __init__(self, *args, program: Program, **kwargs):
+    def __init__(self, *args, program: Program, study_facts: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.program = program
+        if not study_facts:
+            # A programme in stages asks for these at a later stage (Xian'an: December, with
+            # the 录取通知书): no field the worker cannot fill yet.
+            for name in ("enrolled_on", "chsi_code", "chsi_expires_on"):
+                del self.fields[name]
         levels = [lv for lv in program.eligible_levels if lv in EducationLevel.values]
         self.catalogue = [e for e in catalogue_of(program=program) if e.level in levels]
         if self.catalogue:
@@ -319,9 +324,9 @@ class ApplicationForm(forms.Form):
             level=level,
             school=school,
             major=major,
-            enrolled_on=d["enrolled_on"],
-            chsi_code=d["chsi_code"],
-            chsi_expires_on=d["chsi_expires_on"],
+            enrolled_on=d.get("enrolled_on"),
+            chsi_code=d.get("chsi_code", ""),
+            chsi_expires_on=d.get("chsi_expires_on"),
         )
 
 

@@ -113,14 +113,21 @@ class ApplicationStatus(models.TextChoices):
     IN_REVIEW = "in_review", _("审核中")
     RETURNED = "returned", _("退回修改")
     REJECTED = "rejected", _("已驳回")
+    STAGE_PASSED = "stage_passed", _("本阶段通过，待申报下一阶段")
     APPROVED = "approved", _("审核通过")
     REVOKED = "revoked", _("已取消资格")
     WITHDRAWN = "withdrawn", _("已撤回")
     PAID = "paid", _("已发放")
+    LAPSED = "lapsed", _("逾期未申报")
 
 
 # Out of the race for good. Any other application is live: one per worker per programme.
-ENDED_STATUSES = (ApplicationStatus.WITHDRAWN, ApplicationStatus.REJECTED, ApplicationStatus.REVOKED)
+ENDED_STATUSES = (
+    ApplicationStatus.WITHDRAWN,
+    ApplicationStatus.REJECTED,
+    ApplicationStatus.REVOKED,
+    ApplicationStatus.LAPSED,  # a later stage not submitted by its deadline (``stages``)
+)
 
 
 class SeatStatus(models.TextChoices):
@@ -145,9 +152,10 @@ class Application(models.Model):
     level = models.CharField(_("学历层次"), max_length=20, choices=EducationLevel.choices)
     school = models.CharField(_("院校"), max_length=120)
     major = models.CharField(_("专业"), max_length=120)
-    enrolled_on = models.DateField(_("入学日期"))
-    chsi_code = models.CharField(_("学信网报告验证码"), max_length=40)
-    chsi_expires_on = models.DateField(_("学信网报告有效期至"))
+    # Empty until the stage that asks for them (Xian'an: December's 助学金申报).
+    enrolled_on = models.DateField(_("入学日期"), null=True, blank=True)
+    chsi_code = models.CharField(_("学信网报告验证码"), max_length=40, blank=True)
+    chsi_expires_on = models.DateField(_("学信网报告有效期至"), null=True, blank=True)
     status = models.CharField(
         _("状态"), max_length=20, choices=ApplicationStatus.choices, default=ApplicationStatus.DRAFT
     )
@@ -181,6 +189,11 @@ class Application(models.Model):
     returned_at = models.DateTimeField(null=True, blank=True)
     return_fields = models.JSONField(default=list, blank=True)
     return_reason = models.TextField(blank=True)
+    # Programmes in stages (``quotas.models.ProgramStage``): the stage the application is at,
+    # and the deadline by which this worker must submit it (a later stage's close, or later
+    # for a worker promoted from the waitlist near it). 1 and empty for a one-step programme.
+    stage = models.PositiveSmallIntegerField(_("当前阶段"), default=1)
+    stage_due_at = models.DateTimeField(_("本阶段截止"), null=True, blank=True)
     seat_status = models.CharField(_("名额"), max_length=12, choices=SeatStatus.choices, default="", blank=True)
     seat_rank = models.PositiveIntegerField(_("候补/占位序号"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -56,6 +56,9 @@ NEXT_STEP_TEXTS = {
     Action.WITHDRAW: _lazy("申请已撤回。"),
     Action.REVOKE: _lazy("补助资格已取消。"),
     Action.MARK_PAID: _lazy("补助已发放到您登记的银行卡，请查收。"),
+    Action.PASS_STAGE: _lazy("本阶段审核通过，名额为您保留。请打开申请，按下一阶段要求补充材料并在截止前提交。"),
+    Action.SUBMIT_STAGE: _lazy("下一阶段材料已提交，正在等待审核。"),
+    Action.LAPSE: _lazy("未在截止时间前提交下一阶段材料，本次申请已结束。"),
 }
 
 

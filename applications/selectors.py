@@ -16,9 +16,9 @@ from .models import Application, ApplicationStatus, Attachment, SeatStatus, Work
 
 S = ApplicationStatus
 # Submitted and not out of the race: these hold a place in the first-come-first-served order.
-QUEUED_STATUSES = (S.IN_REVIEW, S.RETURNED, S.APPROVED, S.PAID)
+QUEUED_STATUSES = (S.IN_REVIEW, S.RETURNED, S.STAGE_PASSED, S.APPROVED, S.PAID)
 # "Once per person per level" counts claims that are in flight or were granted.
-CLAIM_STATUSES = (S.IN_REVIEW, S.RETURNED, S.APPROVED, S.PAID)
+CLAIM_STATUSES = (S.IN_REVIEW, S.RETURNED, S.STAGE_PASSED, S.APPROVED, S.PAID)
 
 
 def worker_of(user: AbstractBaseUser) -> Worker | None:
@@ -223,7 +223,7 @@ def returnable_fields_for(*, application: Application) -> dict[str, str]:
     """What a reviewer may send back on this application: the fields, and only the papers
     its programme asks of this worker (the same list as the worker's upload page), in the
     order of ``RETURNABLE_FIELDS``."""
-    kinds = required_documents_for(program=application.program, worker=application.worker)
+    kinds = required_documents_for(program=application.program, worker=application.worker, stage=application.stage)
     papers = {f"{RETURN_DOC_PREFIX}{k}" for k in kinds}
     return {
         key: label for key, label in RETURNABLE_FIELDS.items() if not key.startswith(RETURN_DOC_PREFIX) or key in papers

@@ -21,8 +21,9 @@ from django.utils.translation import gettext as _
 from qiuxue.crypto import encrypt_text, hmac_index
 from qiuxue.masking import mask_bank_card, mask_id_number
 from quotas.models import AllocationMode, DocumentKind, Program, Union, UnionLevel
-from quotas.selectors import cofunder_for_school, has_cofunder_step, review_chain_pick
+from quotas.selectors import cofunder_for_school, review_chain_pick
 from quotas.services import audit_log_write
+from quotas.stages import stage_rule
 
 from . import eligibility
 from .changes import held_field_shown, worker_change_stage
@@ -38,13 +39,15 @@ from .models import (
 )
 from .progress import ProgressStep, application_progress_record
 from .selectors import QUEUED_STATUSES, catalogue_lists, filled_batch_of, seat_capacity_of, worker_money_is_held
+from .stage_rules import stage_asks_study_facts, stage_window_reasons
 from .submit_facts import SubmitFacts, submit_facts_of
 from .uploads import upload_clean
 from .validators import birth_date_from_id, validate_bank_card, validate_id_number, validate_phone
 from .workflow import Action, application_instance_sync, application_transition
 
 S = ApplicationStatus
-EDITABLE_STATUSES = (S.DRAFT, S.RETURNED)
+# STAGE_PASSED: a stage approved, the next one's facts and papers to add (``stages``).
+EDITABLE_STATUSES = (S.DRAFT, S.RETURNED, S.STAGE_PASSED)
 SEAT_PROMOTE = "seat_promote"
 
 
@@ -157,9 +160,10 @@ class ApplicationData:
     level: str
     school: str
     major: str
-    enrolled_on: date
-    chsi_code: str
-    chsi_expires_on: date
+    # Empty at a stage that does not ask for them yet (Xian'an's spring 申请助学).
+    enrolled_on: date | None = None
+    chsi_code: str = ""
+    chsi_expires_on: date | None = None
 
 
 def _check_owner(application: Application, actor: AbstractBaseUser) -> None:
@@ -214,7 +218,7 @@ def application_create_draft(
                 school=data.school.strip(),
                 major=data.major.strip(),
                 enrolled_on=data.enrolled_on,
-                chsi_code=data.chsi_code.strip(),
+                chsi_code=(data.chsi_code or "").strip(),
                 chsi_expires_on=data.chsi_expires_on,
                 union_path=worker.union.path,  # scope column (reviews): see Application.union_path
             )
@@ -249,9 +253,11 @@ def application_update(*, application: Application, data: ApplicationData, actor
         app.level = data.level
         app.school = data.school.strip()
         app.major = data.major.strip()
-        app.enrolled_on = data.enrolled_on
-        app.chsi_code = data.chsi_code.strip()
-        app.chsi_expires_on = data.chsi_expires_on
+        if stage_asks_study_facts(program=app.program, number=app.stage):
+            # Otherwise the form did not show them: what is stored stays.
+            app.enrolled_on = data.enrolled_on
+            app.chsi_code = data.chsi_code.strip()
+            app.chsi_expires_on = data.chsi_expires_on
         app.save(
             update_fields=["level", "school", "major", "enrolled_on", "chsi_code", "chsi_expires_on", "updated_at"]
         )
@@ -356,6 +362,10 @@ def seat_release_and_promote(*, application: Application) -> Application | None:
         first.seat_status, first.seat_rank = SeatStatus.PLACED, placed + 1
         first.save(update_fields=["seat_status", "seat_rank", "updated_at"])
         seats.filter(seat_status=SeatStatus.WAITLISTED, seat_rank__gt=old_rank).update(seat_rank=F("seat_rank") - 1)
+        from .stages import stage_due_for_promoted  # late: stages builds on this module
+
+        # A programme in stages: the promoted worker's deadline (at least the grace days).
+        stage_due_for_promoted(application=first, now=timezone.now())
         # Not a status change: a step of its own on the timeline, with its message.
         application_progress_record(
             steps=[
@@ -384,6 +394,7 @@ def _reasons_at(*, app: Application, on: date, facts: SubmitFacts) -> list[str]:
             on=on,
             prior_level_groups=facts.prior_level_groups,
             present_documents=facts.present_documents,
+            stage=app.stage,
         ),
         *eligibility.catalogue_reasons(listed=facts.catalogue_listed),
     ]
@@ -398,6 +409,8 @@ def application_submit_reasons(*, application: Application, now: datetime | None
     reasons = []
     if application.status == S.DRAFT and facts.batch_id is None:
         reasons.append(_closed_window_message(program=application.program, now=now))
+    if application.status in (S.STAGE_PASSED, S.RETURNED):
+        reasons += stage_window_reasons(application=application, now=now)
     return reasons + _reasons_at(app=application, on=timezone.localdate(now), facts=facts)
 
 
@@ -429,10 +442,11 @@ def _closed_window_message(*, program: Program, now: datetime) -> str:
     return _("现在不在申请时间内（申请窗口已关闭或尚未开放），不能提交。")
 
 
-def _cofunder_of(app: Application) -> int | None:
-    """The co-funder (university) of the application's school, for a programme with a
-    co-funder step; refused when no co-funder answers for that school."""
-    if not has_cofunder_step(app.program):
+def _cofunder_of(app: Application, *, stage: int = 1) -> int | None:
+    """The co-funder (university) of the application's school, for a programme (or, in a
+    programme in stages, a stage) with a co-funder step; refused when no co-funder answers
+    for that school."""
+    if not stage_rule(app.program, stage).has_cofunder:
         return None
     cofunder = cofunder_for_school(program=app.program, school=app.school)
     if cofunder is None:
@@ -476,10 +490,11 @@ def application_submit(
         reasons = _reasons_at(app=app, on=timezone.localdate(now), facts=facts)
         if reasons:
             raise ValidationError(reasons)
-        chain = review_chain_pick(ancestors=facts.ancestors, tiers=program.review_tiers)
+        first_stage = stage_rule(program, 1)
+        chain = review_chain_pick(ancestors=facts.ancestors, tiers=first_stage.tiers)
         if not chain:
             raise ValidationError(_("未找到您所在工会的审核单位，请核对所在工会。"))
-        cofunder_id = _cofunder_of(app)
+        cofunder_id = _cofunder_of(app, stage=1)
         changes = {
             "batch_id": facts.batch_id,
             "submitted_at": now,
@@ -488,6 +503,8 @@ def application_submit(
             "union_path": app.worker.union.path,  # the union it is submitted under (scope column)
             "current_tier_id": chain[0].id,
             "number": app.number or _application_number(program=program, pk=app.pk),
+            "stage": 1,
+            "stage_due_at": None,
         }
         if cofunder_id is not None:
             changes["cofunder_id"] = cofunder_id
@@ -532,14 +549,18 @@ def application_resubmit(
         if app.status != S.RETURNED:
             raise ValidationError(_("申请当前为“%(status)s”，不能重新提交。") % {"status": app.get_status_display()})
         facts = submit_facts_of(application=app, now=now)
-        reasons = _reasons_at(app=app, on=timezone.localdate(now), facts=facts)
+        reasons = stage_window_reasons(application=app, now=now) + _reasons_at(
+            app=app, on=timezone.localdate(now), facts=facts
+        )
         if reasons:
             raise ValidationError(reasons)
-        keep = resubmit_keeps_position(application=app, now=now)
+        # A later stage's return: the place was taken at stage 1 and is kept until the
+        # stage's deadline (``stages``), so lateness is that deadline's business.
+        keep = app.stage > 1 or resubmit_keeps_position(application=app, now=now)
         changes: dict = {"last_submitted_at": now, "return_fields": [], "return_reason": ""}
-        if has_cofunder_step(app.program):
+        if stage_rule(app.program, app.stage).has_cofunder:
             # The school may have been corrected: its university reviews (and pays) it.
-            changes["cofunder_id"] = _cofunder_of(app)
+            changes["cofunder_id"] = _cofunder_of(app, stage=app.stage)
         if not keep:
             changes["submitted_at"] = now
             if _at_submission(app.program) and app.seat_status:

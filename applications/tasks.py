@@ -14,3 +14,18 @@ def notification_deliver_pending_task() -> dict:
     if done["taken"] == DELIVERY_BATCH:
         notification_deliver_pending_task.delay()
     return done
+
+
+@shared_task(name="applications.tasks.stage_deadlines_sweep", acks_late=True, ignore_result=True)
+def stage_deadlines_sweep() -> dict:
+    """Programmes in stages: remind before a later stage's deadline, and pass the place of
+    anyone past it to the waitlist (``stages``). Idempotent: a second tick finds nothing."""
+    from django.utils import timezone
+
+    from .stages import application_stage_lapse_due, application_stage_reminders_send
+
+    now = timezone.now()
+    return {
+        "reminded": application_stage_reminders_send(now=now),
+        "lapsed": application_stage_lapse_due(now=now),
+    }

@@ -32,6 +32,11 @@ class Action:
     WITHDRAW = "withdraw"
     REVOKE = "revoke"  # award revoked in publicity (upheld objection)
     MARK_PAID = "mark_paid"
+    # Programmes in stages (``stages``): a stage approved at its top tier, the next stage's
+    # papers submitted, a later stage not submitted by its deadline.
+    PASS_STAGE = "pass_stage"
+    SUBMIT_STAGE = "submit_stage"
+    LAPSE = "lapse"
 
 
 ACTION_LABELS = {
@@ -44,6 +49,9 @@ ACTION_LABELS = {
     Action.WITHDRAW: "撤回申请",
     Action.REVOKE: "取消资格",
     Action.MARK_PAID: "补助已发放",
+    Action.PASS_STAGE: "本阶段审核通过",
+    Action.SUBMIT_STAGE: "提交下一阶段材料",
+    Action.LAPSE: "逾期未申报，名额已释放",
 }
 
 
@@ -67,6 +75,11 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (S.APPROVED, Action.WITHDRAW): S.WITHDRAWN,
     (S.APPROVED, Action.REVOKE): S.REVOKED,
     (S.APPROVED, Action.MARK_PAID): S.PAID,
+    (S.IN_REVIEW, Action.PASS_STAGE): S.STAGE_PASSED,
+    (S.STAGE_PASSED, Action.SUBMIT_STAGE): S.IN_REVIEW,
+    (S.STAGE_PASSED, Action.WITHDRAW): S.WITHDRAWN,
+    (S.STAGE_PASSED, Action.LAPSE): S.LAPSED,
+    (S.RETURNED, Action.LAPSE): S.LAPSED,  # a later stage returned and not fixed by its deadline
 }
 
 

@@ -185,6 +185,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payouts.tasks.scheduler_tick",
         "schedule": timedelta(minutes=1),
     },
+    # Programmes in stages: reminders before a stage's deadline, lapses after it.
+    "stage-deadlines-every-10-min": {
+        "task": "applications.tasks.stage_deadlines_sweep",
+        "schedule": timedelta(minutes=10),
+    },
     "review-digest-daily": {
         "task": "payouts.tasks.review_digest_send",
         "schedule": crontab(hour=8, minute=0),

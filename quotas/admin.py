@@ -25,6 +25,7 @@ from .models import (
     CatalogueEntry,
     FundingSource,
     Program,
+    ProgramStage,
     Quota,
     ReviewRound,
     Union,
@@ -94,6 +95,23 @@ class BatchInline(SetupInline):
     ]
     # Set by the allocation (payouts.allocation.batch_fill), never by hand.
     readonly_fields = ["closed_as_filled_at"]
+
+
+class ProgramStageInline(SetupInline):
+    """Programmes in stages (Xian'an: 申请助学, then 助学金申报); none = one step as before."""
+
+    model = ProgramStage
+    fields = [
+        "number",
+        "name",
+        "required_documents",
+        "review_tiers",
+        "asks_study_facts",
+        "opens",
+        "closes",
+        "reminder_days",
+        "grace_days",
+    ]
 
 
 class FundingSourceInline(SetupInline):
@@ -273,7 +291,7 @@ class ProgramAdmin(SetupAdmin):
     list_filter = ["year", "allocation_mode"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ("name",)}
-    inlines = [BatchInline, FundingSourceInline]
+    inlines = [BatchInline, ProgramStageInline, FundingSourceInline]
 
     def save_formset(self, request, form, formset, change):
         instances = formset.save(commit=False)

@@ -7,7 +7,7 @@ Quota tables go through the real importer, reading the real spreadsheets in ``de
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -29,6 +29,7 @@ from .models import (
     PayerRule,
     PrintedForm,
     Program,
+    ProgramStage,
     ReviewRound,
     Union,
     UnionAdmin,
@@ -55,6 +56,8 @@ STANDARD_DOCUMENTS = [
 ]
 
 # Xian'an's papers (seed 003): the stamped 推荐表, then 录取通知书, 学信网报告, ID both sides, card.
+# Its year is in two stages (附件2): 申请助学 with the 推荐表 (the place is taken then), and in
+# December 助学金申报 with the rest (``XIANAN_STAGES``).
 XIANAN_PAPERS = (
     DocumentKind.RECOMMENDATION,
     DocumentKind.ADMISSION_LETTER,
@@ -339,6 +342,42 @@ def load_linyi_2022(result: DemoResult) -> None:
     _account(result, "lanshan_county", lanshan, AdminRole.MANAGER)
 
 
+def xianan_stages_load(program: Program) -> None:
+    """附件2: 一、申请助学 (推荐表, 基层工会 then 区总工会); 四、助学金申报 in December (录取通知书,
+    学信网报告, ID, card; 区总工会 then the university). A demo loaded after December keeps a
+    month to the stage-2 deadline, so its workers in stage 2 are not lapsed at once."""
+    ProgramStage.objects.update_or_create(
+        program=program,
+        number=1,
+        defaults={
+            "name": "申请助学",
+            "required_documents": [DocumentKind.RECOMMENDATION],
+            "review_tiers": ["grassroots", "county"],
+            "asks_study_facts": False,
+            "opens": None,
+            "closes": None,
+        },
+    )
+    now = datetime.now(tz=TZ)
+    opens = min(_day(2026, 12, 1), now - timedelta(days=1))
+    month_on = (now + timedelta(days=30)).date()
+    closes = max(_day(2026, 12, 31, end=True), _day(month_on.year, month_on.month, month_on.day, end=True))
+    ProgramStage.objects.update_or_create(
+        program=program,
+        number=2,
+        defaults={
+            "name": "助学金申报",
+            "required_documents": [k for k in XIANAN_PAPERS if k != DocumentKind.RECOMMENDATION],
+            "review_tiers": ["county", COFUNDER_TIER],
+            "asks_study_facts": True,
+            "opens": opens,
+            "closes": closes,
+            "reminder_days": 7,
+            "grace_days": 14,
+        },
+    )
+
+
 def load_xianan_2026(result: DemoResult) -> None:
     """Seed 003: 咸安区“求学圆梦行动”实施方案 (2026)."""
     province = _union(code="420000", name="湖北省总工会", level=UnionLevel.PROVINCE, parent=None)
@@ -375,8 +414,11 @@ def load_xianan_2026(result: DemoResult) -> None:
         chsi_valid_months=6,
         one_per_level_ever=True,
     )
-    # Applications from spring; admission letters arrive in December, then the claim.
+    # Applications from spring (stage 1, the batch's window: places first come first
+    # served); admission letters arrive in December, then the claim (stage 2). The demo keeps
+    # the stage-1 window open to the year's end so that a new demo worker can still apply.
     _batch(program, 1, ((2026, 3, 1), (2026, 12, 31)), ((2026, 3, 1), (2027, 1, 31)))
+    xianan_stages_load(program)
     union_source = _source(
         program, "区总工会助学金", payer_union=district, amount_yuan=1000, total_slots=100, position=0
     )

@@ -190,6 +190,42 @@ class Program(models.Model):
         return self.name
 
 
+class ProgramStage(models.Model):
+    """One step of a programme's year (Xian'an, seed 003 附件2): 申请助学 in spring with the
+    stamped 推荐表, then 助学金申报 in December with the 录取通知书 and the 学信网 report.
+
+    A programme without stages is one step as before: its papers, its review tiers and its
+    batches' windows. With stages, stage 1's window is the batches' (the place is taken at
+    its submission, first come first served) and each later stage has its own window; its
+    ``closes`` is the deadline by which the worker must have submitted it, or the place is
+    lost (``applications.stages``). Each stage has its own papers and review tiers.
+    """
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="stages", verbose_name=_("方案"))
+    number = models.PositiveSmallIntegerField(_("阶段"), validators=[MinValueValidator(1)])
+    name = models.CharField(_("阶段名称"), max_length=60)
+    required_documents = models.JSONField(_("本阶段材料"), default=list)
+    review_tiers = models.JSONField(_("本阶段审核层级"), default=list, help_text=_("从低到高，例如 grassroots, county"))
+    # Rules whose facts only exist at this stage: the enrolment date and the CHSI report
+    # are known in December, not in spring (``eligibility.submission_reasons``).
+    asks_study_facts = models.BooleanField(_("本阶段填写入学信息（入学日期、学信网报告）"), default=False)
+    opens = models.DateTimeField(_("本阶段开始"), null=True, blank=True, help_text=_("第1阶段按批次申请时间，不填"))
+    closes = models.DateTimeField(_("本阶段截止"), null=True, blank=True, help_text=_("第1阶段按批次申请时间，不填"))
+    reminder_days = models.PositiveSmallIntegerField(_("截止前几天提醒"), default=7)
+    # A worker promoted from the waitlist close to (or after) the deadline gets at least
+    # this long to submit the stage: the same rule, a fair start.
+    grace_days = models.PositiveSmallIntegerField(_("递补者至少可用天数"), default=14)
+
+    class Meta:
+        verbose_name = _("申报阶段")
+        verbose_name_plural = _("申报阶段")
+        ordering = ["program", "number"]
+        constraints = [models.UniqueConstraint(fields=["program", "number"], name="stage_unique_number")]
+
+    def __str__(self) -> str:
+        return _("第%(n)s阶段：%(name)s") % {"n": self.number, "name": self.name}
+
+
 class Batch(models.Model):
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="batches")
     number = models.PositiveSmallIntegerField(_("批次"))

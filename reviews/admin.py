@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -19,7 +20,7 @@ from applications.models import Application, ApplicationStatus
 from applications.selectors import RETURNABLE_FIELDS, returnable_fields_for
 from applications.workflow import event_label
 from quotas.admin_scoping import UnionScopedAdmin
-from quotas.models import Union
+from quotas.models import ProgramStage, Union
 from quotas.review_rounds import review_window_for
 from quotas.selectors import cofunder_staff_of, union_admin_of
 
@@ -53,6 +54,12 @@ class _ReviewScopedAdmin(UnionScopedAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+def _with_stage_flag(queryset):
+    """Marks the rows of programmes in stages, so the queue says which stage is decided."""
+    later = ProgramStage.objects.filter(program_id=OuterRef("program_id"), number__gt=1)
+    return queryset.annotate(program_staged=Exists(later))
 
 
 @admin.register(Application)
@@ -109,9 +116,9 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
             # A university's staff: its own students at (or past) its step, no union tree.
             staff = cofunder_staff_of(request.user)
             if staff is not None:
-                return applications_for_cofunder(cofunder=staff.cofunder)
+                return _with_stage_flag(applications_for_cofunder(cofunder=staff.cofunder))
             return Application.objects.none()
-        return applications_for_review(union=admin_.union)
+        return _with_stage_flag(applications_for_review(union=admin_.union))
 
     def _reviewer_role(self, request: HttpRequest) -> str | None:
         record = union_admin_of(request.user) or cofunder_staff_of(request.user)
@@ -170,11 +177,14 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
 
     @admin.display(description=gettext_lazy("当前审核单位"))
     def current_step(self, obj: Application) -> str:
+        # A programme in stages: which stage the reviewer is deciding (``program_staged``
+        # is annotated by ``get_queryset``: one EXISTS on a table of a few rows).
+        stage = _("第%(n)s阶段 · ") % {"n": obj.stage} if getattr(obj, "program_staged", False) else ""
         if obj.status != ApplicationStatus.IN_REVIEW:
-            return obj.current_tier.name if obj.current_tier_id else "—"
+            return stage + (obj.current_tier.name if obj.current_tier_id else "—")
         if obj.current_tier_id is None and obj.cofunder_id is not None:
-            return _("%(c)s（高校审核）") % {"c": obj.cofunder.name}
-        return obj.current_tier.name if obj.current_tier_id else "—"
+            return stage + _("%(c)s（高校审核）") % {"c": obj.cofunder.name}
+        return stage + (obj.current_tier.name if obj.current_tier_id else "—")
 
     @admin.display(description=gettext_lazy("风险提示"))
     def flags_display(self, obj: Application):

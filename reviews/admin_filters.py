@@ -14,6 +14,9 @@ DECIDED = (
     ApplicationStatus.PAID,
     ApplicationStatus.REVOKED,
     ApplicationStatus.WITHDRAWN,
+    # Programmes in stages: a stage passed (the worker's turn now) and a lapsed claim.
+    ApplicationStatus.STAGE_PASSED,
+    ApplicationStatus.LAPSED,
 )
 
 

@@ -19,6 +19,7 @@ from quotas.models import CoFunder, Union
 class DecisionKind(models.TextChoices):
     APPROVE = "approve", _("通过，报上级审核")
     APPROVE_FINAL = "approve_final", _("终审通过")
+    PASS_STAGE = "pass_stage", _("本阶段通过")  # a programme in stages, before its last one
     RETURN = "return", _("退回修改")
     REJECT = "reject", _("驳回")
 

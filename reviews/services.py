@@ -24,6 +24,7 @@ from quotas.permissions import may_override_review_window
 from quotas.review_rounds import review_window_for
 from quotas.selectors import cofunder_staff_of, union_admin_of
 from quotas.services import audit_log_write
+from quotas.stages import StageRule, stage_rule
 
 from .flags import FLAG_LABELS, flag_codes_for
 from .models import DecisionKind, ReviewDecision
@@ -71,16 +72,21 @@ def application_approve(
                 % {"number": locked, "flags": "、".join(str(FLAG_LABELS[c]) for c in missing)}
             )
         chain = [int(u) for u in locked.review_chain]
+        stage = stage_rule(locked.program, locked.stage)
         if isinstance(admin, CoFunderStaff):
-            # The university is the last step: its approval is the final one.
-            action, decision, changes = Action.APPROVE_FINAL, DecisionKind.APPROVE_FINAL, {}
-        elif (position := chain.index(locked.current_tier_id)) == len(chain) - 1 and locked.cofunder_id is not None:
+            # The university is the last step (of the stage): its approval ends it.
+            action, decision, changes = _stage_end(stage)
+        elif (
+            (position := chain.index(locked.current_tier_id)) == len(chain) - 1
+            and locked.cofunder_id is not None
+            and stage.has_cofunder
+        ):
             # The tier being decided is the reviewer's own or (stranded) the lower tier where the
             # application waits. Past the union tiers, on to the university of the applicant's
             # school (its review step): no union tier holds it any more.
             action, decision, changes = Action.APPROVE, DecisionKind.APPROVE, {"current_tier_id": None}
         elif position == len(chain) - 1:
-            action, decision, changes = Action.APPROVE_FINAL, DecisionKind.APPROVE_FINAL, {}
+            action, decision, changes = _stage_end(stage)
         else:
             action, decision, changes = Action.APPROVE, DecisionKind.APPROVE, {"current_tier_id": chain[position + 1]}
         return _decide(
@@ -95,6 +101,18 @@ def application_approve(
             override=override,
             override_reason=override_reason,
         )
+
+
+def _stage_end(stage: StageRule) -> tuple[str, str, dict]:
+    """The top of a stage's chain: the final approval, or (a programme in stages, before its
+    last stage) the stage passed and the next one open to the worker; no money until then."""
+    if stage.is_last:
+        return Action.APPROVE_FINAL, DecisionKind.APPROVE_FINAL, {}
+    return (
+        Action.PASS_STAGE,
+        DecisionKind.PASS_STAGE,
+        {"stage": stage.number + 1, "stage_due_at": None, "current_tier_id": None},
+    )
 
 
 def application_return(
@@ -466,7 +484,15 @@ def _decide(
     if return_fields:
         detail["return_fields"] = return_fields
         detail["return_labels"] = [RETURNABLE_FIELDS[f] for f in return_fields]
-    if "current_tier_id" in changes:
+    if action == Action.PASS_STAGE:
+        nxt = stage_rule(application.program, changes["stage"])
+        detail["stage"] = application.stage
+        detail["label"] = _("第%(n)s阶段审核通过，请申报第%(m)s阶段（%(name)s）") % {
+            "n": application.stage,
+            "m": nxt.number,
+            "name": nxt.name,
+        }
+    elif "current_tier_id" in changes:
         detail["next_tier_id"] = changes["current_tier_id"]
         if changes["current_tier_id"] is None:
             detail["next_cofunder_id"] = application.cofunder_id

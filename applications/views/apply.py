@@ -41,6 +41,8 @@ from ..services import (
     attachment_upload,
     resubmit_keeps_position,
 )
+from ..stage_rules import stage_asks_study_facts, stage_steps_of
+from ..stages import application_stage_submit
 from ..upload_handlers import TOO_LARGE_ATTR, SizeCapUploadHandler
 from ..workflow import Action, TransitionError, event_label, transition_allowed
 from .common import error_messages, own_application_required, worker_required
@@ -79,7 +81,7 @@ def _documents(application, worker, errors: dict | None = None) -> list[dict]:
     labels = dict(DocumentKind.choices)
     returned = returned_document_kinds(fields=application.return_fields)
     rows = []
-    for k in eligibility.required_documents_for(program=application.program, worker=worker):
+    for k in eligibility.required_documents_for(program=application.program, worker=worker, stage=application.stage):
         must_show, hint = paper_guide(k)
         rows.append(
             {
@@ -116,7 +118,9 @@ def program_apply(request: HttpRequest, pk: int) -> HttpResponse:
     program = get_object_or_404(Program.objects.select_related("owner_union"), pk=pk, is_open=True)
     worker = request.worker
     reasons = eligibility.worker_reasons(worker=worker, program=program)
-    form = ApplicationForm(request.POST or None, program=program)
+    form = ApplicationForm(
+        request.POST or None, program=program, study_facts=stage_asks_study_facts(program=program, number=1)
+    )
     if request.method == "POST" and not reasons and form.is_valid():
         try:
             app = application_create_draft(
@@ -145,7 +149,12 @@ def program_apply(request: HttpRequest, pk: int) -> HttpResponse:
 def application_edit(request: HttpRequest, app: Application) -> HttpResponse:
     if app.status not in EDITABLE_STATUSES:
         return redirect("applications:detail", pk=app.pk)
-    form = ApplicationForm(request.POST or None, program=app.program, initial=ApplicationForm.initial_from(app))
+    form = ApplicationForm(
+        request.POST or None,
+        program=app.program,
+        initial=ApplicationForm.initial_from(app),
+        study_facts=stage_asks_study_facts(program=app.program, number=app.stage),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             application_update(application=app, data=form.application_data(), actor=request.user)
@@ -164,6 +173,7 @@ def application_edit(request: HttpRequest, app: Application) -> HttpResponse:
             "form": form,
             "page_messages": top_messages,
             "documents": _documents(app, request.worker, paper_messages),
+            "stages": stage_steps_of(app),
             "return_labels": return_field_labels(fields=app.return_fields),
             "upload_max_bytes": settings.UPLOAD_MAX_BYTES,
             "upload_max_mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024),
@@ -215,8 +225,11 @@ def _attachment_upload(request: HttpRequest, app: Application) -> HttpResponse:
 def application_submit_view(request: HttpRequest, app: Application) -> HttpResponse:
     """GET: what will happen (and what is missing); POST: submit or resubmit."""
     resubmitting = app.status == S.RETURNED
+    next_stage = app.status == S.STAGE_PASSED
     if request.method == "POST":
         service = application_resubmit if resubmitting else application_submit
+        if next_stage:
+            service = application_stage_submit
         try:
             service(application=app, actor=request.user)
         except (ValidationError, TransitionError) as exc:
@@ -234,6 +247,8 @@ def application_submit_view(request: HttpRequest, app: Application) -> HttpRespo
         {
             "app": app,
             "resubmitting": resubmitting,
+            "next_stage": next_stage,
+            "stages": stage_steps_of(app),
             "keeps_position": resubmit_keeps_position(application=app) if resubmitting else True,
             "batch": open_batch_of(program=app.program),
             "documents": _documents(app, request.worker),
@@ -261,6 +276,7 @@ def application_detail(request: HttpRequest, app: Application) -> HttpResponse:
             "review_window": window if window is not None and not window.is_open else None,
             "events": events,
             "queue": application_queue_position(application=app),
+            "stages": stage_steps_of(app),
             "documents": current_attachments(application=app),
             "return_labels": return_field_labels(fields=app.return_fields),
             "editable": app.status in EDITABLE_STATUSES,
