@@ -16,6 +16,7 @@ from .. import eligibility
 from ..announcements import consequences_of
 from ..changes import pending_notice
 from ..forms import ApplicationForm, UploadForm, WithdrawForm
+from ..listing import public_programs
 from ..models import ENDED_STATUSES, Application, ApplicationStatus, SeatStatus
 from ..papers import paper_guide
 from ..selectors import (
@@ -53,7 +54,9 @@ def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and worker is None and not request.user.is_staff:
         return redirect("applications:profile")
     context: dict = {"worker": worker}
-    if worker is not None:
+    if worker is None:  # signed out (or staff): every owner's open and coming programmes
+        context["public_programs"] = public_programs()
+    else:
         apps = applications_of_worker(worker=worker)
         live = {a.program_id: a for a in apps if a.status not in ENDED_STATUSES}
         context["applications"] = apps
