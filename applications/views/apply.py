@@ -18,7 +18,7 @@ from ..changes import pending_notice
 from ..forms import ApplicationForm, UploadForm, WithdrawForm
 from ..listing import public_programs
 from ..models import ENDED_STATUSES, Application, ApplicationStatus, SeatStatus
-from ..papers import paper_guide
+from ..papers import paper_guide, pdf_facts_of
 from ..selectors import (
     application_queue_position,
     applications_of_worker,
@@ -89,6 +89,7 @@ def _documents(application, worker, errors: dict | None = None) -> list[dict]:
                 "kind": k,
                 "label": labels.get(k, k),
                 "attachment": current.get(k),
+                "pdf": pdf_facts_of(current.get(k)),
                 "returned": k in returned,
                 "must_show": must_show,
                 "hint": hint,
