@@ -16,12 +16,12 @@ WIDEST = """[...document.querySelectorAll('body *')]
   .slice(-4).map(e => e.tagName + '.' + e.className + ' ' + (e.textContent || '').trim().slice(0, 30))"""
 
 
-def check_page(page, url: str, problems: dict, sizes: dict) -> None:
+def check_page(page, url: str, problems: dict, sizes: dict, label: str = "") -> None:
     page.goto(url)
     page.wait_for_load_state("networkidle")
-    path = url.split("//", 1)[1].split("/", 1)[1]
+    path = label or "/" + url.split("//", 1)[1].split("/", 1)[1]
     total, parts = page_weight(page)
-    sizes["/" + path] = total
+    sizes[path] = (total, {u.split("/", 3)[-1] or "(page)": n for u, n in parts.items()})
     found = axe_serious(page)
     if not fits_width_at_text_200(page, PHONE["width"]):
         page.evaluate("document.documentElement.style.fontSize = '200%'")
@@ -31,7 +31,7 @@ def check_page(page, url: str, problems: dict, sizes: dict) -> None:
     if total > MAX_PAGE_BYTES:
         found.append(f"{total} bytes > 60 KB: {parts}")
     if found:
-        problems["/" + path] = found
+        problems[path] = found
 
 
 @pytest.mark.browser
@@ -53,8 +53,8 @@ def test_worker_pages_are_accessible_fit_200_percent_text_and_stay_light(live_se
     for kind, name, data in (("form", "a.jpg", jpeg_bytes((800, 600))), ("chsi", "r.pdf", pdf_bytes())):
         attachment_upload(application=app, kind=kind, uploaded_file=upload(name, data), actor=worker.user)
     sign_in(page, live_server, worker.user)
+    check_page(page, base + "/", problems, sizes, label="/ (signed in)")
     for path in (
-        "/",
         "/profile/",
         f"/programs/{program.pk}/apply/",
         f"/applications/{app.pk}/edit/",
@@ -69,6 +69,6 @@ def test_worker_pages_are_accessible_fit_200_percent_text_and_stay_light(live_se
     for path, found in problems.items():
         print("PROBLEM", path, found)
     print("\nworker page weights (bytes, HTML+CSS+JS+images):")
-    for path, total in sizes.items():
-        print(f"  {path:40} {total:7d}")
+    for path, (total, parts) in sizes.items():
+        print(f"  {path:32} {total:7d}  {parts}")
     assert problems == {}, problems
