@@ -266,8 +266,14 @@ class ApplicationForm(forms.Form):
     school = forms.CharField(label=_lazy("院校"), max_length=120, required=False)
     major = forms.CharField(label=_lazy("专业"), max_length=120, required=False)
     enrolled_on = forms.DateField(label=_lazy("入学日期"), widget=DATE_WIDGET)
-    chsi_code = forms.CharField(label=_lazy("学信网学籍在线验证报告验证码"), max_length=40)
-    chsi_expires_on = forms.DateField(label=_lazy("验证报告有效期至"), widget=DATE_WIDGET)
+    chsi_code = forms.CharField(
+        label=_lazy("学信网学籍在线验证报告验证码"),
+        max_length=40,
+        help_text=_lazy("报告上印的“在线验证码”（通常12位）；怎么获取见页脚“常见问题”。"),
+    )
+    chsi_expires_on = forms.DateField(
+        label=_lazy("验证报告有效期至"), widget=DATE_WIDGET, help_text=_lazy("报告上写的到期日期。")
+    )
 
     def __init__(self, *args, program: Program, study_facts: bool = True, **kwargs):
         super().__init__(*args, **kwargs)

@@ -9,6 +9,8 @@ from PIL import Image, ImageDraw, ImageOps
 
 from quotas.models import DocumentKind
 
+from .pdf_preview import PdfFacts, pdf_facts, pdf_first_page_picture
+
 # kind -> (what it must show, how to take it)
 PAPER_GUIDES = {
     DocumentKind.APPLICATION_FORM: (
@@ -54,8 +56,9 @@ def paper_guide(kind: str) -> tuple[str, str]:
     return str(must_show), str(hint)
 
 
-def _pdf_card(side: int) -> bytes:
-    # No PDF renderer on the server: a drawn page with "PDF" stands in for the first page.
+def _pdf_card(side: int, pages: int | None) -> bytes:
+    # No PDF renderer on the server (``pdf_preview``): a drawn page with "PDF" and its page
+    # count stands in for a PDF of text; the card's caption says the same in Chinese.
     width, height = side * 3 // 4, side
     img = Image.new("RGB", (width, height), (250, 250, 250))
     draw = ImageDraw.Draw(img)
@@ -65,9 +68,32 @@ def _pdf_card(side: int) -> bytes:
         draw.line((width // 8, y, width * 7 // 8, y), fill=(200, 200, 200), width=max(2, side // 90))
     draw.rectangle((width // 8, height // 10, width * 7 // 8, height // 4), fill=(196, 30, 58))
     draw.text((width // 2, height * 7 // 40), "PDF", fill=(255, 255, 255), anchor="mm", font_size=side // 10)
+    if pages:
+        label = f"1 / {pages}"
+        draw.text((width // 2, height * 9 // 10), label, fill=(80, 80, 80), anchor="mm", font_size=side // 12)
     out = io.BytesIO()
     img.save(out, "JPEG", quality=80)
     return out.getvalue()
+
+
+def _jpeg_of(img: Image.Image, side: int) -> bytes:
+    img = ImageOps.exif_transpose(img)
+    if img.mode != "RGB":
+        img = img.convert("RGB")
+    img.thumbnail((side, side))
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def _pdf_preview(attachment, side: int) -> bytes:
+    with attachment.file.open("rb") as f:
+        picture = pdf_first_page_picture(f)
+        if picture is not None:  # page 1 is a scan: show it
+            return _jpeg_of(picture, side)
+        f.seek(0)
+        facts = pdf_facts(f)
+    return _pdf_card(side, facts.pages if facts else None)
 
 
 def paper_preview(*, attachment, side: int) -> bytes:
@@ -75,15 +101,17 @@ def paper_preview(*, attachment, side: int) -> bytes:
     original file's bytes sent back but its pixels). Stored images are already cleaned
     and at most 4000 px (``uploads``), and JPEGs are decoded reduced."""
     if attachment.content_type == "application/pdf":
-        return _pdf_card(side)
+        return _pdf_preview(attachment, side)
     with attachment.file.open("rb") as f, Image.open(f) as img:
         if img.format == "JPEG":
             img.draft("RGB", (side, side))
         img.load()
-        img = ImageOps.exif_transpose(img)
-        if img.mode != "RGB":
-            img = img.convert("RGB")
-        img.thumbnail((side, side))
-        out = io.BytesIO()
-        img.save(out, "JPEG", quality=80)
-    return out.getvalue()
+        return _jpeg_of(img, side)
+
+
+def pdf_facts_of(attachment) -> PdfFacts | None:
+    """Pages and whether page 1 is a scan, for the PDF card's caption."""
+    if attachment is None or attachment.content_type != "application/pdf":
+        return None
+    with attachment.file.open("rb") as f:
+        return pdf_facts(f)

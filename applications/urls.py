@@ -2,12 +2,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views_messages
-from .views import account, apply, auth, files, previews, profile
+from .views import account, apply, auth, files, previews, profile, public
 
 app_name = "applications"
 
 urlpatterns = [
     path("", apply.home, name="home"),
+    path("help/", public.help_page, name="help"),
     path("register/", auth.register, name="register"),
     path("login/", auth.WorkerLoginView.as_view(), name="login"),
     path("login/sms/", auth.sms_login, name="sms_login"),

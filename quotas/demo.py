@@ -243,6 +243,8 @@ def load_jinan_2024(result: DemoResult) -> None:
         publicity_days=7,
         # Seed 001: 学信网学籍在线验证报告（要求有效期为6个月以上）, in calendar months.
         chsi_valid_months=6,
+        # Seed 001, 联系方式 (the notice prints the centre's numbers without area code; 0531 is Jinan's).
+        contact=("职工咨询服务热线：4000123318\n省暨济南市“求学圆梦”职工教育运营中心：0531-85826289、0531-68828301"),
         one_per_level_ever=True,
     )
     _batch(program, 1, ((2024, 5, 8), (2024, 6, 6)), ((2024, 5, 8), (2024, 6, 14)))
@@ -312,6 +314,13 @@ def load_linyi_2022(result: DemoResult) -> None:
         publicity_days=7,
         # Seed 000: 学信网学籍在线验证报告（要求有效期为6个月以上）, in calendar months.
         chsi_valid_months=6,
+        # Seed 000 as printed: 联系电话 8726723 in the header, 0539—8276723，8726163 at the end
+        # (the two differ by two swapped digits; both are copied, neither is corrected).
+        contact=(
+            "职工咨询热线：4000123318\n"
+            "临沂市总工会：0539-8276723、0539-8726163（通知抬头所列联系电话：8726723）\n"
+            "省暨济南市“求学圆梦”职工教育运营中心：宋燕 0531-85826289，张滨 0531-68828301"
+        ),
         one_per_level_ever=True,
     )
     # Applications are open all year; an application belongs to the review round that
@@ -412,6 +421,9 @@ def load_xianan_2026(result: DemoResult) -> None:
         publicity_days=7,
         # The Xian'an seed sets no validity: the Shandong six months, as everywhere else.
         chsi_valid_months=6,
+        # Seed 003 gives no telephone or office (its 联系电话 is a box of the form, for the
+        # worker's own number): contact stays blank and the pages say to ask the union.
+        contact="",
         one_per_level_ever=True,
     )
     # Applications from spring (stage 1, the batch's window: places first come first
@@ -485,6 +497,12 @@ def load_conghua_2023(result: DemoResult) -> None:
         # The Conghua seed sets no validity: the Shandong six months, as everywhere else.
         chsi_valid_months=6,
         # One subsidy per level: 大专 once, then 本科 again is a different level.
+        # Seed 004: the district union's contacts and the education centre's office.
+        contact=(
+            "从化区总工会：黄雯、梁智聪，电话 37902077（广州，区号020），电子邮箱 chqzghzxb@gz.gov.cn\n"
+            "广州职工教育网从化服务中心：从化区从城大道181号东科商务，电话 020-66334530\n"
+            "彭老师 18502096387，徐老师 13360563497"
+        ),
         one_per_level_ever=True,
     )
     _batch(program, 1, ((2023, 2, 1), (2023, 11, 30)), ((2023, 2, 1), (2023, 12, 31)))

@@ -178,6 +178,14 @@ class Program(models.Model):
         ),
     )
     one_per_level_ever = models.BooleanField(_("同一学历层次只可申请一次"), default=True)
+    # Who a worker calls about this programme, as its notice prints it (seed 000: 联系电话；
+    # seed 004: 联系人及联系电话). Shown on the public home and help pages; blank = the pages
+    # say the notice gives no number and send the worker to their own union.
+    contact = models.TextField(
+        _("咨询联系方式"),
+        blank=True,
+        help_text=_("职工咨询的联系人、电话、地址，每行一项，照实施方案原文填写；不填则页面提示向所在工会咨询"),
+    )
     is_open = models.BooleanField(_("对职工开放"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

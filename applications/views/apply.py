@@ -16,8 +16,9 @@ from .. import eligibility
 from ..announcements import consequences_of
 from ..changes import pending_notice
 from ..forms import ApplicationForm, UploadForm, WithdrawForm
+from ..listing import public_programs
 from ..models import ENDED_STATUSES, Application, ApplicationStatus, SeatStatus
-from ..papers import paper_guide
+from ..papers import paper_guide, pdf_facts_of
 from ..selectors import (
     application_queue_position,
     applications_of_worker,
@@ -55,7 +56,9 @@ def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and worker is None and not request.user.is_staff:
         return redirect("applications:profile")
     context: dict = {"worker": worker}
-    if worker is not None:
+    if worker is None:  # signed out (or staff): every owner's open and coming programmes
+        context["public_programs"] = public_programs()
+    else:
         apps = applications_of_worker(worker=worker)
         live = {a.program_id: a for a in apps if a.status not in ENDED_STATUSES}
         context["applications"] = apps
@@ -88,6 +91,7 @@ def _documents(application, worker, errors: dict | None = None) -> list[dict]:
                 "kind": k,
                 "label": labels.get(k, k),
                 "attachment": current.get(k),
+                "pdf": pdf_facts_of(current.get(k)),
                 "returned": k in returned,
                 "must_show": must_show,
                 "hint": hint,

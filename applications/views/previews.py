@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from ..papers import FULL_SIDE, THUMB_SIDE, paper_preview
+from ..papers import FULL_SIDE, THUMB_SIDE, paper_preview, pdf_facts_of
 from ..selectors import attachment_get_for_user
 from .common import worker_required
 
@@ -27,4 +27,6 @@ def attachment_preview(request: HttpRequest, pk: int) -> HttpResponse:
 def attachment_view(request: HttpRequest, pk: int) -> HttpResponse:
     """The paper on the whole screen, with a way back to the application."""
     att = attachment_get_for_user(user=request.user, pk=pk)
-    return render(request, "applications/attachment_view.html", {"att": att, "app": att.application})
+    return render(
+        request, "applications/attachment_view.html", {"att": att, "app": att.application, "pdf": pdf_facts_of(att)}
+    )

@@ -18,7 +18,12 @@
     var list = document.createElement("ul");
     list.className = "picker-list";
     list.setAttribute("role", "listbox");
+    list.id = select.id + "_list";
     list.hidden = true;
+    // A combobox says whether its list is open and which list it is (screen readers, axe).
+    input.setAttribute("aria-expanded", "false");
+    input.setAttribute("aria-controls", list.id);
+    function setOpen(open) { list.hidden = !open; input.setAttribute("aria-expanded", open ? "true" : "false"); }
     var chosen = select.options[select.selectedIndex];
     if (chosen && chosen.value) input.value = chosen.text;
     select.hidden = true;
@@ -35,7 +40,7 @@
       if (!opt) { opt = new Option(item.name, item.id); select.add(opt); }
       select.value = String(item.id);
       input.value = item.name;
-      list.hidden = true;
+      setOpen(false);
     }
     function render(items) {
       list.innerHTML = "";
@@ -59,17 +64,17 @@
         none.textContent = "没有找到，请换个关键词";
         list.appendChild(none);
       }
-      list.hidden = false;
+      setOpen(true);
     }
     function search() {
       var q = input.value.trim();
       select.value = "";
-      if (!q) { list.hidden = true; return; }
+      if (!q) { setOpen(false); return; }
       var mine = ++seq;
       fetch(endpoint + "?q=" + encodeURIComponent(q), { credentials: "same-origin" })
         .then(function (r) { return r.json(); })
         .then(function (data) { if (mine === seq) render(data.results || []); })
-        .catch(function () { list.hidden = true; });
+        .catch(function () { setOpen(false); });
     }
     input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(search, 200); });
     input.addEventListener("keydown", function (e) {
@@ -83,10 +88,10 @@
         e.preventDefault();
         choose(items[active]._item);
       } else if (e.key === "Escape") {
-        list.hidden = true;
+        setOpen(false);
       }
     });
-    input.addEventListener("blur", function () { setTimeout(function () { list.hidden = true; }, 150); });
+    input.addEventListener("blur", function () { setTimeout(function () { setOpen(false); }, 150); });
   }
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("select[data-union-picker]").forEach(init);
