@@ -29,6 +29,8 @@ class PublicProgram:
     capacity: int | None = None  # at-submission: places in all
     places_left: int | None = None  # at-submission: places still free now
     contact_lines: list[str] = field(default_factory=list)
+    # A programme in stages (Xian'an): each stage's name, papers and window, in order.
+    stages: list[dict] = field(default_factory=list)
 
     @property
     def is_at_submission(self) -> bool:
@@ -51,7 +53,7 @@ def public_programs(*, now: datetime | None = None) -> list[PublicProgram]:
     programs = (
         Program.objects.filter(is_open=True)
         .select_related("owner_union")
-        .prefetch_related("batches", "sources")
+        .prefetch_related("batches", "sources", "stages")
         .order_by("-year", "name")
     )
     rows = []
@@ -71,6 +73,18 @@ def public_programs(*, now: datetime | None = None) -> list[PublicProgram]:
             papers=_labels(p.required_documents, DocumentKind.choices),
             public_sector_papers=_labels(p.public_sector_documents, DocumentKind.choices),
             contact_lines=program_contact_lines(program=p),
+            stages=[
+                {
+                    "number": st.number,
+                    "name": st.name,
+                    "papers": _labels(st.required_documents, DocumentKind.choices),
+                    "opens": st.opens if st.number > 1 else None,
+                    "closes": st.closes if st.number > 1 else None,
+                }
+                for st in sorted(p.stages.all(), key=lambda st: st.number)
+            ]
+            if len(p.stages.all()) > 1
+            else [],
         )
         if row.is_at_submission:
             own = [s.total_slots for s in sources if s.matching_of_id is None and s.total_slots is not None]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('quotas', '0008_h_cofunders'),
+        ('quotas', '0009_stages'),
     ]
 
     operations = [

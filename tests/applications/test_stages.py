@@ -363,3 +363,9 @@ def test_the_reviewers_queue_shows_the_stage(year, client):
     client.force_login(year.shop)
     page = client.get(reverse("admin:applications_application_changelist") + "?queue=all").content.decode()
     assert f"{spring.number}" in page and "第1阶段 · 泉城软件公司工会" in page
+
+
+def test_the_public_home_page_lists_the_stages(year, client):
+    page = client.get(reverse("applications:home")).content.decode()
+    assert "第1阶段：申请助学" in page and "按上方申请时间，提交即占名额" in page
+    assert "第2阶段：助学金申报" in page and "录取通知书、学信网学籍在线验证报告、本人银行卡" in page
