@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from quotas.models import DocumentKind, EducationLevel, Program, WorkerCategory
 
 from .models import Worker
+from .priority import priority_proofs_for
 
 # 每人同一学历层次只可申请一次: 高升专 and 大专 are the same level, as are 专升本 and 本科.
 LEVEL_GROUP = {
@@ -137,6 +138,7 @@ def required_documents_for(*, program: Program, worker: Worker) -> list[str]:
     kinds = list(program.required_documents or [])
     if worker.is_public_sector:
         kinds += [k for k in program.public_sector_documents or [] if k not in kinds]
+    kinds += [k for k in priority_proofs_for(program=program, worker=worker) if k not in kinds]
     return kinds
 
 

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from applications.models import Application, ApplicationStatus, SeatStatus, Worker
+from applications.models import Application, ApplicationStatus, Worker
 from applications.selectors import RETURNABLE_FIELDS, returnable_fields_for
 from applications.workflow import Action, TransitionError, application_transition
 from qiuxue.crypto import hmac_index
@@ -163,9 +163,8 @@ def application_reject(
         override = _review_window_check(
             application=locked, admin=admin, override=override_window, override_reason=override_reason
         )
-        held_seat = (
-            locked.program.allocation_mode == AllocationMode.AT_SUBMISSION and locked.seat_status == SeatStatus.PLACED
-        )
+        # A place or a waitlist slot: either is freed (a rejected application queues no more).
+        held_seat = locked.program.allocation_mode == AllocationMode.AT_SUBMISSION and bool(locked.seat_status)
         decision = _decide(
             application=locked,
             reviewer=reviewer,
