@@ -30,8 +30,9 @@ class Worker(models.Model):
     is_public_sector = models.BooleanField(_("机关事业单位职工"), default=False)
     # The four priority groups of Xian'an's seed (applications/priority.py).
     is_model_worker = models.BooleanField(_("劳模工匠"), default=False)
-    is_union_cadre = models.BooleanField(_("优秀工会干部"), default=False)
-    is_advanced_worker = models.BooleanField(_("先进工作者"), default=False)
+    # db_default too: the benches insert workers with plain SQL that predates these columns.
+    is_union_cadre = models.BooleanField(_("优秀工会干部"), default=False, db_default=False)
+    is_advanced_worker = models.BooleanField(_("先进工作者"), default=False, db_default=False)
     is_new_form_worker = models.BooleanField(_("新就业形态劳动者"), default=False)
     categories = models.JSONField(_("人员类别"), default=list, blank=True)
     bank_name = models.CharField(_("开户银行"), max_length=60)
@@ -188,8 +189,11 @@ class Application(models.Model):
     seat_rank = models.PositiveIntegerField(_("候补/占位序号"), null=True, blank=True)
     # The worker's priority groups as they were at submission (applications/priority.py):
     # a later profile edit does not move a seat already taken.
-    priority_groups = models.JSONField(_("优先群体"), default=list, blank=True, editable=False)
-    is_priority = models.BooleanField(_("优先群体"), default=False, editable=False)
+    # db_default too: the benches insert applications with plain SQL that predates these.
+    priority_groups = models.JSONField(
+        _("优先群体"), default=list, db_default=models.Value([], models.JSONField()), blank=True, editable=False
+    )
+    is_priority = models.BooleanField(_("优先群体"), default=False, db_default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

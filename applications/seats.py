@@ -25,11 +25,19 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from quotas.models import AllocationMode, Program
+from quotas.models import AllocationMode, PriorityMode, Program
 
 from .models import Application, ApplicationEvent, SeatCounter, SeatStatus
 from .progress import ProgressStep, application_progress_record
-from .seat_rules import SeatCounts, SeatRules, full_refusal, seat_fits, seat_rules_of, waitlist_rank_for
+from .seat_rules import (
+    SeatCounts,
+    SeatRules,
+    full_refusal,
+    reservation_active,
+    seat_fits,
+    seat_rules_of,
+    waitlist_rank_for,
+)
 from .selectors import QUEUED_STATUSES, seat_capacity_of
 
 SEAT_PROMOTE = "seat_promote"
@@ -246,4 +254,20 @@ def seat_reserved_release(*, program: Program, now: datetime | None = None) -> l
         if counter.reserved_released_at is None:
             counter.reserved_released_at = now
             counter.save(update_fields=["reserved_released_at"])
+    return promoted
+
+
+def seats_release_reserved_due(*, now: datetime | None = None) -> int:
+    """Every reserved-places programme whose stage-1 window has closed and whose unused
+    reserved places were not handed on yet; returns the applicants promoted."""
+    now = now or timezone.now()
+    due = Program.objects.filter(
+        allocation_mode=AllocationMode.AT_SUBMISSION,
+        priority_mode=PriorityMode.RESERVED,
+        batches__isnull=False,
+    ).exclude(seat_counter__reserved_released_at__isnull=False)
+    promoted = 0
+    for program in due.distinct().prefetch_related("batches"):
+        if not reservation_active(program=program, now=now):
+            promoted += len(seat_reserved_release(program=program, now=now))
     return promoted

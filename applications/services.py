@@ -63,6 +63,8 @@ class ProfileData:
     is_migrant: bool = False
     is_public_sector: bool = False
     is_model_worker: bool = False
+    is_union_cadre: bool = False
+    is_advanced_worker: bool = False
     is_new_form_worker: bool = False
     categories: tuple[str, ...] = ()
 
@@ -117,6 +119,8 @@ def worker_profile_save(*, user: AbstractBaseUser, data: ProfileData) -> Worker:
             "is_migrant",
             "is_public_sector",
             "is_model_worker",
+            "is_union_cadre",
+            "is_advanced_worker",
             "is_new_form_worker",
         ):
             setattr(worker, field, getattr(data, field))

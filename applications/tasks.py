@@ -14,3 +14,11 @@ def notification_deliver_pending_task() -> dict:
     if done["taken"] == DELIVERY_BATCH:
         notification_deliver_pending_task.delay()
     return done
+
+
+@shared_task(name="applications.tasks.seats_release_reserved")
+def seats_release_reserved_task() -> int:
+    """Beat: unused reserved places go to the waitlist once the stage-1 window closes."""
+    from .seats import seats_release_reserved_due
+
+    return seats_release_reserved_due()
