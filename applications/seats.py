@@ -12,6 +12,14 @@ Lock order, every writer: ``Program`` row → application row(s) → ``SeatCount
   takes programme → application → counter; the waitlisted row it promotes is locked after
   the counter, which cannot deadlock: the only writer that waits for the counter without
   the programme lock is a submit, and a submit holds a draft, never a waitlisted row.
+
+Every writer locks the programme row ``FOR NO KEY UPDATE`` (``select_for_update(no_key=True)``),
+never ``FOR UPDATE``: a submit writes its application row twice (the transition, then the
+seat), so PostgreSQL re-checks that row's foreign keys at commit, taking ``FOR KEY SHARE``
+on the programme row while the submit still holds the counter. ``FOR UPDATE`` blocks that
+share lock, and a withdrawal holding the programme and waiting for the counter deadlocked
+with it (seen in ``test_withdrawals_racing_submissions_keep_the_counter_exact``); ``FOR NO
+KEY UPDATE`` serialises the writers just the same and lets the key check through.
 """
 
 import os
@@ -47,9 +55,9 @@ HOLD_LOG_ENV = "QIUXUE_SEAT_LOCK_LOG"
 
 
 def _program_lock(program_id: int) -> Program:
-    # Only the programme row. Every row lock on an application uses ``of=("self",)``: a plain
-    # select_for_update() with select_related would also lock the joined rows.
-    return Program.objects.select_for_update().get(pk=program_id)
+    # Only the programme row, and NO KEY (module docstring). Every row lock on an application
+    # uses ``of=("self",)``: select_related would otherwise lock the joined rows too.
+    return Program.objects.select_for_update(no_key=True).get(pk=program_id)
 
 
 def _counter_lock(program_id: int) -> SeatCounter:

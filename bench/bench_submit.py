@@ -228,7 +228,7 @@ def _start_gunicorn(port: int, media_root: str, queue: str) -> subprocess.Popen:
         stdout=log,
         stderr=log,
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # a shared, loaded machine can take a while
     while time.monotonic() < deadline:
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)

@@ -158,7 +158,7 @@ def application_reject(
         if application.program.allocation_mode == AllocationMode.AT_SUBMISSION:
             # Same lock order as submission and withdrawal (programme, then application), so
             # a rejection racing a withdrawal cannot deadlock on the seat release.
-            Program.objects.select_for_update().filter(pk=application.program_id).first()
+            Program.objects.select_for_update(no_key=True).filter(pk=application.program_id).first()
         locked, admin = _lock_for_review(application=application, reviewer=reviewer, override_window=override_window)
         override = _review_window_check(
             application=locked, admin=admin, override=override_window, override_reason=override_reason

@@ -294,7 +294,7 @@ def allocation_run(
         raise ValidationError(_("所选批次不属于该实施方案。"))
     scope = engine.Scope(program_id=program.pk, max_batch=batch.number if batch else None)
     with transaction.atomic():
-        locked = Program.objects.select_for_update().select_related("owner_union").get(pk=program.pk)
+        locked = Program.objects.select_for_update(no_key=True).select_related("owner_union").get(pk=program.pk)
         engine.tune_session()
         sources = sources_in_order(locked)
         result = AllocationResult(program_id=locked.pk, batch_number=scope.max_batch, dry_run=dry_run)

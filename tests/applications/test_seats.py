@@ -299,3 +299,20 @@ def test_migration_fills_counters_from_todays_seats(tree):
     counter = SeatCounter.objects.get(pk=program.pk)
     assert (counter.placed, counter.waiting) == (1, 2)
     assert SeatCounter.objects.count() == Program.objects.count()
+
+
+def test_xianan_demo_page_says_its_priority_mode(client):
+    from quotas.demo import load_quota_demo
+    from quotas.models import Union, UnionLevel
+
+    program = load_quota_demo().programs["xianan-2026"]
+    assert program.priority_mode == PriorityMode.WAITLIST_FIRST
+    shop = Union.objects.filter(path__startswith=program.owner_union.path, level=UnionLevel.GRASSROOTS).first()
+    worker = make_worker(shop, is_new_form_worker=True)
+    client.force_login(worker.user)
+    page = client.get(reverse("applications:program_apply", args=[program.pk])).content.decode()
+    assert (
+        "劳模工匠、优秀工会干部、先进工作者、新就业形态职工优先：名额已满后，优先群体在候补名单中排在其他申请人前面"
+        in page
+    )
+    assert "您已声明：新就业形态职工" in page
