@@ -33,7 +33,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from quotas.audit import AuditAction
 from quotas.models import AllocationMode, PriorityMode, Program
+from quotas.services import audit_log_write
 
 from .models import Application, ApplicationEvent, SeatCounter, SeatStatus
 from .progress import ProgressStep, application_progress_record
@@ -262,6 +264,12 @@ def seat_reserved_release(*, program: Program, now: datetime | None = None) -> l
         if counter.reserved_released_at is None:
             counter.reserved_released_at = now
             counter.save(update_fields=["reserved_released_at"])
+            audit_log_write(
+                actor=None,
+                action=AuditAction.SEAT_RESERVED_RELEASE,
+                obj=program,
+                detail={"reserved": program.priority_reserved_places, "promoted": [a.pk for a in promoted]},
+            )
     return promoted
 
 

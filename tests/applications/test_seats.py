@@ -13,7 +13,8 @@ from applications.models import Application, ApplicationStatus, SeatCounter, Sea
 from applications.seat_outlook import seat_outlook_of
 from applications.seats import seat_reserved_release, seats_release_reserved_due
 from applications.services import ProfileData, application_submit, application_withdraw, worker_profile_save
-from quotas.models import AllocationMode, DocumentKind, FullPolicy, PriorityMode, Program
+from quotas.audit import AuditAction
+from quotas.models import AllocationMode, AuditLog, DocumentKind, FullPolicy, PriorityMode, Program
 
 from .factories import make_program, make_ready_application, make_worker
 from .seat_helpers import assert_counter_exact, assert_ranks_dense
@@ -212,6 +213,8 @@ def test_reserved_places_held_for_priority_then_released_at_window_close(tree):
     assert [_seat(x) for x in (c, draft)] == [(SeatStatus.PLACED, 3), (SeatStatus.WAITLISTED, 1)]
     assert seats_release_reserved_due(now=after) == 0
     assert SeatCounter.objects.get(pk=program.pk).reserved_released_at == after
+    audit = AuditLog.objects.get(action=AuditAction.SEAT_RESERVED_RELEASE)
+    assert audit.detail == {"reserved": 1, "promoted": [c.pk]}
     assert_counter_exact(program)
     assert_ranks_dense(program)
 
