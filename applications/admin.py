@@ -13,7 +13,15 @@ from .notifications import notification_delivery_retry
 class WorkerAdmin(ReadOnlyMixin, UnionScopedAdmin):
     union_lookup = "union"
     list_display = ("name", "id_number_masked", "phone_masked", "employer", "union", "is_frontline", "is_migrant")
-    list_filter = ("is_frontline", "is_migrant", "is_public_sector", "is_model_worker", "is_new_form_worker")
+    list_filter = (
+        "is_frontline",
+        "is_migrant",
+        "is_public_sector",
+        "is_model_worker",
+        "is_union_cadre",
+        "is_advanced_worker",
+        "is_new_form_worker",
+    )
     search_fields = ("name", "employer", "union__name")
     list_select_related = ("union",)
     # Only masked copies of the numbers; ciphertext and HMAC are never shown.
@@ -30,6 +38,8 @@ class WorkerAdmin(ReadOnlyMixin, UnionScopedAdmin):
         "is_migrant",
         "is_public_sector",
         "is_model_worker",
+        "is_union_cadre",
+        "is_advanced_worker",
         "is_new_form_worker",
         "categories",
         "bank_name",

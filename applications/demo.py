@@ -268,6 +268,7 @@ def demo_workers_load() -> dict:
                 union=xianan_units[j % len(xianan_units)],
                 password_hash=password_hash,
                 is_new_form_worker=j % 4 == 0,
+                is_model_worker=j % 5 == 2,  # priority groups (Xian'an: waitlist first)
             )
             data = _xianan_data(xianan, j, study=j < 8)
             a = application_create_draft(worker=w, program=xianan, data=data, actor=w.user)

@@ -15,6 +15,7 @@ from quotas.models import DocumentKind, EducationLevel, Program, WorkerCategory
 from quotas.stages import documents_up_to, program_is_staged, stage_rule
 
 from .models import Worker
+from .priority import priority_proofs_for
 
 # 每人同一学历层次只可申请一次: 高升专 and 大专 are the same level, as are 专升本 and 本科.
 LEVEL_GROUP = {
@@ -136,15 +137,13 @@ def once_per_level_reasons(*, program: Program, level: str, prior_level_groups: 
 
 def required_documents_for(*, program: Program, worker: Worker, stage: int | None = None) -> list[str]:
     """The papers this worker must have uploaded: of the whole programme, or (programmes in
-    stages) of the stages up to ``stage``; the public-sector extra comes with the last one."""
-    if stage is None or not program_is_staged(program):
-        kinds = list(program.required_documents or [])
-    else:
-        kinds = documents_up_to(program, stage)
-        if not stage_rule(program, stage).is_last:
-            return kinds
-    if worker.is_public_sector:
+    stages) of the stages up to ``stage``; the public-sector extra comes with the last one,
+    the proofs of a claimed priority group with the first (the place is taken there)."""
+    staged = stage is not None and program_is_staged(program)
+    kinds = documents_up_to(program, stage) if staged else list(program.required_documents or [])
+    if worker.is_public_sector and (not staged or stage_rule(program, stage).is_last):
         kinds += [k for k in program.public_sector_documents or [] if k not in kinds]
+    kinds += [k for k in priority_proofs_for(program=program, worker=worker) if k not in kinds]
     return kinds
 
 

@@ -199,6 +199,8 @@ class ProfileForm(forms.Form):
     is_migrant = forms.BooleanField(label=_lazy("农民工"), required=False)
     is_public_sector = forms.BooleanField(label=_lazy("机关事业单位职工"), required=False)
     is_model_worker = forms.BooleanField(label=_lazy("劳模工匠"), required=False)
+    is_union_cadre = forms.BooleanField(label=_lazy("优秀工会干部"), required=False)
+    is_advanced_worker = forms.BooleanField(label=_lazy("先进工作者"), required=False)
     is_new_form_worker = forms.BooleanField(
         label=_lazy("新就业形态劳动者（快递员、外卖骑手、网约车司机等）"), required=False
     )
@@ -252,6 +254,8 @@ class ProfileForm(forms.Form):
             is_migrant=d["is_migrant"],
             is_public_sector=d["is_public_sector"],
             is_model_worker=d["is_model_worker"],
+            is_union_cadre=d["is_union_cadre"],
+            is_advanced_worker=d["is_advanced_worker"],
             is_new_form_worker=d["is_new_form_worker"],
             categories=tuple(d["categories"]),
         )

@@ -28,7 +28,11 @@ class Worker(models.Model):
     is_frontline = models.BooleanField(_("一线职工（车间/工段/科室主任或科级及以下）"), default=False)
     is_migrant = models.BooleanField(_("农民工"), default=False)
     is_public_sector = models.BooleanField(_("机关事业单位职工"), default=False)
+    # The four priority groups of Xian'an's seed (applications/priority.py).
     is_model_worker = models.BooleanField(_("劳模工匠"), default=False)
+    # db_default too: the benches insert workers with plain SQL that predates these columns.
+    is_union_cadre = models.BooleanField(_("优秀工会干部"), default=False, db_default=False)
+    is_advanced_worker = models.BooleanField(_("先进工作者"), default=False, db_default=False)
     is_new_form_worker = models.BooleanField(_("新就业形态劳动者"), default=False)
     categories = models.JSONField(_("人员类别"), default=list, blank=True)
     bank_name = models.CharField(_("开户银行"), max_length=60)
@@ -196,6 +200,13 @@ class Application(models.Model):
     stage_due_at = models.DateTimeField(_("本阶段截止"), null=True, blank=True)
     seat_status = models.CharField(_("名额"), max_length=12, choices=SeatStatus.choices, default="", blank=True)
     seat_rank = models.PositiveIntegerField(_("候补/占位序号"), null=True, blank=True)
+    # The worker's priority groups as they were at submission (applications/priority.py):
+    # a later profile edit does not move a seat already taken.
+    # db_default too: the benches insert applications with plain SQL that predates these.
+    priority_groups = models.JSONField(
+        _("优先群体"), default=list, db_default=models.Value([], models.JSONField()), blank=True, editable=False
+    )
+    is_priority = models.BooleanField(_("优先群体"), default=False, db_default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -252,6 +263,31 @@ class Application(models.Model):
             if update_fields is not None:
                 kwargs["update_fields"] = {*update_fields, "union_path"}
         super().save(*args, **kwargs)
+
+
+class SeatCounter(models.Model):
+    """The seat counts of one at-submission programme, kept exact by applications/seats.py.
+
+    Submissions lock this row (not the programme) for the few statements that take the
+    seat, right before commit. ``placed``/``waiting`` equal the applications with that
+    ``seat_status``; the ``priority_`` counts are those of them with ``is_priority``.
+    """
+
+    program = models.OneToOneField(Program, primary_key=True, on_delete=models.CASCADE, related_name="seat_counter")
+    placed = models.PositiveIntegerField(default=0)
+    waiting = models.PositiveIntegerField(default=0)
+    priority_placed = models.PositiveIntegerField(default=0)
+    priority_waiting = models.PositiveIntegerField(default=0)
+    # Set when the unused reserved places were handed to the waitlist after the stage-1
+    # window closed (seats.seat_reserved_release); the rule itself does not depend on it.
+    reserved_released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("名额计数")
+        verbose_name_plural = _("名额计数")
+
+    def __str__(self) -> str:
+        return f"{self.program_id}: {self.placed}/{self.waiting}"
 
 
 class Attachment(models.Model):

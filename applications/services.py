@@ -1,9 +1,9 @@
 """Every write of the worker's side: keyword-only, one transaction each.
 
-Status changes go through ``workflow.application_transition`` only. Seat bookkeeping for
-``at_submission`` programmes (Xian'an: the place is taken at submission) always locks the
-Program row first, so submissions, withdrawals and promotions of one programme are
-serialised and the count of placed seats can never overshoot.
+Status changes go through ``workflow.application_transition`` only. Seats of
+``at_submission`` programmes (Xian'an: the place is taken at submission) are taken and
+released in ``seats.py``, on a per-programme counter row locked last and briefly; its
+docstring gives the lock order every writer follows.
 """
 
 import uuid
@@ -14,7 +14,6 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,11 +33,11 @@ from .models import (
     ApplicationEvent,
     ApplicationStatus,
     Attachment,
-    SeatStatus,
     Worker,
 )
-from .progress import ProgressStep, application_progress_record
-from .selectors import QUEUED_STATUSES, catalogue_lists, filled_batch_of, seat_capacity_of, worker_money_is_held
+from .priority import priority_groups_of
+from .seats import _program_lock, seat_precheck, seat_release_and_promote, seat_requeue, seat_take
+from .selectors import catalogue_lists, filled_batch_of, worker_money_is_held
 from .stage_rules import stage_asks_study_facts, stage_window_reasons
 from .submit_facts import SubmitFacts, submit_facts_of
 from .uploads import upload_clean
@@ -48,7 +47,6 @@ from .workflow import Action, application_instance_sync, application_transition
 S = ApplicationStatus
 # STAGE_PASSED: a stage approved, the next one's facts and papers to add (``stages``).
 EDITABLE_STATUSES = (S.DRAFT, S.RETURNED, S.STAGE_PASSED)
-SEAT_PROMOTE = "seat_promote"
 
 
 # --- accounts and profile -------------------------------------------------------------
@@ -68,6 +66,8 @@ class ProfileData:
     is_migrant: bool = False
     is_public_sector: bool = False
     is_model_worker: bool = False
+    is_union_cadre: bool = False
+    is_advanced_worker: bool = False
     is_new_form_worker: bool = False
     categories: tuple[str, ...] = ()
 
@@ -122,6 +122,8 @@ def worker_profile_save(*, user: AbstractBaseUser, data: ProfileData) -> Worker:
             "is_migrant",
             "is_public_sector",
             "is_model_worker",
+            "is_union_cadre",
+            "is_advanced_worker",
             "is_new_form_worker",
         ):
             setattr(worker, field, getattr(data, field))
@@ -299,85 +301,7 @@ def attachment_upload(*, application: Application, kind: str, uploaded_file, act
     return attachment
 
 
-# --- seats (at_submission programmes) -------------------------------------------------
-
-
-def _program_lock(program_id: int) -> Program:
-    # Only the programme row. Every row lock on an application uses ``of=("self",)``: a plain
-    # select_for_update() with select_related would also lock the joined programme, union
-    # and worker rows and serialise every submission of every programme behind one another.
-    return Program.objects.select_for_update().get(pk=program_id)
-
-
-def _seat_take(*, program: Program, capacity: int | None) -> dict:
-    """Call with the Program row locked (the counts must be read after the lock is granted,
-    so they see the previous holder's place). Placed ranks are 1..placed, waitlist 1..waiting.
-    Both counts in one statement: it runs while every other submission of the programme waits."""
-    counts = Application.objects.filter(
-        program=program, seat_status__in=(SeatStatus.PLACED, SeatStatus.WAITLISTED)
-    ).aggregate(
-        placed=Count("pk", filter=Q(seat_status=SeatStatus.PLACED)),
-        waiting=Count("pk", filter=Q(seat_status=SeatStatus.WAITLISTED)),
-    )
-    if capacity is None or counts["placed"] < capacity:
-        return {"seat_status": SeatStatus.PLACED, "seat_rank": counts["placed"] + 1}
-    return {"seat_status": SeatStatus.WAITLISTED, "seat_rank": counts["waiting"] + 1}
-
-
-def seat_release_and_promote(*, application: Application) -> Application | None:
-    """Free the seat or waitlist slot ``application`` holds and promote the first waitlisted.
-
-    Public: withdrawal (here), rejection (reviews) and revocation (payouts) call it after
-    their transition, in the same transaction. Idempotent: an application without a seat is
-    left alone. To avoid lock-order deadlocks, callers that already hold the application row
-    should take ``Program`` first (``Program.objects.select_for_update()``) when they can.
-    Returns the promoted application, if any.
-    """
-    with transaction.atomic():
-        program = _program_lock(application.program_id)
-        app = Application.objects.select_for_update().get(pk=application.pk)
-        status, rank = app.seat_status, app.seat_rank
-        if not status:
-            return None
-        Application.objects.filter(pk=app.pk).update(seat_status=SeatStatus.NONE, seat_rank=None)
-        application.seat_status, application.seat_rank = SeatStatus.NONE, None
-        seats = Application.objects.filter(program=program)
-        if status == SeatStatus.WAITLISTED:
-            seats.filter(seat_status=SeatStatus.WAITLISTED, seat_rank__gt=rank).update(seat_rank=F("seat_rank") - 1)
-            return None
-        seats.filter(seat_status=SeatStatus.PLACED, seat_rank__gt=rank).update(seat_rank=F("seat_rank") - 1)
-        capacity = seat_capacity_of(program=program)
-        placed = seats.filter(seat_status=SeatStatus.PLACED).count()
-        if capacity is not None and placed >= capacity:
-            return None
-        first = (
-            seats.select_for_update()
-            .filter(seat_status=SeatStatus.WAITLISTED, status__in=QUEUED_STATUSES)
-            .order_by("submitted_at", "id")
-            .first()
-        )
-        if first is None:
-            return None
-        old_rank = first.seat_rank
-        first.seat_status, first.seat_rank = SeatStatus.PLACED, placed + 1
-        first.save(update_fields=["seat_status", "seat_rank", "updated_at"])
-        seats.filter(seat_status=SeatStatus.WAITLISTED, seat_rank__gt=old_rank).update(seat_rank=F("seat_rank") - 1)
-        from .stages import stage_due_for_promoted  # late: stages builds on this module
-
-        # A programme in stages: the promoted worker's deadline (at least the grace days).
-        stage_due_for_promoted(application=first, now=timezone.now())
-        # Not a status change: a step of its own on the timeline, with its message.
-        application_progress_record(
-            steps=[
-                ProgressStep(
-                    application_id=first.pk,
-                    action=SEAT_PROMOTE,
-                    label=_("候补递补成功，获得名额（第%(rank)s位）") % {"rank": first.seat_rank},
-                    detail={"seat_rank": first.seat_rank},
-                )
-            ]
-        )
-        return first
+# --- seats (at_submission programmes): applications/seats.py ----------------------------
 
 
 # --- submit, resubmit, withdraw ---------------------------------------------------------
@@ -469,12 +393,11 @@ def application_submit(
     A second click, a retry or another tab finds the application already submitted and
     gets it back as success.
     """
+    requested_now = now
     with transaction.atomic():
-        # Program first, then the application: the same order as withdrawal, so a submit and
-        # a withdraw of one draft in two tabs cannot deadlock.
-        locked_program = _program_lock(application.program_id) if _at_submission(application.program) else None
+        # No programme-wide lock: an at-submission seat is taken from the programme's counter
+        # row at the end (``seats.seat_take``), which also reads the FCFS time under that lock.
         app = _lock_for_submit(application)
-        # The FCFS time is read under the locks, so seat ranks follow submission times exactly.
         now = now or timezone.now()
         _check_owner(app, actor)
         if app.status in (S.IN_REVIEW, S.APPROVED, S.PAID) and app.submitted_at is not None:
@@ -508,17 +431,21 @@ def application_submit(
         }
         if cofunder_id is not None:
             changes["cofunder_id"] = cofunder_id
-        if locked_program is not None:
-            changes.update(_seat_take(program=locked_program, capacity=facts.seat_capacity))
+        groups = priority_groups_of(app.worker)  # snapshot: a later profile edit moves no seat
+        changes.update(priority_groups=groups, is_priority=bool(groups))
+        app.is_priority = bool(groups)
+        seat_plan = seat_precheck(application=app, capacity=facts.seat_capacity, now=now)
         result = application_transition(
             application=app,
             action=Action.SUBMIT,
             actor=actor,
             changes=changes,
             expected_status=S.DRAFT,
-            detail={"batch": facts.batch_number, "seat_status": changes.get("seat_status", "")},
+            detail={"batch": facts.batch_number, "seat_status": ""},
             locked=True,
         )
+        if seat_plan is not None:
+            seat_take(application=result.application, plan=seat_plan, event=result.event, now=requested_now)
     application_instance_sync(target=application, source=result.application)
     return result.application
 
@@ -565,8 +492,7 @@ def application_resubmit(
             changes["submitted_at"] = now
             if _at_submission(app.program) and app.seat_status:
                 # Late: the place goes to the next in line, and this one queues again at the back.
-                seat_release_and_promote(application=app)
-                changes.update(_seat_take(program=app.program, capacity=facts.seat_capacity))
+                changes.update(seat_requeue(application=app, capacity=facts.seat_capacity, now=now))
         result = application_transition(
             application=app,
             action=Action.RESUBMIT,

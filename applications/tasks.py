@@ -29,3 +29,11 @@ def stage_deadlines_sweep() -> dict:
         "reminded": application_stage_reminders_send(now=now),
         "lapsed": application_stage_lapse_due(now=now),
     }
+
+
+@shared_task(name="applications.tasks.seats_release_reserved")
+def seats_release_reserved_task() -> int:
+    """Beat: unused reserved places go to the waitlist once the stage-1 window closes."""
+    from .seats import seats_release_reserved_due
+
+    return seats_release_reserved_due()

@@ -190,6 +190,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "applications.tasks.stage_deadlines_sweep",
         "schedule": timedelta(minutes=10),
     },
+    # Reserved places for the priority groups that nobody used (applications/seats.py).
+    "seats-release-reserved-every-5-minutes": {
+        "task": "applications.tasks.seats_release_reserved",
+        "schedule": timedelta(minutes=5),
+    },
     "review-digest-daily": {
         "task": "payouts.tasks.review_digest_send",
         "schedule": crontab(hour=8, minute=0),

@@ -45,6 +45,7 @@ class AuditAction(models.TextChoices):
     QUOTA_UPDATE = "quota.update", _("调整名额")
     QUOTA_TRANSFER = "quota.transfer", _("名额调剂")
     QUOTA_RELEASE_UNUSED = "quota.release_unused", _("未用名额收回")
+    SEAT_RESERVED_RELEASE = "seat.reserved_release", _("第一阶段截止，未用的优先群体预留名额转给候补")
     # the worker's side
     WORKER_PROFILE_CREATE = "worker_profile_create", _("填写实名信息")
     WORKER_PROFILE_UPDATE = "worker_profile_update", _("修改实名信息")

@@ -28,6 +28,7 @@ from .models import (
     FundingSource,
     PayerRule,
     PrintedForm,
+    PriorityMode,
     Program,
     ProgramStage,
     ReviewRound,
@@ -418,6 +419,10 @@ def load_xianan_2026(result: DemoResult) -> None:
         review_tiers=["grassroots", "county", COFUNDER_TIER],
         printed_form=PrintedForm.RECOMMENDATION,  # 附件3, uploaded as 助学推荐表
         allocation_mode=AllocationMode.AT_SUBMISSION,
+        # "劳模工匠、优秀工会干部、先进工作者、新就业形态职工优先" with no reserved number: once the
+        # 100 places are taken, the priority groups queue ahead on the waitlist, which the
+        # stage deadlines promote from (applications/seats.py).
+        priority_mode=PriorityMode.WAITLIST_FIRST,
         publicity_days=7,
         # The Xian'an seed sets no validity: the Shandong six months, as everywhere else.
         chsi_valid_months=6,

@@ -4,6 +4,7 @@ No workflow here: writes live in ``services.py``, reads in ``selectors.py``.
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -125,6 +126,12 @@ class DocumentKind(models.TextChoices):
     RANK_CERTIFICATE = "rank_cert", _("职级证明")
     RECOMMENDATION = "recommendation", _("助学推荐表")
     ADMISSION_LETTER = "admission", _("录取通知书")
+    # Proofs of a priority group the worker claims (applications/priority.py), asked for
+    # only when the programme requires them (``Program.priority_proof_required``).
+    MODEL_WORKER_PROOF = "proof_model", _("劳模工匠证明")
+    UNION_CADRE_PROOF = "proof_cadre", _("优秀工会干部证明")
+    ADVANCED_WORKER_PROOF = "proof_advanced", _("先进工作者证明")
+    NEW_FORM_PROOF = "proof_new_form", _("新就业形态职工证明")
 
 
 class PrintedForm(models.TextChoices):
@@ -139,6 +146,22 @@ class PrintedForm(models.TextChoices):
 class AllocationMode(models.TextChoices):
     BATCH = "batch", _("审核后按批次分配")
     AT_SUBMISSION = "at_submission", _("提交即占名额")
+
+
+class FullPolicy(models.TextChoices):
+    """At-submission programmes: what a submission gets once every place is taken."""
+
+    WAITLIST = "waitlist", _("进入候补名单")
+    STOP = "stop", _("额满即止，不再接受申请")
+
+
+class PriorityMode(models.TextChoices):
+    """How the priority groups (劳模工匠、优秀工会干部、先进工作者、新就业形态职工) come first.
+    At-submission programmes only (applications/seats.py)."""
+
+    NONE = "none", _("不设优先")
+    RESERVED = "reserved", _("为优先群体预留名额")
+    WAITLIST_FIRST = "waitlist_first", _("候补名单中优先群体排在前面")
 
 
 class Program(models.Model):
@@ -164,6 +187,31 @@ class Program(models.Model):
     )
     allocation_mode = models.CharField(
         _("分配方式"), max_length=20, choices=AllocationMode.choices, default=AllocationMode.BATCH
+    )
+    full_policy = models.CharField(
+        _("名额已满时"),
+        max_length=12,
+        choices=FullPolicy.choices,
+        default=FullPolicy.WAITLIST,
+        help_text=_("仅“提交即占名额”的方案：名额用完后，新的申请进入候补，或不再接受申请"),
+    )
+    waitlist_limit = models.PositiveIntegerField(
+        _("候补名单人数上限"), null=True, blank=True, help_text=_("留空表示不限；候补排满后不再接受申请")
+    )
+    priority_mode = models.CharField(
+        _("优先群体"),
+        max_length=16,
+        choices=PriorityMode.choices,
+        default=PriorityMode.NONE,
+        help_text=_("劳模工匠、优秀工会干部、先进工作者、新就业形态职工；仅“提交即占名额”的方案"),
+    )
+    priority_reserved_places = models.PositiveIntegerField(
+        _("预留给优先群体的名额"),
+        default=0,
+        help_text=_("“预留名额”方式：第一阶段申请截止（最后一批申请截止）后，未用完的预留名额转给其他申请人"),
+    )
+    priority_proof_required = models.BooleanField(
+        _("优先群体须上传证明"), default=False, help_text=_("勾选后，职工声明的每个优先群体都须上传相应证明材料")
     )
     publicity_days = models.PositiveSmallIntegerField(_("公示天数"), default=7)
     return_keep_days = models.PositiveSmallIntegerField(_("退回修改保留排位天数"), default=7)
@@ -196,6 +244,22 @@ class Program(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        errors = {}
+        if self.allocation_mode != AllocationMode.AT_SUBMISSION and self.priority_mode != PriorityMode.NONE:
+            errors["priority_mode"] = _(
+                "优先群体只适用于“提交即占名额”的方案；“审核后按批次分配”的方案请选择“不设优先”。"
+            )
+        if self.priority_mode == PriorityMode.RESERVED and not self.priority_reserved_places:
+            errors["priority_reserved_places"] = _("选择“预留名额”时，请填写预留给优先群体的名额数。")
+        if self.allocation_mode != AllocationMode.AT_SUBMISSION and (
+            self.full_policy != FullPolicy.WAITLIST or self.waitlist_limit is not None
+        ):
+            errors["full_policy"] = _("“名额已满时”和候补人数上限只适用于“提交即占名额”的方案。")
+        if errors:
+            raise ValidationError(errors)
 
 
 class ProgramStage(models.Model):

@@ -91,6 +91,7 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
         "worker__is_public_sector",
         "worker__is_model_worker",
         "worker__is_new_form_worker",
+        "is_priority",
     )
     list_select_related = ("worker__union", "current_tier", "batch__program", "program", "cofunder")
     search_fields = ("worker__name",)

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from applications.models import Application, ApplicationStatus, SeatStatus, Worker
+from applications.models import Application, ApplicationStatus, Worker
 from applications.selectors import RETURNABLE_FIELDS, returnable_fields_for
 from applications.workflow import Action, TransitionError, application_transition
 from qiuxue.crypto import hmac_index
@@ -176,14 +176,13 @@ def application_reject(
         if application.program.allocation_mode == AllocationMode.AT_SUBMISSION:
             # Same lock order as submission and withdrawal (programme, then application), so
             # a rejection racing a withdrawal cannot deadlock on the seat release.
-            Program.objects.select_for_update().filter(pk=application.program_id).first()
+            Program.objects.select_for_update(no_key=True).filter(pk=application.program_id).first()
         locked, admin = _lock_for_review(application=application, reviewer=reviewer, override_window=override_window)
         override = _review_window_check(
             application=locked, admin=admin, override=override_window, override_reason=override_reason
         )
-        held_seat = (
-            locked.program.allocation_mode == AllocationMode.AT_SUBMISSION and locked.seat_status == SeatStatus.PLACED
-        )
+        # A place or a waitlist slot: either is freed (a rejected application queues no more).
+        held_seat = locked.program.allocation_mode == AllocationMode.AT_SUBMISSION and bool(locked.seat_status)
         decision = _decide(
             application=locked,
             reviewer=reviewer,

@@ -19,6 +19,7 @@ from ..forms import ApplicationForm, UploadForm, WithdrawForm
 from ..listing import public_programs
 from ..models import ENDED_STATUSES, Application, ApplicationStatus, SeatStatus
 from ..papers import paper_guide, pdf_facts_of
+from ..seat_outlook import seat_outlook_of
 from ..selectors import (
     application_queue_position,
     applications_of_worker,
@@ -145,6 +146,7 @@ def program_apply(request: HttpRequest, pk: int) -> HttpResponse:
             "reasons": reasons,
             "batch": state.open,
             "filled_batch": state.filled,
+            "outlook": seat_outlook_of(program=program, worker=worker),
         },
     )
 
@@ -181,6 +183,7 @@ def application_edit(request: HttpRequest, app: Application) -> HttpResponse:
             "return_labels": return_field_labels(fields=app.return_fields),
             "upload_max_bytes": settings.UPLOAD_MAX_BYTES,
             "upload_max_mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024),
+            "outlook": _outlook_before_submit(app, request.worker),
         },
     )
 
@@ -225,6 +228,11 @@ def _attachment_upload(request: HttpRequest, app: Application) -> HttpResponse:
     return back
 
 
+def _outlook_before_submit(app: Application, worker):
+    """额满即止 said before: only a draft is still to take a seat (a resubmit keeps its own)."""
+    return seat_outlook_of(program=app.program, worker=worker) if app.status == S.DRAFT else None
+
+
 @own_application_required
 def application_submit_view(request: HttpRequest, app: Application) -> HttpResponse:
     """GET: what will happen (and what is missing); POST: submit or resubmit."""
@@ -245,6 +253,8 @@ def application_submit_view(request: HttpRequest, app: Application) -> HttpRespo
         return redirect("applications:detail", pk=app.pk)
     if app.status not in EDITABLE_STATUSES:
         return redirect("applications:detail", pk=app.pk)
+    outlook = _outlook_before_submit(app, request.worker)
+    refusal = [outlook.refusal] if outlook and outlook.refusal else []
     return render(
         request,
         "applications/submit_confirm.html",
@@ -257,7 +267,8 @@ def application_submit_view(request: HttpRequest, app: Application) -> HttpRespo
             "batch": open_batch_of(program=app.program),
             "documents": _documents(app, request.worker),
             # The submit's own rule, so the page never passes what the button refuses.
-            "reasons": application_submit_reasons(application=app),
+            "reasons": application_submit_reasons(application=app) + refusal,
+            "outlook": outlook,
         },
     )
 

@@ -29,6 +29,8 @@ def _initial(worker, pending) -> dict:
         "is_migrant",
         "is_public_sector",
         "is_model_worker",
+        "is_union_cadre",
+        "is_advanced_worker",
         "is_new_form_worker",
         "categories",
         "bank_name",

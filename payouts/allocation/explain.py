@@ -112,8 +112,14 @@ def global_unfunded(*, row: dict, total_slots: int) -> str:
     )
 
 
-def seat_funded(*, row: dict) -> str:
-    return _clip(_("提交即占名额 第%(rank)s位") % {"rank": row["seat_rank"]})
+def seat_funded(*, row: dict, priority_mode: str = "", priority_groups: str = "") -> str:
+    """``priority_mode``: how the programme ranks its priority groups ("" for none);
+    ``priority_groups``: the applicant's groups at submission ("" for none)."""
+    text = _("提交即占名额 第%(rank)s位") % {"rank": row["seat_rank"]}
+    if priority_mode:
+        who = _("优先群体：%(groups)s") % {"groups": priority_groups} if priority_groups else _("非优先群体")
+        text += _("（%(who)s；%(mode)s）") % {"who": who, "mode": priority_mode}
+    return _clip(text)
 
 
 def matching(*, base_name: str, base_explanation: str, payer: str) -> str:

@@ -35,7 +35,7 @@ def award_revoke(*, award: Award, actor: AbstractBaseUser | None, reason: str) -
     if not reason:
         raise ValidationError(_("请填写撤销原因。"))
     with transaction.atomic():
-        program = Program.objects.select_for_update().get(pk=award.source.program_id)
+        program = Program.objects.select_for_update(no_key=True).get(pk=award.source.program_id)
         locked = Award.objects.select_for_update(of=("self",)).select_related("source", "batch").get(pk=award.pk)
         if locked.status in (AwardStatus.REVOKED, AwardStatus.VOID):
             return None
@@ -63,7 +63,7 @@ def application_awards_end(
     award of it ends and its places pass on. Paid money stays paid (a withdrawal after
     payment is refused before it gets here). Returns the awards promoted to the heirs."""
     with transaction.atomic():
-        program = Program.objects.select_for_update().get(pk=application.program_id)
+        program = Program.objects.select_for_update(no_key=True).get(pk=application.program_id)
         awards = list(
             Award.objects.select_for_update(of=("self",))
             .select_related("source", "batch")

@@ -11,9 +11,11 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from applications.models import Application
+from applications.priority import priority_labels
 from applications.progress import ProgressAction, ProgressStep, application_progress_record
 from quotas.jobs import job_claim, job_heartbeat
-from quotas.models import AllocationMode, Batch, FundingSource, PayerRule, Program, Quota
+from quotas.models import AllocationMode, Batch, FundingSource, PayerRule, PriorityMode, Program, Quota
 from quotas.permissions import may_run_allocation
 from quotas.services import audit_log_write
 
@@ -76,6 +78,12 @@ def sources_in_order(program: Program) -> list[FundingSource]:
     return ordered
 
 
+def _priority_groups_of(ids: list[int]) -> dict[int, str]:
+    """The priority groups each applicant had at submission (the snapshot), as one line."""
+    rows = Application.objects.filter(pk__in=ids, is_priority=True).values_list("pk", "priority_groups")
+    return {pk: priority_labels(groups) for pk, groups in rows}
+
+
 def _rows_for(*, source: FundingSource, scope: engine.Scope, program: Program) -> list[dict]:
     """The awards this source should have in the scope, computed by one query."""
     payer = source.payer_union_id if source.payer_rule == PayerRule.FIXED else None
@@ -100,8 +108,16 @@ def _rows_for(*, source: FundingSource, scope: engine.Scope, program: Program) -
         return out
     if program.allocation_mode == AllocationMode.AT_SUBMISSION:
         rows = engine.global_rows(source_id=source.pk, scope=scope, total_slots=source.total_slots or 0, seats=True)
+        mode = program.get_priority_mode_display() if program.priority_mode != PriorityMode.NONE else ""
+        groups = _priority_groups_of([r["id"] for r in rows]) if mode else {}
         return [
-            _row(r, via=AwardVia.SEAT, rank=r["seat_rank"] or r["rank"], payer=payer, text=explain.seat_funded(row=r))
+            _row(
+                r,
+                via=AwardVia.SEAT,
+                rank=r["seat_rank"] or r["rank"],
+                payer=payer,
+                text=explain.seat_funded(row=r, priority_mode=str(mode), priority_groups=groups.get(r["id"], "")),
+            )
             for r in rows
         ]
     if source.uses_unit_quotas:
@@ -278,7 +294,7 @@ def allocation_run(
         raise ValidationError(_("所选批次不属于该实施方案。"))
     scope = engine.Scope(program_id=program.pk, max_batch=batch.number if batch else None)
     with transaction.atomic():
-        locked = Program.objects.select_for_update().select_related("owner_union").get(pk=program.pk)
+        locked = Program.objects.select_for_update(no_key=True).select_related("owner_union").get(pk=program.pk)
         engine.tune_session()
         sources = sources_in_order(locked)
         result = AllocationResult(program_id=locked.pk, batch_number=scope.max_batch, dry_run=dry_run)

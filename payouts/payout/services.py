@@ -95,7 +95,7 @@ def payout_list_build(
         # void and skipped) or waits for this list and voids the line it finds. Without it a
         # withdrawal landing between this read and the commit leaves its award on the list
         # (and the list's foreign-key check at COMMIT deadlocks with the withdrawal).
-        Program.objects.select_for_update().get(pk=program.pk)
+        Program.objects.select_for_update(no_key=True).get(pk=program.pk)
         FundingSource.objects.select_for_update().get(pk=source.pk)
         awards = list(
             awards_payable(
@@ -188,7 +188,7 @@ def payout_reissue_build(*, payout_list: PayoutList, actor: AbstractBaseUser | N
     with transaction.atomic():
         # Programme first (see payout_list_build): a withdrawal cannot void an award between
         # this read and the reissue's commit.
-        Program.objects.select_for_update().get(pk=payout_list.program_id)
+        Program.objects.select_for_update(no_key=True).get(pk=payout_list.program_id)
         original = PayoutList.objects.select_for_update().get(pk=payout_list.pk)
         FundingSource.objects.select_for_update().get(pk=original.source_id)
         live = PayoutLine.objects.filter(award=OuterRef("award")).exclude(

@@ -34,7 +34,7 @@ def publicity_open(*, program: Program, batch: Batch | None, actor: AbstractBase
     with transaction.atomic():
         # Programme first, like the allocation and a withdrawal: a rerun, a second click or a
         # withdrawal cannot change the awards while they are listed.
-        Program.objects.select_for_update().get(pk=program.pk)
+        Program.objects.select_for_update(no_key=True).get(pk=program.pk)
         awards = list(
             Award.objects.select_for_update()
             .filter(application__program=program, batch=batch, status=AwardStatus.PROPOSED)
@@ -177,7 +177,7 @@ def objection_uphold(*, objection: Objection, actor: AbstractBaseUser, note: str
     with transaction.atomic():
         # Programme first: the allocation rerun of the reaction and the seat promotion
         # below both take it, and every writer takes it before the application row.
-        program = Program.objects.select_for_update().get(pk=objection.publicity.program_id)
+        program = Program.objects.select_for_update(no_key=True).get(pk=objection.publicity.program_id)
         locked = _lock_pending(objection)
         application = locked.application
         if program.allocation_mode == AllocationMode.AT_SUBMISSION:

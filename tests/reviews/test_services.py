@@ -296,7 +296,7 @@ def test_bulk_return_and_reject(tree, program, reviewers):
 
 @pytest.mark.django_db
 def test_rejection_in_at_submission_programme_frees_the_seat_and_promotes(tree):
-    from applications.models import SeatStatus
+    from applications.models import SeatCounter, SeatStatus
     from quotas.models import FundingSource
 
     prog = make_program(tree.city, mode="at_submission")
@@ -307,12 +307,43 @@ def test_rejection_in_at_submission_programme_frees_the_seat_and_promotes(tree):
     waiting = make_submitted(make_worker(tree.grassroots_a2), prog, submitted_at=timezone.now() + timedelta(seconds=1))
     placed.__class__.objects.filter(pk=placed.pk).update(seat_status=SeatStatus.PLACED, seat_rank=1)
     waiting.__class__.objects.filter(pk=waiting.pk).update(seat_status=SeatStatus.WAITLISTED, seat_rank=1)
+    # Seats set by hand: the programme's seat counter (applications/seats.py) says the same.
+    SeatCounter.objects.update_or_create(program=prog[0], defaults={"placed": 1, "waiting": 1})
     placed.refresh_from_db()
     services.application_reject(application=placed, reviewer=make_admin(tree.grassroots_a1), reason="非一线职工")
     placed.refresh_from_db()
     waiting.refresh_from_db()
     assert placed.status == S.REJECTED and placed.seat_status == SeatStatus.NONE
     assert waiting.seat_status == SeatStatus.PLACED and waiting.seat_rank == 1
+
+
+@pytest.mark.django_db
+def test_rejecting_a_waitlisted_application_frees_its_waitlist_slot(tree):
+    # Before the seat counter a rejected waitlisted application kept its slot, so a
+    # waitlist limit would have counted it; now its slot goes and the ones behind move up.
+    from applications.models import SeatCounter, SeatStatus
+    from quotas.models import FundingSource
+
+    prog = make_program(tree.city, mode="at_submission")
+    FundingSource.objects.create(
+        program=prog[0], name="区总工会", payer_union=tree.city, amount_yuan=1000, total_slots=1
+    )
+    placed = make_submitted(make_worker(tree.grassroots_a1), prog)
+    first = make_submitted(make_worker(tree.grassroots_a2), prog, submitted_at=timezone.now() + timedelta(seconds=1))
+    second = make_submitted(make_worker(tree.grassroots_a2), prog, submitted_at=timezone.now() + timedelta(seconds=2))
+    model = placed.__class__
+    model.objects.filter(pk=placed.pk).update(seat_status=SeatStatus.PLACED, seat_rank=1)
+    model.objects.filter(pk=first.pk).update(seat_status=SeatStatus.WAITLISTED, seat_rank=1)
+    model.objects.filter(pk=second.pk).update(seat_status=SeatStatus.WAITLISTED, seat_rank=2)
+    SeatCounter.objects.update_or_create(program=prog[0], defaults={"placed": 1, "waiting": 2})
+    first.refresh_from_db()
+    services.application_reject(application=first, reviewer=make_admin(tree.grassroots_a2), reason="非一线职工")
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, first.seat_status, first.seat_rank) == (S.REJECTED, SeatStatus.NONE, None)
+    assert (second.seat_status, second.seat_rank) == (SeatStatus.WAITLISTED, 1)
+    counter = SeatCounter.objects.get(program=prog[0])
+    assert (counter.placed, counter.waiting) == (1, 1)
 
 
 @pytest.mark.django_db
