@@ -264,6 +264,24 @@ class PayerRule(models.TextChoices):
     APPLICANT_COFUNDER = "applicant_cofunder", _("职工就读高校发放")
 
 
+class TopUpRule(models.TextChoices):
+    """Who gets a top-up source's money (a union's own money for its own subtree, 多重补助).
+    Linyi: "乡镇（街道）工会、基层单位工会可在此基础上，根据自身情况投入适当资金进行补助"."""
+
+    ALL_APPROVED = "all_approved", _("本单位审核通过的职工均补助")
+    FUNDED_BY = "funded_by", _("只补助获得指定补助的职工")
+    FCFS = "fcfs", _("本单位内先到先得")
+
+
+class SourceApproval(models.TextChoices):
+    """A top-up is proposed by the union that pays it and approved by the owner's manager;
+    only approved sources allocate. The programme's own sources are approved from the start."""
+
+    PENDING = "pending", _("待主办工会批准")
+    APPROVED = "approved", _("已批准")
+    REJECTED = "rejected", _("未批准")
+
+
 class FundingSource(models.Model):
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="sources")
     name = models.CharField(_("名称"), max_length=100)
@@ -279,6 +297,28 @@ class FundingSource(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="matched_by", verbose_name=_("配套于")
     )
     position = models.PositiveSmallIntegerField(default=0)
+    # A top-up (多重补助): money of a union below the owner for the applicants of its own
+    # subtree only, paid by that union. Written by quotas.services.funding_source_topup_*.
+    scope_union = models.ForeignKey(
+        Union,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="topup_sources",
+        verbose_name=_("补助范围（本工会及下级）"),
+    )
+    topup_rule = models.CharField(_("补助对象"), max_length=20, choices=TopUpRule.choices, blank=True)
+    approval = models.CharField(
+        _("批准状态"), max_length=10, choices=SourceApproval.choices, default=SourceApproval.APPROVED, editable=False
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    decided_at = models.DateTimeField(_("批准时间"), null=True, blank=True, editable=False)
+    decision_note = models.CharField(_("批准意见"), max_length=300, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("补助来源")
@@ -287,8 +327,16 @@ class FundingSource(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["program", "name"], name="source_unique_name"),
             models.CheckConstraint(
-                condition=Q(matching_of__isnull=False) | Q(total_slots__isnull=False),
+                condition=Q(matching_of__isnull=False) | Q(total_slots__isnull=False) | Q(scope_union__isnull=False),
                 name="source_slots_unless_matching",
+            ),
+            models.CheckConstraint(
+                condition=Q(scope_union__isnull=True, topup_rule="") | Q(scope_union__isnull=False) & ~Q(topup_rule=""),
+                name="source_topup_has_rule",
+            ),
+            models.CheckConstraint(
+                condition=~Q(topup_rule="funded_by") | Q(matching_of__isnull=False),
+                name="source_topup_funded_by_names_base",
             ),
             models.CheckConstraint(
                 condition=~Q(payer_rule="fixed") | Q(payer_union__isnull=False) | ~Q(payer_name=""),
@@ -298,6 +346,10 @@ class FundingSource(models.Model):
 
     def __str__(self) -> str:
         return f"{self.program} · {self.name}"
+
+    @property
+    def is_topup(self) -> bool:
+        return self.scope_union_id is not None
 
     @property
     def payer_display(self) -> str:
