@@ -56,6 +56,7 @@ class AuditAction(models.TextChoices):
     ATTACHMENT_VIEW = "attachment.view", _("查看申请材料")
     NOTIFICATION_RETRY = "notification.retry", _("重发消息")
     WORKER_CHANGE_SUBMIT = "worker_change.submit", _("提交信息变更（待核实）")
+    WORKER_PAYMENT_ACCOUNT_SAVE = "worker.payment_account", _("设置收款账户")
     WORKER_CHANGE_CANCEL = "worker_change.cancel", _("信息变更由本人改回")
     WORKER_CHANGE_CONFIRM = "worker_change.confirm", _("确认信息变更")
     WORKER_CHANGE_REFUSE = "worker_change.refuse", _("驳回信息变更")

@@ -360,6 +360,48 @@ class FundingSource(models.Model):
         return self.payer_union.name if self.payer_union_id else self.payer_name
 
 
+class ChannelKind(models.TextChoices):
+    BANK_CARD = "bank_card", _("本人银行卡")
+    WALLET = "wallet", _("APP电子钱包")
+    ECNY = "ecny", _("数字人民币钱包")
+
+
+class PaymentChannel(models.Model):
+    """A way the programme pays besides the bank card (always offered): an e-wallet of a
+    named app (Linyi: "本人银行卡或齐鲁工惠APP我的钱包电子账号") or a 数字人民币 wallet (Jiangsu).
+    The account is digits only, of ``min_length``..``max_length`` (the programme's set-up:
+    the payer's format); stored encrypted and masked like the card."""
+
+    program = models.ForeignKey(
+        Program, on_delete=models.CASCADE, related_name="payment_channels", verbose_name=_("方案")
+    )
+    kind = models.CharField(_("渠道类型"), max_length=12, choices=ChannelKind.choices, default=ChannelKind.WALLET)
+    name = models.CharField(_("名称"), max_length=60, help_text=_("例如：齐鲁工惠APP 我的钱包"))
+    account_label = models.CharField(
+        _("账号名称"), max_length=30, default="电子账号", help_text=_("例如：钱包电子账号")
+    )
+    payer_name = models.CharField(_("到账机构"), max_length=60, blank=True, help_text=_("上传名单的平台，如齐鲁工惠"))
+    min_length = models.PositiveSmallIntegerField(_("账号最短位数"), default=8)
+    max_length = models.PositiveSmallIntegerField(_("账号最长位数"), default=20)
+    position = models.PositiveSmallIntegerField(_("序号"), default=0)
+
+    class Meta:
+        verbose_name = _("发放渠道")
+        verbose_name_plural = _("发放渠道")
+        ordering = ["program", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "name"], name="payment_channel_unique_name"),
+            models.CheckConstraint(condition=~Q(kind="bank_card"), name="payment_channel_not_bank_card"),
+            models.CheckConstraint(
+                condition=Q(min_length__gte=4) & Q(max_length__gte=models.F("min_length")) & Q(max_length__lte=40),
+                name="payment_channel_lengths",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Quota(models.Model):
     """A row of a quota table (名额分配表): a unit's slots, or the city-wide pool."""
 

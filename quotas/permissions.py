@@ -173,6 +173,14 @@ def may_build_payout_lists(
         return ALLOWED
     if payer_union is None and _cofunder_money(user, program.pk, payer_cofunder.pk if payer_cofunder else None):
         return ALLOWED
+    if (
+        payer_union is None
+        and payer_cofunder is None
+        and admin is not None
+        and admin.role in MONEY_ROLES
+        and program.sources.filter(scope_union_id=admin.union_id, payer_union_id=admin.union_id).exists()
+    ):
+        return ALLOWED  # a top-up's own union: the page builds its own lists only
     if payer_cofunder is not None:
         return Permit(
             False,
