@@ -155,11 +155,9 @@ def payout_list_build(
 def _own_topup_sources(*, actor: AbstractBaseUser | None, program: Program) -> list[FundingSource]:
     """The top-ups a lower union's own manager or finance pays (and only those), when the
     actor is not on the owner's side: a township builds its own lists, never the city's."""
-    if actor is None or may_build_payout_lists(user=actor, program=program):
-        return []
-    admin = union_admin_of(actor)
-    if admin is None:
-        return []
+    admin = union_admin_of(actor) if actor is not None else None
+    if admin is None or program.owner_union.path.startswith(admin.union.path):
+        return []  # the shell, a university, or the owner's side (which builds everything)
     return list(program.sources.filter(scope_union=admin.union, payer_union=admin.union))
 
 
