@@ -24,6 +24,7 @@ from .models import (
     Batch,
     CatalogueEntry,
     FundingSource,
+    PaymentChannel,
     Program,
     Quota,
     ReviewRound,
@@ -94,6 +95,13 @@ class BatchInline(SetupInline):
     ]
     # Set by the allocation (payouts.allocation.batch_fill), never by hand.
     readonly_fields = ["closed_as_filled_at"]
+
+
+class PaymentChannelInline(SetupInline):
+    """Channels besides the bank card (always offered): an app wallet, 数字人民币."""
+
+    model = PaymentChannel
+    fields = ["position", "kind", "name", "account_label", "payer_name", "min_length", "max_length"]
 
 
 class FundingSourceInline(SetupInline):
@@ -273,7 +281,7 @@ class ProgramAdmin(SetupAdmin):
     list_filter = ["year", "allocation_mode"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ("name",)}
-    inlines = [BatchInline, FundingSourceInline]
+    inlines = [BatchInline, FundingSourceInline, PaymentChannelInline]
 
     def save_formset(self, request, form, formset, change):
         instances = formset.save(commit=False)
@@ -499,3 +507,6 @@ class AuditLogAdmin(UnionScopedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+from . import topup_admin  # noqa: E402, F401  (registers the top-ups' admin)

@@ -519,3 +519,13 @@ class AuditLog(models.Model):
 
     def __str__(self) -> str:
         return f"{timezone.localtime(self.at):%Y-%m-%d %H:%M} {self.action}"  # Beijing time, as every page
+
+
+class TopUpSource(FundingSource):
+    """The admin's view of the top-ups (多重补助): proposed by a lower union, approved by the
+    owner. Same rows as ``FundingSource`` (``scope_union`` set)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("下级工会补助")
+        verbose_name_plural = _("下级工会补助（多重补助）")
