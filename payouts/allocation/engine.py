@@ -400,11 +400,15 @@ def _subtree_filter(alias: str, subtree_path: str | None) -> tuple[str, tuple]:
     return f"AND {alias}.union_path LIKE %s", (subtree_path + "%",)
 
 
-def _global_ranked(*, source_id: int, scope: Scope, seats: bool, subtree_path: str | None = None) -> tuple[str, list]:
+def _global_ranked(
+    *, source_id: int, scope: Scope, seats: bool, subtree_path: str | None = None, limit: int | None = None
+) -> tuple[str, list]:
     extra, extra_params = _subtree_filter("a", subtree_path)
     if seats:
         extra += " AND a.seat_status = 'placed'"
-    base, params = _held_and_cand(source_id=source_id, scope=scope, cand_extra=extra, extra_params=extra_params)
+    base, params = _held_and_cand(
+        source_id=source_id, scope=scope, cand_extra=extra, extra_params=extra_params, limit=limit
+    )
     order = f"coalesce(c.seat_rank, {_NO_RANK}), c.submitted_at, c.id" if seats else "c.submitted_at, c.id"
     sql = f"""WITH {base},
     ranked AS (
@@ -421,7 +425,15 @@ def global_rows(
     """Whole-programme FCFS up to the source total (``None``: everybody, a top-up for all
     approved members of its subtree); ``seats``: only places taken at submission (Xian'an),
     in the order the places were taken; ``subtree_path``: only that union's subtree."""
-    ctes, params = _global_ranked(source_id=source_id, scope=scope, seats=seats, subtree_path=subtree_path)
+    limit = None
+    if subtree_path is not None and total_slots is not None:
+        # A top-up with N places: only the subtree's first N - held candidates can be
+        # funded (FCFS), read in order through the (program, status, submitted_at, id)
+        # index instead of ranking the whole subtree.
+        limit = total_slots - held_count(source_id=source_id, scope=scope)
+        if limit <= 0:
+            return []
+    ctes, params = _global_ranked(source_id=source_id, scope=scope, seats=seats, subtree_path=subtree_path, limit=limit)
     cols = "SELECT r.id, r.batch_id, r.rank, r.held_n, r.seat_rank FROM ranked r"
     if total_slots is None:
         return _fetch(f"{ctes} {cols} ORDER BY r.rank", params, GLOBAL_COLUMNS)
