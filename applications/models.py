@@ -47,9 +47,12 @@ class Worker(models.Model):
         verbose_name=_("收款方式"),
         editable=False,
     )
-    payment_account_encrypted = models.TextField(blank=True, default="", editable=False)
-    payment_account_hmac = models.CharField(max_length=64, blank=True, default="", editable=False)
-    payment_account_masked = models.CharField(_("收款账号"), max_length=48, blank=True, default="", editable=False)
+    # db_default too: set-based inserts (benchmarks, bulk tools) name only the old columns.
+    payment_account_encrypted = models.TextField(blank=True, default="", db_default="", editable=False)
+    payment_account_hmac = models.CharField(max_length=64, blank=True, default="", db_default="", editable=False)
+    payment_account_masked = models.CharField(
+        _("收款账号"), max_length=48, blank=True, default="", db_default="", editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -102,9 +105,12 @@ class WorkerChange(models.Model):
     payment_channel = models.ForeignKey(
         "quotas.PaymentChannel", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
     )
-    payment_account_encrypted = models.TextField(blank=True, default="", editable=False)
-    payment_account_hmac = models.CharField(max_length=64, blank=True, default="", editable=False)
-    payment_account_masked = models.CharField(_("收款账号"), max_length=48, blank=True, default="", editable=False)
+    # db_default too: set-based inserts (benchmarks, bulk tools) name only the old columns.
+    payment_account_encrypted = models.TextField(blank=True, default="", db_default="", editable=False)
+    payment_account_hmac = models.CharField(max_length=64, blank=True, default="", db_default="", editable=False)
+    payment_account_masked = models.CharField(
+        _("收款账号"), max_length=48, blank=True, default="", db_default="", editable=False
+    )
     before = models.JSONField(_("变更前"), default=dict)  # field -> shown value (card masked)
     after = models.JSONField(_("变更后"), default=dict)
     requested_at = models.DateTimeField(_("提交时间"))
