@@ -4,6 +4,8 @@ openpyxl, wallet returns, and the top-up union's own lists only."""
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import Client
+from django.urls import reverse
 
 from applications.changes import worker_change_confirm
 from applications.models import ApplicationEvent
@@ -13,6 +15,7 @@ from payouts.payout.bank_return import bank_return_import
 from payouts.payout.export import payout_list_export
 from payouts.payout.selectors import awards_payable, payout_lists_visible_to, payout_reconciliation
 from payouts.payout.services import payout_lists_build_for_batch, payout_reissue_build
+from payouts.publicity.selectors import publicity_public_rows
 from quotas.models import AdminRole, AuditLog, ChannelKind, PaymentChannel, TopUpRule
 from quotas.permissions import may_export_payout_list
 from quotas.topups import funding_source_topup_approve, funding_source_topup_propose
@@ -163,7 +166,14 @@ def topup(scenario):
 
 def test_the_top_up_union_builds_sees_and_exports_only_its_own_lists(scenario, city_finance, topup):
     sc = scenario
-    publish_and_end(sc, city_finance)
+    publicity = publish_and_end(sc, city_finance)
+    # The 公示 carries the top-up beside the programme's money, for its members only.
+    page = Client().get(reverse("payouts:publicity_public", args=[publicity.pk])).content.decode()
+    rows = {r.position: r.money for r in publicity_public_rows(publicity=publicity)}
+    members = {e.position for e in publicity.entries.filter(application__in=topup["members"])}
+    assert members and all("历下区总工会某公司工会补助200元" in rows[p] for p in members)
+    assert not any("某公司工会补助" in m for p, m in rows.items() if p not in members)
+    assert "市级补助1000元" in page and "历下区总工会某公司工会补助200元" in page
     manager = topup["manager"]
     own = payout_lists_build_for_batch(program=sc.program, batch=sc.batch, actor=manager)
     assert [(pl.source_id, pl.payer_union_id) for pl in own] == [(topup["source"].pk, topup["firm"].pk)]
