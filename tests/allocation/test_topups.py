@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from payouts.allocation.selectors import allocation_explain
 from payouts.allocation.services import allocation_run
-from payouts.models import Award, AwardVia
+from payouts.dashboard.selectors import dashboard_stats
+from payouts.models import Award, AwardStatus, AwardVia
 from quotas.models import AdminRole, AuditLog, SourceApproval, TopUpRule, UnionLevel
 from quotas.services import union_admin_create
 from quotas.topups import funding_source_topup_approve, funding_source_topup_propose, funding_source_topup_reject
@@ -113,6 +114,12 @@ def test_only_those_funded_by_the_city_first_ten(linyi):
     )
     why = {e.source_name: e.text for e in allocation_explain(application=apps[3])}
     assert why[topup.name] == "未获市总工会补助，无此项补助"
+    # The dashboard counts it beside the city money: the city's view, and the street's own.
+    stats = dashboard_stats(program=linyi["prog"], scope=linyi["city"])
+    money = {s.name: dict(zip(AwardStatus.values, counts, strict=True)) for s, counts in stats.source_rows()}
+    assert money[topup.name]["proposed"] == (2, 600)
+    street_view = dashboard_stats(program=linyi["prog"], scope=linyi["street"])
+    assert sum(u.live_yuan(topup.pk) for u in street_view.units) == 600
 
 
 def test_pending_and_rejected_top_ups_never_allocate(linyi):
