@@ -159,13 +159,16 @@ def _batch_usage(source: FundingSource) -> list[UnitUsage]:
 
 def _single_usage(source: FundingSource) -> list[UnitUsage]:
     apps = Application.objects.filter(program_id=source.program_id)
+    if source.is_topup:
+        # A top-up counts its own subtree only (one prefix range of the applications).
+        apps = apps.filter(union_path__startswith=source.scope_union.path)
     counts = apps.aggregate(
         approved=Count("id", filter=Q(status__in=FUNDED_STATUSES)),
         waitlisted=Count("id", filter=Q(seat_status=SeatStatus.WAITLISTED)),
     )
     awarded = _live_awards(source).count()
     slots = source.total_slots if source.total_slots is not None else awarded
-    label = source.program.owner_union.name
+    label = source.scope_union.name if source.is_topup else source.program.owner_union.name
     # At most one live award per application and source: the funded among the approved
     # are counted from the award side instead of excluding them from a million rows.
     funded = _live_awards(source).filter(application__status__in=FUNDED_STATUSES).count()
