@@ -37,6 +37,8 @@ class Announcement(StrEnum):
     CONSEQUENCES = "consequences"
     PROFILE_CHANGE_PENDING = "profile_change_pending"
     PROFILE_CHANGE_DECIDED = "profile_change_decided"
+    # The money of an application, for the worker's page: every source that pays it.
+    MONEY_SHOWN = "money_shown"
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,15 @@ class Consequences:
     action: str
     warnings: list[str] = field(default_factory=list)
     refusal: str = ""
+
+
+@dataclass
+class MoneyLines:
+    """Filled by the payouts app: one dict per source paying the application (source,
+    amount_yuan, payer, status, explanation)."""
+
+    application: Any
+    lines: list[dict] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -90,3 +101,7 @@ def announce(announcement: Announcement, payload: Any) -> Any:
 
 def consequences_of(*, application: Any, action: str) -> Consequences:
     return announce(Announcement.CONSEQUENCES, Consequences(application=application, action=action))
+
+
+def money_lines_of(*, application: Any) -> list[dict]:
+    return announce(Announcement.MONEY_SHOWN, MoneyLines(application=application)).lines

@@ -46,6 +46,7 @@ FIELD_LABELS = {
     "union": "所在工会",
     "bank_name": "银行卡",
     "bank_card": "银行卡",
+    "payment_account": "收款账户",
 }
 NOTE_MAX = 500
 
@@ -60,16 +61,17 @@ def change_fields_label(fields: list[str]) -> str:
 
 
 def change_title(fields: list[str], *, state: str = CS.PENDING) -> str:
-    """ "银行卡变更待核实" when only the card moves, "信息变更待核实：姓名、工作单位" otherwise."""
+    """ "银行卡变更待核实" when only the card moves (收款账户 likewise), "信息变更待核实：姓名、工作单位" otherwise."""
     card_only = set(fields) <= {"bank_name", "bank_card"}
-    subject = _("银行卡变更") if card_only else _("信息变更")
+    account_only = set(fields) == {"payment_account"}
+    subject = _("银行卡变更") if card_only else _("收款账户变更") if account_only else _("信息变更")
     verb = {
         CS.PENDING: _("待核实"),
         CS.CONFIRMED: _("已核实生效"),
         CS.REFUSED: _("未通过核实"),
         CS.CANCELLED: _("已撤回"),
     }[state]
-    if card_only:
+    if card_only or account_only:
         return f"{subject}{verb}"
     return f"{subject}{verb}：{change_fields_label(fields)}"
 
@@ -101,7 +103,19 @@ def held_field_shown(*, source, name: str) -> str:
         return source.union.name
     if name == "bank_card":
         return source.bank_card_masked
+    if name == "payment_account":
+        return payment_account_shown(source)
     return getattr(source, name)
+
+
+def payment_account_shown(source) -> str:
+    """ "齐鲁工惠APP 我的钱包 6222 **** **** 0123", or "本人银行卡" (a Worker or WorkerChange)."""
+    if source.payment_channel_id is None:
+        return _("本人银行卡")
+    return f"{source.payment_channel.name} {source.payment_account_masked}"
+
+
+PAYMENT_FIELDS = ("payment_channel", "payment_account_encrypted", "payment_account_hmac", "payment_account_masked")
 
 
 def _tell_worker(*, worker: Worker, title: str, reason: str, action: str, change: WorkerChange) -> None:
@@ -125,12 +139,15 @@ def _audit_detail(change: WorkerChange, **extra) -> dict:
     return {"fields": list(change.fields), "before": dict(change.before), "after": dict(change.after), **extra}
 
 
-def worker_change_stage(*, worker: Worker, data, card: str, actor: AbstractBaseUser, now=None) -> WorkerChange | None:
+def worker_change_stage(
+    *, worker: Worker, data, card: str, actor: AbstractBaseUser, now=None, payment: dict | None = None
+) -> WorkerChange | None:
     """Hold the held fields of ``data`` (a ``ProfileData``) as the worker's pending change.
 
     Called by ``worker_profile_save`` inside its transaction, with the ``Worker`` row
     locked (the lock serialises two tabs; the partial unique constraint backs it). ``card``
-    is the validated new number, or "" for "keep" (the pending one, else the confirmed one).
+    is the validated new number, or "" for "keep" (the pending one, else the confirmed one);
+    ``payment`` likewise the new payment account (``PAYMENT_FIELDS`` values), None = keep.
     Returns the pending change, or None when nothing differs from the confirmed values (a
     pending change the worker has changed back is then closed as cancelled)."""
     now = now or timezone.now()
@@ -152,12 +169,17 @@ def worker_change_stage(*, worker: Worker, data, card: str, actor: AbstractBaseU
         target.bank_card_encrypted = keep.bank_card_encrypted
         target.bank_card_hmac = keep.bank_card_hmac
         target.bank_card_masked = keep.bank_card_masked
+    keep = pending or worker
+    for f in PAYMENT_FIELDS:
+        setattr(target, f, payment[f] if payment is not None else getattr(keep, f))
     differs = {
         "name": target.name != worker.name,
         "employer": target.employer != worker.employer,
         "union": target.union_id != worker.union_id,
         "bank_name": target.bank_name != worker.bank_name,
         "bank_card": target.bank_card_hmac != worker.bank_card_hmac,
+        "payment_account": (target.payment_channel_id, target.payment_account_hmac)
+        != (worker.payment_channel_id, worker.payment_account_hmac),
     }
     target.fields = [name for name in HELD_FIELDS if differs[name]]
     if not target.fields:
@@ -169,7 +191,16 @@ def worker_change_stage(*, worker: Worker, data, card: str, actor: AbstractBaseU
     if pending is not None:
         same = all(
             getattr(pending, f) == getattr(target, f)
-            for f in ("fields", "name", "employer", "union_id", "bank_name", "bank_card_hmac")
+            for f in (
+                "fields",
+                "name",
+                "employer",
+                "union_id",
+                "bank_name",
+                "bank_card_hmac",
+                "payment_channel_id",
+                "payment_account_hmac",
+            )
         )
         if same:
             return pending  # saved again without touching the held fields: nothing new to tell
@@ -182,6 +213,7 @@ def worker_change_stage(*, worker: Worker, data, card: str, actor: AbstractBaseU
             "bank_card_encrypted",
             "bank_card_hmac",
             "bank_card_masked",
+            *PAYMENT_FIELDS,
             "before",
             "after",
             "requested_at",
@@ -297,8 +329,11 @@ def worker_change_confirm(*, change: WorkerChange, actor: AbstractBaseUser, note
         worker.bank_card_encrypted = locked.bank_card_encrypted
         worker.bank_card_hmac = locked.bank_card_hmac
         worker.bank_card_masked = locked.bank_card_masked
+        for f in PAYMENT_FIELDS:
+            setattr(worker, f, getattr(locked, f))
         worker.save(
             update_fields=[
+                *PAYMENT_FIELDS,
                 "name",
                 "employer",
                 "union",

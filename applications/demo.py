@@ -23,6 +23,7 @@ from quotas.models import CatalogueEntry, DocumentKind, EducationLevel, Program,
 
 from . import eligibility
 from .models import Application, Worker
+from .payment_accounts import worker_payment_account_save
 from .services import (
     ApplicationData,
     ProfileData,
@@ -42,6 +43,9 @@ DEMO_PHONE = "13800000001"
 DEMO_PASSWORD = "qiuxue-worker-2024"
 JINAN_SUBMIT_AT = datetime(2024, 5, 20, 9, 0, tzinfo=TZ)
 CONGHUA_SUBMIT_AT = datetime(2023, 9, 15, 9, 0, tzinfo=TZ)
+LINYI_SUBMIT_AT = datetime(2022, 3, 1, 9, 0, tzinfo=TZ)
+# The 兰山街道 worker paid to the 齐鲁工惠 wallet (16 digits, the programme's set-up).
+LINYI_WALLET_ACCOUNT = "6000202203010001"
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = ["建国", "秀英", "志强", "海燕", "晓东", "丽娟", "国平", "春梅", "伟", "静", "磊", "敏", "军", "芳", "洋", "婷"]
 EMPLOYERS = ["济南泉城软件有限公司", "历下区人民医院", "山东齐鲁物流有限公司", "济南公交集团", "章丘鼓风机股份有限公司"]
@@ -146,6 +150,38 @@ def _conghua_data(n: int) -> ApplicationData:
         chsi_code=f"CH{n:08d}",
         chsi_expires_on=date(2024, 6, 1),
     )
+
+
+def _linyi_data(n: int) -> ApplicationData:
+    return ApplicationData(
+        level=[EducationLevel.DAZHUAN, EducationLevel.ZHUAN_SHENG_BEN][n % 2],
+        school=["山东开放大学", "临沂大学"][n % 2],
+        major=["物流管理", "土木工程"][n % 2],
+        enrolled_on=date(2022, 3, 1),
+        chsi_code=f"LY{n:08d}",
+        chsi_expires_on=date(2023, 3, 1),
+    )
+
+
+def _linyi_workers(*, password_hash: str) -> int:
+    """Linyi 2022: four approved workers of 兰山街道 (the street's top-up, 300 yuan for its
+    first 10 members funded by the city), one of them paid to the 齐鲁工惠 wallet."""
+    linyi = Program.objects.filter(slug="linyi-2022").first()
+    street = Union.objects.filter(name="兰山街道工会").first()
+    if linyi is None or street is None:
+        return 0
+    units = list(Union.objects.subtree_of(street).filter(level=UnionLevel.GRASSROOTS).order_by("path"))
+    wallet = linyi.payment_channels.first()
+    for k in range(4):
+        n = 300 + k
+        w = _worker(n, phone=f"1360000{k + 1:04d}", union=units[k % len(units)], password_hash=password_hash)
+        if k == 0 and wallet is not None:
+            worker_payment_account_save(user=w.user, channel=wallet, account=LINYI_WALLET_ACCOUNT)
+        a = application_create_draft(worker=w, program=linyi, data=_linyi_data(k), actor=w.user)
+        _papers(a, w)
+        a = application_submit(application=a, actor=w.user, now=LINYI_SUBMIT_AT + timedelta(minutes=13 * k))
+        _review_to(a, "approved")
+    return 4
 
 
 def _review_to(app: Application, outcome: str, *, at: datetime | None = None) -> None:
@@ -312,7 +348,8 @@ def demo_workers_load() -> dict:
             created += 1
             a = application_submit(application=a, actor=w.user, now=CONGHUA_SUBMIT_AT + timedelta(minutes=11 * k))
             _review_to(a, "approved")
+        created += _linyi_workers(password_hash=password_hash)
     print(
-        f"演示职工账号：{DEMO_PHONE}  密码：{DEMO_PASSWORD}（其余演示职工 1380000xxxx / 1390000xxxx / 1370000xxxx 同一密码）"
+        f"演示职工账号：{DEMO_PHONE}  密码：{DEMO_PASSWORD}（其余演示职工 1380000xxxx / 1390000xxxx / 1370000xxxx / 1360000xxxx 同一密码）"
     )
     return {"phone": DEMO_PHONE, "password": DEMO_PASSWORD, "created": created, "document_kinds": DocumentKind.values}

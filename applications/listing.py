@@ -9,7 +9,7 @@ from datetime import datetime
 from django.db.models import Count
 from django.utils import timezone
 
-from quotas.models import AllocationMode, Batch, DocumentKind, EducationLevel, FundingSource, Program
+from quotas.models import AllocationMode, Batch, DocumentKind, EducationLevel, FundingSource, Program, SourceApproval
 
 from .models import Application, SeatStatus
 from .selectors import batch_state_of
@@ -53,7 +53,7 @@ def public_programs(*, now: datetime | None = None) -> list[PublicProgram]:
     programs = (
         Program.objects.filter(is_open=True)
         .select_related("owner_union")
-        .prefetch_related("batches", "sources", "stages")
+        .prefetch_related("batches", "sources__scope_union", "stages")
         .order_by("-year", "name")
     )
     rows = []
@@ -61,14 +61,19 @@ def public_programs(*, now: datetime | None = None) -> list[PublicProgram]:
         state = batch_state_of(program=p, now=now)
         if state.open is None and state.next is None:
             continue
-        sources = sorted(p.sources.all(), key=lambda s: (s.position, s.pk))
+        # The programme's own money; a lower union's top-up (多重补助) only for its members,
+        # and only once the owner has approved it.
+        sources = sorted(
+            (s for s in p.sources.all() if s.approval == SourceApproval.APPROVED),
+            key=lambda s: (s.scope_union_id is not None, s.position, s.pk),
+        )
         row = PublicProgram(
             program=p,
             open=state.open,
             next=state.next,
             batches=[b for b in sorted(p.batches.all(), key=lambda b: b.number) if b.apply_closes > now],
             sources=sources,
-            total_yuan=sum(s.amount_yuan for s in sources),
+            total_yuan=sum(s.amount_yuan for s in sources if s.scope_union_id is None),
             levels=_labels(p.eligible_levels, EducationLevel.choices),
             papers=_labels(p.required_documents, DocumentKind.choices),
             public_sector_papers=_labels(p.public_sector_documents, DocumentKind.choices),
@@ -87,7 +92,11 @@ def public_programs(*, now: datetime | None = None) -> list[PublicProgram]:
             else [],
         )
         if row.is_at_submission:
-            own = [s.total_slots for s in sources if s.matching_of_id is None and s.total_slots is not None]
+            own = [
+                s.total_slots
+                for s in sources
+                if s.matching_of_id is None and s.total_slots is not None and s.scope_union_id is None
+            ]
             row.capacity = min(own) if own else None
         rows.append(row)
     at_submission = [r.program.pk for r in rows if r.capacity is not None]

@@ -40,6 +40,23 @@ class Worker(models.Model):
     # Not unique: one card used by several people is a fraud flag for reviewers, not a crash.
     bank_card_hmac = models.CharField(max_length=64, db_index=True, editable=False)
     bank_card_masked = models.CharField(_("银行卡号"), max_length=24, editable=False)
+    # Paid to another channel of a programme (an app wallet, 数字人民币) instead of the card:
+    # NULL = the bank card. Written by ``applications.payment_accounts`` (held after approval).
+    payment_channel = models.ForeignKey(
+        "quotas.PaymentChannel",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("收款方式"),
+        editable=False,
+    )
+    # db_default too: set-based inserts (benchmarks, bulk tools) name only the old columns.
+    payment_account_encrypted = models.TextField(blank=True, default="", db_default="", editable=False)
+    payment_account_hmac = models.CharField(max_length=64, blank=True, default="", db_default="", editable=False)
+    payment_account_masked = models.CharField(
+        _("收款账号"), max_length=48, blank=True, default="", db_default="", editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -64,7 +81,7 @@ class WorkerChangeStatus(models.TextChoices):
 
 # The fields of ``Worker`` that the money follows: once a worker has approved money, a
 # change of these is held for review (``WorkerChange``) instead of written to the row.
-HELD_FIELDS = ("name", "employer", "union", "bank_name", "bank_card")
+HELD_FIELDS = ("name", "employer", "union", "bank_name", "bank_card", "payment_account")
 
 
 class WorkerChange(models.Model):
@@ -89,6 +106,15 @@ class WorkerChange(models.Model):
     bank_card_encrypted = models.TextField(editable=False)
     bank_card_hmac = models.CharField(max_length=64, db_index=True, editable=False)
     bank_card_masked = models.CharField(_("银行卡号"), max_length=24, editable=False)
+    payment_channel = models.ForeignKey(
+        "quotas.PaymentChannel", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    # db_default too: set-based inserts (benchmarks, bulk tools) name only the old columns.
+    payment_account_encrypted = models.TextField(blank=True, default="", db_default="", editable=False)
+    payment_account_hmac = models.CharField(max_length=64, blank=True, default="", db_default="", editable=False)
+    payment_account_masked = models.CharField(
+        _("收款账号"), max_length=48, blank=True, default="", db_default="", editable=False
+    )
     before = models.JSONField(_("变更前"), default=dict)  # field -> shown value (card masked)
     after = models.JSONField(_("变更后"), default=dict)
     requested_at = models.DateTimeField(_("提交时间"))

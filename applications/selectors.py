@@ -148,7 +148,7 @@ def catalogue_lists(*, program: Program, school: str, level: str, major: str) ->
 
 def seat_capacity_of(*, program: Program) -> int | None:
     """Places in an at-submission programme: the slots of its own (non-matching) money."""
-    result = program.sources.filter(matching_of__isnull=True, total_slots__isnull=False).aggregate(
+    result = program.sources.filter(matching_of__isnull=True, total_slots__isnull=False, scope_union=None).aggregate(
         slots=Min("total_slots")
     )
     return result["slots"]

@@ -77,7 +77,7 @@ def submit_facts_of(*, application: Application, now: datetime) -> SubmitFacts:
         SELECT 'union', id, depth, level FROM {_table(Union)} WHERE path IN ({_marks(paths)})
         UNION ALL
         SELECT 'seats', MIN(total_slots), NULL, NULL FROM {_table(FundingSource)}
-        WHERE program_id = %s AND matching_of_id IS NULL AND total_slots IS NOT NULL
+        WHERE program_id = %s AND matching_of_id IS NULL AND total_slots IS NOT NULL AND scope_union_id IS NULL
     """  # noqa: S608
     params = [
         *(program.pk, at, at),

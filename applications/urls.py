@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views_messages
-from .views import account, apply, auth, files, previews, profile, public
+from .views import account, apply, auth, files, payment, previews, profile, public
 
 app_name = "applications"
 
@@ -20,6 +20,7 @@ urlpatterns = [
     path("messages/<int:pk>/", views_messages.message_open, name="message_open"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", profile.profile, name="profile"),
+    path("profile/payment/", payment.payment_account, name="payment_account"),
     path("unions/search.json", profile.union_search_json, name="union_search"),
     path("programs/<int:pk>/apply/", apply.program_apply, name="program_apply"),
     path("applications/<int:pk>/", apply.application_detail, name="detail"),

@@ -1,6 +1,8 @@
 """Allocation at Jinan scale: 1,000,000 approved applications over the 57 rows of the
 2024 quota table (56 units + the city pool), three batches, province split and county
 matching; against a naive per-row ORM loop on 100,000 (the baseline, written here only).
+Then the same 1M run with ten subtree sources (多重补助: FCFS, funded-by-city, all members)
+added, against the three-source figure of the same run.
 
 Data is generated set-based with generate_series (users, workers, applications), outside
 the timed part, once: later runs reuse it and only clear the awards. Figures: wall time of ``allocation_run``, tracemalloc peak of the Python
@@ -18,8 +20,9 @@ from applications.models import Application, Worker
 from payouts.allocation.services import allocation_run
 from payouts.models import Award, AwardVia
 from quotas.demo import DATA_DIR
-from quotas.models import Batch, BatchSplit, FundingSource, PayerRule, Program, Quota, Union, UnionLevel
+from quotas.models import Batch, BatchSplit, FundingSource, PayerRule, Program, Quota, TopUpRule, Union, UnionLevel
 from quotas.services import union_create
+from quotas.topups import funding_source_topup_approve, funding_source_topup_propose
 
 CSV = DATA_DIR / "jinan-2024-quota-table.csv"
 PREFIX = "bench-alloc"
@@ -237,6 +240,46 @@ def naive_allocate(*, source: FundingSource, limit: int) -> set[int]:
     return created
 
 
+# Ten subtree sources (多重补助), set on the 1M programme after today's three-source figures
+# and removed again: (unit position in the quota table, rule, places or None = unlimited).
+TOPUPS = [
+    (1, TopUpRule.FCFS, 50),
+    (2, TopUpRule.FCFS, 50),
+    (3, TopUpRule.FCFS, 200),
+    (4, TopUpRule.FCFS, 200),
+    (5, TopUpRule.FUNDED_BY, 30),
+    (6, TopUpRule.FUNDED_BY, 30),
+    (7, TopUpRule.FUNDED_BY, None),
+    (20, TopUpRule.ALL_APPROVED, None),  # an enterprise union: every approved member (~6,000)
+    (21, TopUpRule.ALL_APPROVED, 500),
+    (22, TopUpRule.ALL_APPROVED, None),
+]
+
+
+def _topups_add(prog: Program, city_money: FundingSource) -> None:
+    by_pos = {
+        int(u.code.rsplit("-u", 1)[1]): u
+        for u in Union.objects.filter(code__startswith=f"{PREFIX}-u").exclude(code__contains="-g")
+    }
+    for i, (pos, rule, places) in enumerate(TOPUPS):
+        source = funding_source_topup_propose(
+            program=prog,
+            union=by_pos[pos],
+            amount_yuan=300,
+            rule=rule,
+            total_slots=places,
+            base_source=city_money if rule == TopUpRule.FUNDED_BY else None,
+            name=f"基准下级补助{i}",
+            actor=None,
+        )
+        funding_source_topup_approve(source=source, actor=None)
+
+
+def _topups_remove(prog: Program) -> None:
+    Award.objects.filter(source__program=prog, source__scope_union__isnull=False).delete()
+    FundingSource.objects.filter(program=prog, scope_union__isnull=False).delete()
+
+
 def run(scale: float) -> dict:
     n_big = max(int(1_000_000 * scale), 1000)
     n_small = max(int(100_000 * scale), 1000)
@@ -256,6 +299,7 @@ def run(scale: float) -> dict:
         setup_s = time.perf_counter() - started
     small = Program.objects.get(slug=f"{PREFIX}-100k")
     city_money, small_city = prog.sources.get(position=0), small.sources.get(position=0)
+    _topups_remove(prog)
     Award.objects.filter(source__program__in=[prog, small]).delete()
     _analyze(Award._meta.db_table)
 
@@ -266,6 +310,17 @@ def run(scale: float) -> dict:
     # The memory figure is for a first run too: clear the awards again.
     Award.objects.filter(source__program=prog).delete()
     traced_s, big_peak = _traced_run(prog)
+
+    # The same 1M programme with ten subtree sources added (first run: only their awards
+    # are new; then a first run from scratch of all 13 sources, and a no-change rerun).
+    _topups_add(prog, city_money)
+    topup_added_s, topup_result = _timed_run(prog)
+    topup_awards = {o.name: o.live for o in topup_result.sources if o.name.startswith("基准下级补助")}
+    Award.objects.filter(source__program=prog).delete()
+    topup_first_s, _r = _timed_run(prog)
+    topup_rerun_s, topup_rerun = _timed_run(prog)
+    assert all(o.created == o.updated == o.deleted == 0 for o in topup_rerun.sources)
+    _topups_remove(prog)
 
     small_s, _result = _timed_run(small)
     # The naive loop takes tens of milliseconds per application on this machine, so it runs
@@ -297,6 +352,11 @@ def run(scale: float) -> dict:
         "allocate_under_tracemalloc_s": round(traced_s, 2),
         "max_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "awards_by_source": awards,
+        "with_10_topups_sources": 3 + len(TOPUPS),
+        "with_10_topups_added_to_allocated_s": round(topup_added_s, 2),
+        "with_10_topups_first_run_s": round(topup_first_s, 2),
+        "with_10_topups_rerun_no_change_s": round(topup_rerun_s, 2),
+        "topup_awards": topup_awards,
         "small_applications": n_small,
         "engine_small_s": round(small_s, 3),
         "naive_rows_measured": n_naive,

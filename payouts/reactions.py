@@ -8,7 +8,14 @@ land together or not at all.
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from applications.announcements import Announcement, Consequences, ProfileChangeNotice, Transition, listen
+from applications.announcements import (
+    Announcement,
+    Consequences,
+    MoneyLines,
+    ProfileChangeNotice,
+    Transition,
+    listen,
+)
 from applications.models import ApplicationStatus
 from applications.services import seat_release_and_promote
 from applications.workflow import Action
@@ -90,7 +97,30 @@ def lines_hold_for_profile_change(notice: ProfileChangeNotice) -> None:
     payout_lines_void(lines=list(lines), reason=_("职工信息变更待核实，暂缓发放"), actor=None)
 
 
+def money_lines_fill(m: MoneyLines) -> None:
+    """Every source that pays (or will pay) the application: the programme's, the county's
+    matching and a lower union's top-up alike, with its payer and why."""
+    awards = (
+        Award.objects.filter(application=m.application)
+        .live()
+        .select_related("source__payer_union", "payer_union")
+        .order_by("source__position", "source_id")
+    )
+    for award in awards:
+        payer = award.payer_union.name if award.payer_union_id else award.source.payer_display
+        m.lines.append(
+            {
+                "source": award.source.name,
+                "amount_yuan": award.amount_yuan,
+                "payer": payer,
+                "status": award.get_status_display(),
+                "explanation": award.explanation,
+            }
+        )
+
+
 def register() -> None:
+    listen(Announcement.MONEY_SHOWN, money_lines_fill)
     listen(Announcement.TRANSITION_CHECK, withdrawal_refuse_after_payment)
     listen(Announcement.TRANSITION_DONE, money_end_with_claim)
     listen(Announcement.CONSEQUENCES, withdrawal_consequences)

@@ -24,6 +24,7 @@ from .models import (
     Batch,
     CatalogueEntry,
     FundingSource,
+    PaymentChannel,
     Program,
     ProgramStage,
     Quota,
@@ -112,6 +113,13 @@ class ProgramStageInline(SetupInline):
         "reminder_days",
         "grace_days",
     ]
+
+
+class PaymentChannelInline(SetupInline):
+    """Channels besides the bank card (always offered): an app wallet, 数字人民币."""
+
+    model = PaymentChannel
+    fields = ["position", "kind", "name", "account_label", "payer_name", "min_length", "max_length"]
 
 
 class FundingSourceInline(SetupInline):
@@ -291,7 +299,7 @@ class ProgramAdmin(SetupAdmin):
     list_filter = ["year", "allocation_mode"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ("name",)}
-    inlines = [BatchInline, ProgramStageInline, FundingSourceInline]
+    inlines = [BatchInline, ProgramStageInline, FundingSourceInline, PaymentChannelInline]
 
     def save_formset(self, request, form, formset, change):
         instances = formset.save(commit=False)
@@ -517,3 +525,6 @@ class AuditLogAdmin(UnionScopedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+from . import topup_admin  # noqa: E402, F401  (registers the top-ups' admin)

@@ -21,17 +21,20 @@ from .models import (
     AdminRole,
     AllocationMode,
     BatchSplit,
+    ChannelKind,
     CoFunder,
     CoFunderStaff,
     DocumentKind,
     EducationLevel,
     FundingSource,
     PayerRule,
+    PaymentChannel,
     PrintedForm,
     PriorityMode,
     Program,
     ProgramStage,
     ReviewRound,
+    TopUpRule,
     Union,
     UnionAdmin,
     UnionLevel,
@@ -40,6 +43,7 @@ from .models import (
 from .quota_tables import quota_table_import, quota_table_preview, quota_table_read
 from .quota_tables.matching import guess_union_level
 from .services import catalogue_import, cofunder_save, cofunder_staff_create, union_admin_create, union_create
+from .topups import funding_source_topup_approve, funding_source_topup_propose
 
 DATA_DIR = Path(__file__).resolve().parent / "demo_data"
 TZ = ZoneInfo("Asia/Shanghai")
@@ -347,9 +351,35 @@ def load_linyi_2022(result: DemoResult) -> None:
         position=2,
     )
     _import_table(city_source, "linyi-2022-quota-table.xlsx")
+    # Seed 000: "本人银行卡或齐鲁工惠APP我的钱包电子账号" (the wallet's account: 16 digits here).
+    PaymentChannel.objects.update_or_create(
+        program=program,
+        name="齐鲁工惠APP 我的钱包",
+        defaults={
+            "kind": ChannelKind.WALLET,
+            "account_label": "钱包电子账号",
+            "payer_name": "齐鲁工惠",
+            "min_length": 16,
+            "max_length": 16,
+        },
+    )
     result.programs["linyi-2022"] = program
     _account(result, "linyi_city", city, AdminRole.MANAGER)
     _account(result, "lanshan_county", lanshan, AdminRole.MANAGER)
+    # Seed 000: "乡镇（街道）工会、基层单位工会可在此基础上，根据自身情况投入适当资金进行补助":
+    # 兰山街道工会 adds 300 yuan for its first 10 members funded by the city, with the city's consent.
+    _account(result, "lanshan_street", town[0], AdminRole.MANAGER)
+    if not program.sources.filter(scope_union=town[0]).exists():
+        topup = funding_source_topup_propose(
+            program=program,
+            union=town[0],
+            amount_yuan=300,
+            rule=TopUpRule.FUNDED_BY,
+            total_slots=10,
+            base_source=city_source,
+            actor=None,
+        )
+        funding_source_topup_approve(source=topup, actor=None, note="市总工会同意")
 
 
 def xianan_stages_load(program: Program) -> None:

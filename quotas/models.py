@@ -372,6 +372,24 @@ class PayerRule(models.TextChoices):
     APPLICANT_COFUNDER = "applicant_cofunder", _("职工就读高校发放")
 
 
+class TopUpRule(models.TextChoices):
+    """Who gets a top-up source's money (a union's own money for its own subtree, 多重补助).
+    Linyi: "乡镇（街道）工会、基层单位工会可在此基础上，根据自身情况投入适当资金进行补助"."""
+
+    ALL_APPROVED = "all_approved", _("本单位审核通过的职工均补助")
+    FUNDED_BY = "funded_by", _("只补助获得指定补助的职工")
+    FCFS = "fcfs", _("本单位内先到先得")
+
+
+class SourceApproval(models.TextChoices):
+    """A top-up is proposed by the union that pays it and approved by the owner's manager;
+    only approved sources allocate. The programme's own sources are approved from the start."""
+
+    PENDING = "pending", _("待主办工会批准")
+    APPROVED = "approved", _("已批准")
+    REJECTED = "rejected", _("未批准")
+
+
 class FundingSource(models.Model):
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="sources")
     name = models.CharField(_("名称"), max_length=100)
@@ -387,6 +405,28 @@ class FundingSource(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="matched_by", verbose_name=_("配套于")
     )
     position = models.PositiveSmallIntegerField(default=0)
+    # A top-up (多重补助): money of a union below the owner for the applicants of its own
+    # subtree only, paid by that union. Written by quotas.services.funding_source_topup_*.
+    scope_union = models.ForeignKey(
+        Union,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="topup_sources",
+        verbose_name=_("补助范围（本工会及下级）"),
+    )
+    topup_rule = models.CharField(_("补助对象"), max_length=20, choices=TopUpRule.choices, blank=True)
+    approval = models.CharField(
+        _("批准状态"), max_length=10, choices=SourceApproval.choices, default=SourceApproval.APPROVED, editable=False
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    decided_at = models.DateTimeField(_("批准时间"), null=True, blank=True, editable=False)
+    decision_note = models.CharField(_("批准意见"), max_length=300, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("补助来源")
@@ -395,8 +435,16 @@ class FundingSource(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["program", "name"], name="source_unique_name"),
             models.CheckConstraint(
-                condition=Q(matching_of__isnull=False) | Q(total_slots__isnull=False),
+                condition=Q(matching_of__isnull=False) | Q(total_slots__isnull=False) | Q(scope_union__isnull=False),
                 name="source_slots_unless_matching",
+            ),
+            models.CheckConstraint(
+                condition=Q(scope_union__isnull=True, topup_rule="") | Q(scope_union__isnull=False) & ~Q(topup_rule=""),
+                name="source_topup_has_rule",
+            ),
+            models.CheckConstraint(
+                condition=~Q(topup_rule="funded_by") | Q(matching_of__isnull=False),
+                name="source_topup_funded_by_names_base",
             ),
             models.CheckConstraint(
                 condition=~Q(payer_rule="fixed") | Q(payer_union__isnull=False) | ~Q(payer_name=""),
@@ -408,12 +456,58 @@ class FundingSource(models.Model):
         return f"{self.program} · {self.name}"
 
     @property
+    def is_topup(self) -> bool:
+        return self.scope_union_id is not None
+
+    @property
     def payer_display(self) -> str:
         if self.payer_rule == PayerRule.APPLICANT_COUNTY:
             return str(_("职工所在县区总工会"))
         if self.payer_rule == PayerRule.APPLICANT_COFUNDER:
             return str(_("职工就读高校"))
         return self.payer_union.name if self.payer_union_id else self.payer_name
+
+
+class ChannelKind(models.TextChoices):
+    BANK_CARD = "bank_card", _("本人银行卡")
+    WALLET = "wallet", _("APP电子钱包")
+    ECNY = "ecny", _("数字人民币钱包")
+
+
+class PaymentChannel(models.Model):
+    """A way the programme pays besides the bank card (always offered): an e-wallet of a
+    named app (Linyi: "本人银行卡或齐鲁工惠APP我的钱包电子账号") or a 数字人民币 wallet (Jiangsu).
+    The account is digits only, of ``min_length``..``max_length`` (the programme's set-up:
+    the payer's format); stored encrypted and masked like the card."""
+
+    program = models.ForeignKey(
+        Program, on_delete=models.CASCADE, related_name="payment_channels", verbose_name=_("方案")
+    )
+    kind = models.CharField(_("渠道类型"), max_length=12, choices=ChannelKind.choices, default=ChannelKind.WALLET)
+    name = models.CharField(_("名称"), max_length=60, help_text=_("例如：齐鲁工惠APP 我的钱包"))
+    account_label = models.CharField(
+        _("账号名称"), max_length=30, default="电子账号", help_text=_("例如：钱包电子账号")
+    )
+    payer_name = models.CharField(_("到账机构"), max_length=60, blank=True, help_text=_("上传名单的平台，如齐鲁工惠"))
+    min_length = models.PositiveSmallIntegerField(_("账号最短位数"), default=8)
+    max_length = models.PositiveSmallIntegerField(_("账号最长位数"), default=20)
+    position = models.PositiveSmallIntegerField(_("序号"), default=0)
+
+    class Meta:
+        verbose_name = _("发放渠道")
+        verbose_name_plural = _("发放渠道")
+        ordering = ["program", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "name"], name="payment_channel_unique_name"),
+            models.CheckConstraint(condition=~Q(kind="bank_card"), name="payment_channel_not_bank_card"),
+            models.CheckConstraint(
+                condition=Q(min_length__gte=4) & Q(max_length__gte=models.F("min_length")) & Q(max_length__lte=40),
+                name="payment_channel_lengths",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Quota(models.Model):
@@ -533,3 +627,13 @@ class AuditLog(models.Model):
 
     def __str__(self) -> str:
         return f"{timezone.localtime(self.at):%Y-%m-%d %H:%M} {self.action}"  # Beijing time, as every page
+
+
+class TopUpSource(FundingSource):
+    """The admin's view of the top-ups (多重补助): proposed by a lower union, approved by the
+    owner. Same rows as ``FundingSource`` (``scope_union`` set)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("下级工会补助")
+        verbose_name_plural = _("下级工会补助（多重补助）")

@@ -101,6 +101,23 @@ def may_move_quota(*, user: AbstractBaseUser | None, source: FundingSource) -> P
     return _owner_side(user=user, program=source.program, roles=MANAGERS, act=_("调剂名额"))
 
 
+def may_propose_topup(*, user: AbstractBaseUser | None, program: Program, union: Union) -> Permit:
+    """A union below the programme's owner adds its own money for its own subtree (多重补助):
+    its own manager proposes; the owner's manager approves (``may_decide_topup``)."""
+    admin = union_admin_of(user)
+    owner = program.owner_union
+    if not (union.path.startswith(owner.path) and union.pk != owner.pk):
+        return Permit(False, _("只有%(owner)s下级的工会可以申报本单位补助。") % {"owner": owner.name})
+    if admin is None or admin.role not in MANAGERS or admin.union_id != union.pk:
+        return Permit(False, _("只有%(union)s的管理员可以申报本单位补助。") % {"union": union.name})
+    return ALLOWED
+
+
+def may_decide_topup(*, user: AbstractBaseUser | None, source: FundingSource) -> Permit:
+    """Approve or reject a lower union's top-up: the owner's managers (or above)."""
+    return _owner_side(user=user, program=source.program, roles=MANAGERS, act=_("批准下级工会补助"))
+
+
 # --- allocation, publicity, objections ------------------------------------------------------
 
 
@@ -156,6 +173,14 @@ def may_build_payout_lists(
         return ALLOWED
     if payer_union is None and _cofunder_money(user, program.pk, payer_cofunder.pk if payer_cofunder else None):
         return ALLOWED
+    if (
+        payer_union is None
+        and payer_cofunder is None
+        and admin is not None
+        and admin.role in MONEY_ROLES
+        and program.sources.filter(scope_union_id=admin.union_id, payer_union_id=admin.union_id).exists()
+    ):
+        return ALLOWED  # a top-up's own union: the page builds its own lists only
     if payer_cofunder is not None:
         return Permit(
             False,

@@ -13,7 +13,7 @@ from quotas.models import DocumentKind, Program
 from quotas.review_rounds import review_window_for
 
 from .. import eligibility
-from ..announcements import consequences_of
+from ..announcements import consequences_of, money_lines_of
 from ..changes import pending_notice
 from ..forms import ApplicationForm, UploadForm, WithdrawForm
 from ..listing import public_programs
@@ -298,6 +298,7 @@ def application_detail(request: HttpRequest, app: Application) -> HttpResponse:
             "withdrawable": transition_allowed(status=app.status, action=Action.WITHDRAW)
             and not consequences_of(application=app, action=Action.WITHDRAW).refusal,
             "pending": pending_notice(worker_change_pending_of(worker=app.worker)),
+            "money": money_lines_of(application=app),
             "now": timezone.now(),
         },
     )

@@ -30,7 +30,7 @@ def batch_places_left(*, batch: Batch) -> dict[str, int]:
     a source split over batches offers the batch's share less what the batch already holds;
     any other source its total less every live award."""
     left = {}
-    sources = batch.program.sources.filter(matching_of__isnull=True, total_slots__isnull=False)
+    sources = batch.program.sources.filter(matching_of__isnull=True, total_slots__isnull=False, scope_union=None)
     for source in sources.order_by("position", "pk"):
         live = Award.objects.filter(source=source).live()
         if uses_batch_split(source):

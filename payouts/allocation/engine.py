@@ -392,9 +392,23 @@ def batch_spill_position_of(*, source_id: int, scope: Scope, shares: dict[int, i
 GLOBAL_COLUMNS = ("id", "batch_id", "rank", "held_n", "seat_rank")
 
 
-def _global_ranked(*, source_id: int, scope: Scope, seats: bool) -> tuple[str, list]:
-    extra = "AND a.seat_status = 'placed'" if seats else ""
-    base, params = _held_and_cand(source_id=source_id, scope=scope, cand_extra=extra)
+def _subtree_filter(alias: str, subtree_path: str | None) -> tuple[str, tuple]:
+    """A top-up source (``FundingSource.scope_union``) serves only its subtree: the
+    applications submitted under it, one indexed prefix test on their own path copy."""
+    if subtree_path is None:
+        return "", ()
+    return f"AND {alias}.union_path LIKE %s", (subtree_path + "%",)
+
+
+def _global_ranked(
+    *, source_id: int, scope: Scope, seats: bool, subtree_path: str | None = None, limit: int | None = None
+) -> tuple[str, list]:
+    extra, extra_params = _subtree_filter("a", subtree_path)
+    if seats:
+        extra += " AND a.seat_status = 'placed'"
+    base, params = _held_and_cand(
+        source_id=source_id, scope=scope, cand_extra=extra, extra_params=extra_params, limit=limit
+    )
     order = f"coalesce(c.seat_rank, {_NO_RANK}), c.submitted_at, c.id" if seats else "c.submitted_at, c.id"
     sql = f"""WITH {base},
     ranked AS (
@@ -405,29 +419,55 @@ def _global_ranked(*, source_id: int, scope: Scope, seats: bool) -> tuple[str, l
     return sql, params
 
 
-def global_rows(*, source_id: int, scope: Scope, total_slots: int, seats: bool = False) -> list[dict]:
-    """Whole-programme FCFS up to the source total; ``seats``: only places taken at
-    submission (Xian'an), in the order the places were taken."""
-    ctes, params = _global_ranked(source_id=source_id, scope=scope, seats=seats)
-    sql = f"{ctes} SELECT r.id, r.batch_id, r.rank, r.held_n, r.seat_rank FROM ranked r WHERE r.rank <= %s - r.held_n ORDER BY r.rank"
+def global_rows(
+    *, source_id: int, scope: Scope, total_slots: int | None, seats: bool = False, subtree_path: str | None = None
+) -> list[dict]:
+    """Whole-programme FCFS up to the source total (``None``: everybody, a top-up for all
+    approved members of its subtree); ``seats``: only places taken at submission (Xian'an),
+    in the order the places were taken; ``subtree_path``: only that union's subtree."""
+    limit = None
+    if subtree_path is not None and total_slots is not None:
+        # A top-up with N places: only the subtree's first N - held candidates can be
+        # funded (FCFS), read in order through the (program, status, submitted_at, id)
+        # index instead of ranking the whole subtree.
+        limit = total_slots - held_count(source_id=source_id, scope=scope)
+        if limit <= 0:
+            return []
+    ctes, params = _global_ranked(source_id=source_id, scope=scope, seats=seats, subtree_path=subtree_path, limit=limit)
+    cols = "SELECT r.id, r.batch_id, r.rank, r.held_n, r.seat_rank FROM ranked r"
+    if total_slots is None:
+        return _fetch(f"{ctes} {cols} ORDER BY r.rank", params, GLOBAL_COLUMNS)
+    sql = f"{ctes} {cols} WHERE r.rank <= %s - r.held_n ORDER BY r.rank"
     return _fetch(sql, [*params, total_slots], GLOBAL_COLUMNS)
 
 
-def global_position_of(*, source_id: int, scope: Scope, seats: bool, application_id: int) -> dict | None:
-    ctes, params = _global_ranked(source_id=source_id, scope=scope, seats=seats)
+def global_position_of(
+    *, source_id: int, scope: Scope, seats: bool, application_id: int, subtree_path: str | None = None
+) -> dict | None:
+    ctes, params = _global_ranked(source_id=source_id, scope=scope, seats=seats, subtree_path=subtree_path)
     sql = f"{ctes} SELECT r.id, r.batch_id, r.rank, r.held_n, r.seat_rank FROM ranked r WHERE r.id = %s"
     rows = _fetch(sql, [*params, application_id], GLOBAL_COLUMNS)
     return rows[0] if rows else None
 
 
+def held_count(*, source_id: int, scope: Scope) -> int:
+    """Live awards of the source the run does not touch (their places count as used)."""
+    held, params = _held_cte(source_id=source_id, scope=scope)
+    with connection.cursor() as cur:
+        cur.execute(f"WITH {held} SELECT count(*) FROM held", params)
+        return cur.fetchone()[0]
+
+
 MATCHING_COLUMNS = ("id", "batch_id", "rank", "base_explanation", "county_id")
 
 
-def matching_rows(*, source_id: int, base_source_id: int, scope: Scope) -> list[dict]:
+def matching_rows(*, source_id: int, base_source_id: int, scope: Scope, subtree_path: str | None = None) -> list[dict]:
     """One row per live award of the base source, 1:1, with the applicant's county
     (the deepest ancestor-or-self of level county) for county-paid matching money. The
-    county is found per union (a few hundred), not per award."""
+    county is found per union (a few hundred), not per award. ``subtree_path``: only the
+    base awards of that union's subtree (a top-up for those the city funds)."""
     in_scope, scope_params = scope.in_scope_sql("b")
+    subtree, subtree_params = _subtree_filter("a", subtree_path)
     sql = f"""
     WITH base AS (
       SELECT a.id, a.batch_id, a.submitted_at, x.rank, x.explanation, a.union_path
@@ -435,7 +475,7 @@ def matching_rows(*, source_id: int, base_source_id: int, scope: Scope) -> list[
       JOIN {A} a ON a.id = x.application_id
       LEFT JOIN {B} b ON b.id = a.batch_id
       WHERE x.source_id = %s AND x.status NOT IN {_NOT_HOLDING_SQL} AND a.program_id = %s AND a.status IN {ELIGIBLE}
-        AND ({in_scope})
+        AND ({in_scope}) {subtree}
         -- On the award, not the application: filtering the probed application row by a
         -- hashed subplan made PostgreSQL cost each probe with the subplan and scan all
         -- applications instead of looking up the few thousand awarded ones.
@@ -452,7 +492,8 @@ def matching_rows(*, source_id: int, base_source_id: int, scope: Scope) -> list[
     SELECT base.id, base.batch_id, base.rank, base.explanation, co.county_id
     FROM base LEFT JOIN county_of co ON co.union_path = base.union_path
     ORDER BY base.submitted_at, base.id"""
-    return _fetch(sql, [base_source_id, scope.program_id, *scope_params, source_id], MATCHING_COLUMNS)
+    params = [base_source_id, scope.program_id, *scope_params, *subtree_params, source_id]
+    return _fetch(sql, params, MATCHING_COLUMNS)
 
 
 def tune_session() -> None:

@@ -126,3 +126,39 @@ def matching(*, base_name: str, base_explanation: str, payer: str) -> str:
     return _clip(
         _("配套%(base)s（%(why)s），由%(payer)s发放") % {"base": base_name, "why": base_explanation, "payer": payer}
     )
+
+
+def scope_word(*, union_name: str, level: str) -> str:
+    """How a top-up's own subtree is named to its members: 本街道 / 本镇 / 本企业 / 本县区 / 本单位."""
+    if "街道" in union_name:
+        return _("本街道")
+    return {"township": _("本镇"), "enterprise": _("本企业"), "county": _("本县区")}.get(level, _("本单位"))
+
+
+def topup_funded(
+    *, payer: str, amount: int, where: str, position: int, slots: int | None, base_name: str | None = None
+) -> str:
+    """ "横沟桥镇工会补助500元（本镇第3位，本镇名额10）"; with a base source
+    "…（获市总工会补助，本街道第3位，本街道名额10）"; unlimited "…（本镇审核通过，第3位，不限名额）"."""
+    parts = []
+    if base_name:
+        parts.append(_("获%(base)s") % {"base": base_name})
+    if slots is None:
+        parts.append(_("%(where)s第%(pos)s位，不限名额") % {"where": where, "pos": position})
+    else:
+        parts.append(
+            _("%(where)s第%(pos)s位，%(where)s名额%(slots)s") % {"where": where, "pos": position, "slots": slots}
+        )
+    return _clip(
+        _("%(payer)s补助%(amount)s元（%(why)s）") % {"payer": payer, "amount": amount, "why": "，".join(parts)}
+    )
+
+
+def topup_unfunded(*, where: str, position: int | None, slots: int | None, base_name: str | None = None) -> str:
+    if position is None:
+        if base_name:
+            return _clip(_("未获%(base)s，无此项补助") % {"base": base_name})
+        return _clip(_("不在%(where)s补助范围内") % {"where": where})
+    return _clip(
+        _("%(where)s名额%(slots)s已用完，%(where)s排位第%(pos)s") % {"where": where, "slots": slots, "pos": position}
+    )

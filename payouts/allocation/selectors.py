@@ -18,7 +18,7 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from applications.models import Application, ApplicationStatus, SeatStatus
-from quotas.models import AllocationMode, FundingSource, PayerRule, Quota
+from quotas.models import AllocationMode, FundingSource, PayerRule, Quota, TopUpRule
 from quotas.selectors import county_of
 
 from ..models import Award, AwardVia
@@ -159,13 +159,16 @@ def _batch_usage(source: FundingSource) -> list[UnitUsage]:
 
 def _single_usage(source: FundingSource) -> list[UnitUsage]:
     apps = Application.objects.filter(program_id=source.program_id)
+    if source.is_topup:
+        # A top-up counts its own subtree only (one prefix range of the applications).
+        apps = apps.filter(union_path__startswith=source.scope_union.path)
     counts = apps.aggregate(
         approved=Count("id", filter=Q(status__in=FUNDED_STATUSES)),
         waitlisted=Count("id", filter=Q(seat_status=SeatStatus.WAITLISTED)),
     )
     awarded = _live_awards(source).count()
     slots = source.total_slots if source.total_slots is not None else awarded
-    label = source.program.owner_union.name
+    label = source.scope_union.name if source.is_topup else source.program.owner_union.name
     # At most one live award per application and source: the funded among the approved
     # are counted from the award side instead of excluding them from a million rows.
     funded = _live_awards(source).filter(application__status__in=FUNDED_STATUSES).count()
@@ -211,6 +214,8 @@ def allocation_explain(*, application: Application) -> list[Explanation]:
     out = []
     for source in sources_in_order(program):
         award = awards.get(source.pk)
+        if award is None and source.is_topup and not application.union_path.startswith(source.scope_union.path):
+            continue  # another union's own money: not this worker's business
         if award is not None:
             out.append(
                 Explanation(
@@ -234,6 +239,8 @@ def _unfunded_reason(*, application: Application, source: FundingSource, awards:
     if application.status not in FUNDED_STATUSES:
         return _("申请状态为“%(status)s”，终审通过后参加分配") % {"status": application.get_status_display()}
     scope = engine.Scope(program_id=program.pk)
+    if source.is_topup:
+        return _topup_unfunded_reason(application=application, source=source, awards=awards, scope=scope)
     if source.matching_of_id is not None:
         if source.matching_of_id not in awards:
             return _("未获%(base)s，无配套补助") % {"base": source.matching_of.name}
@@ -281,3 +288,34 @@ def _unfunded_reason(*, application: Application, source: FundingSource, awards:
     if row is None or row["rank"] <= total - row["held_n"]:
         return _("待运行分配")
     return explain.global_unfunded(row=row, total_slots=total)
+
+
+def _topup_unfunded_reason(*, application: Application, source: FundingSource, awards: dict, scope) -> str:
+    union = source.scope_union
+    where = explain.scope_word(union_name=union.name, level=union.level)
+    if source.topup_rule == TopUpRule.FUNDED_BY:
+        base = source.matching_of
+        if base.pk not in awards:
+            return explain.topup_unfunded(where=where, position=None, slots=None, base_name=base.name)
+        ahead = (
+            Award.objects.live()
+            .filter(
+                source=base,
+                application__union_path__startswith=union.path,
+                application__status__in=FUNDED_STATUSES,
+            )
+            .filter(
+                Q(application__submitted_at__lt=application.submitted_at)
+                | Q(application__submitted_at=application.submitted_at, application__pk__lte=application.pk)
+            )
+            .count()
+        )
+        if source.total_slots is None or ahead <= source.total_slots:
+            return _("待运行分配")
+        return explain.topup_unfunded(where=where, position=ahead, slots=source.total_slots)
+    row = engine.global_position_of(
+        source_id=source.pk, scope=scope, seats=False, application_id=application.pk, subtree_path=union.path
+    )
+    if row is None or source.total_slots is None or row["rank"] <= source.total_slots - row["held_n"]:
+        return _("待运行分配")
+    return explain.topup_unfunded(where=where, position=row["rank"] + row["held_n"], slots=source.total_slots)

@@ -15,7 +15,17 @@ from applications.models import Application
 from applications.priority import priority_labels
 from applications.progress import ProgressAction, ProgressStep, application_progress_record
 from quotas.jobs import job_claim, job_heartbeat
-from quotas.models import AllocationMode, Batch, FundingSource, PayerRule, PriorityMode, Program, Quota
+from quotas.models import (
+    AllocationMode,
+    Batch,
+    FundingSource,
+    PayerRule,
+    PriorityMode,
+    Program,
+    Quota,
+    SourceApproval,
+    TopUpRule,
+)
 from quotas.permissions import may_run_allocation
 from quotas.services import audit_log_write
 
@@ -64,7 +74,12 @@ def _check_actor(*, actor: AbstractBaseUser | None, program: Program) -> None:
 
 def sources_in_order(program: Program) -> list[FundingSource]:
     """Own-money sources first, then each matching source after the source it follows."""
-    pending = list(program.sources.select_related("payer_union", "matching_of").order_by("position", "id"))
+    # Only approved sources allocate: a top-up waits for the owner's consent.
+    pending = list(
+        program.sources.filter(approval=SourceApproval.APPROVED)
+        .select_related("payer_union", "matching_of", "scope_union")
+        .order_by("position", "id")
+    )
     ordered: list[FundingSource] = []
     done: set[int] = set()
     while pending:
@@ -87,6 +102,8 @@ def _priority_groups_of(ids: list[int]) -> dict[int, str]:
 def _rows_for(*, source: FundingSource, scope: engine.Scope, program: Program) -> list[dict]:
     """The awards this source should have in the scope, computed by one query."""
     payer = source.payer_union_id if source.payer_rule == PayerRule.FIXED else None
+    if source.is_topup:
+        return _topup_rows(source=source, scope=scope)
     if source.matching_of_id is not None:
         base = source.matching_of
         rows = engine.matching_rows(source_id=source.pk, base_source_id=base.pk, scope=scope)
@@ -149,6 +166,47 @@ def _rows_for(*, source: FundingSource, scope: engine.Scope, program: Program) -
             rank=r["rank"] + r["held_n"],
             payer=payer,
             text=explain.global_funded(row=r, total_slots=total),
+        )
+        for r in rows
+    ]
+
+
+def _topup_rows(*, source: FundingSource, scope: engine.Scope) -> list[dict]:
+    """A union's own money for its own subtree (多重补助): FCFS inside the subtree among
+    every approved member (``ALL_APPROVED``: no cap unless places are set; ``FCFS``: its
+    places), or among those the named base source funds (``FUNDED_BY``). Paid by the
+    union (its manager builds and exports the list)."""
+    union = source.scope_union
+    path = union.path
+    where = explain.scope_word(union_name=union.name, level=union.level)
+    slots = source.total_slots
+    base_name = None
+    if source.topup_rule == TopUpRule.FUNDED_BY:
+        base_name = source.matching_of.name
+        rows = engine.matching_rows(
+            source_id=source.pk, base_source_id=source.matching_of_id, scope=scope, subtree_path=path
+        )
+        held = engine.held_count(source_id=source.pk, scope=scope)
+        rows = [{**r, "rank": i, "held_n": held} for i, r in enumerate(rows, start=1)]
+        if slots is not None:
+            rows = rows[: max(slots - held, 0)]
+    else:
+        rows = engine.global_rows(source_id=source.pk, scope=scope, total_slots=slots, subtree_path=path)
+    payer_label = source.payer_display
+    return [
+        _row(
+            r,
+            via=AwardVia.TOPUP,
+            rank=r["rank"] + r["held_n"],
+            payer=source.payer_union_id,
+            text=explain.topup_funded(
+                payer=payer_label,
+                amount=source.amount_yuan,
+                where=where,
+                position=r["rank"] + r["held_n"],
+                slots=slots,
+                base_name=base_name,
+            ),
         )
         for r in rows
     ]

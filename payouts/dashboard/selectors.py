@@ -229,7 +229,8 @@ def dashboard_stats(*, program: Program, scope: Union, batch: Batch | None = Non
         n, yuan = money_by_source[row["source_id"]].get(row["status"], (0, 0))
         money_by_source[row["source_id"]][row["status"]] = (n + row["n"], yuan + (row["yuan"] or 0))
 
-    sources = list(FundingSource.objects.filter(program=program).order_by("position", "id"))  # query 4
+    # Approved sources only: a top-up waiting for the owner's consent pays nobody yet.
+    sources = list(FundingSource.objects.filter(program=program, approval="approved").order_by("position", "id"))  # q4
     # The quota table's 拟补贴人数 is the first source that splits its slots over units.
     quota_source = next((s for s in sources if s.uses_unit_quotas), None)
     if quota_source is not None:

@@ -42,6 +42,7 @@ class AwardVia(models.TextChoices):
     MATCHING = "matching", _("配套")
     SEAT = "seat", _("提交即占名额")
     TOTAL = "total", _("总名额")  # no unit quotas, no batch split: whole-programme order
+    TOPUP = "topup", _("下级工会补助")  # a union's own money for its own subtree (多重补助)
 
 
 class AllocationRun(Job):

@@ -50,6 +50,16 @@ class PayoutList(models.Model):
         verbose_name=_("发放高校"),
     )
     payer_name = models.CharField(_("发放单位"), max_length=120)
+    # The channel the money goes through (NULL = bank cards): one list per channel, each
+    # exported in the columns that channel's payer uploads (``export.columns_for``).
+    channel = models.ForeignKey(
+        "quotas.PaymentChannel",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payout_lists",
+        verbose_name=_("发放渠道"),
+    )
     batch = models.ForeignKey(
         Batch, null=True, blank=True, on_delete=models.PROTECT, related_name="payout_lists", verbose_name=_("批次")
     )

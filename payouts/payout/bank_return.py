@@ -128,6 +128,7 @@ def bank_return_import(
     now = timezone.now()
     with transaction.atomic():
         locked = PayoutList.objects.select_for_update().get(pk=payout_list.pk)
+        wallet = locked.channel  # None: bank cards
         lines = {
             line.sequence: line
             for line in PayoutLine.objects.select_for_update()
@@ -194,7 +195,9 @@ def bank_return_import(
                         application_id=application.pk,
                         action=ProgressAction.PAYMENT_PAID,
                         label=_("%(source)s %(amount)d元已发放") % money,
-                        reason=_("已转入本人银行卡，请留意银行到账信息。"),
+                        reason=_("已转入本人银行卡，请留意银行到账信息。")
+                        if wallet is None
+                        else _("已转入本人%(channel)s，请留意到账信息。") % {"channel": wallet.name},
                         detail={"payout_list": locked.pk},
                     )
                 )
@@ -203,8 +206,17 @@ def bank_return_import(
                 ProgressStep(
                     application_id=application.pk,
                     action=ProgressAction.PAYMENT_FAILED,
-                    label=_("%(source)s %(amount)d元发放失败，请更新银行卡") % money,
-                    reason=_("银行反馈：%(msg)s。请在“个人信息”中更新本人银行卡，更新后将重新发放。")
+                    label=(
+                        _("%(source)s %(amount)d元发放失败，请更新银行卡")
+                        if wallet is None
+                        else _("%(source)s %(amount)d元发放失败，请更新收款账户")
+                    )
+                    % money,
+                    reason=(
+                        _("银行反馈：%(msg)s。请在“个人信息”中更新本人银行卡，更新后将重新发放。")
+                        if wallet is None
+                        else _("到账机构反馈：%(msg)s。请在“收款账户”中更新账号，更新后将重新发放。")
+                    )
                     % {"msg": r.message or _("无")},
                     detail={"payout_list": locked.pk},
                 )

@@ -39,6 +39,28 @@ COLUMNS = (
 PROGRESS_STEP_ROWS = 10_000
 
 
+# A wallet's payer uploads the account id, name and amount (no bank, no ID number).
+def wallet_columns(account_label: str) -> tuple[Column, ...]:
+    return (
+        Column(_("序号"), 7, numeric=True),
+        Column(_("姓名"), 10),
+        # "账号" in the header: the return import finds the column by it, as the card's.
+        Column(_("收款账号（%(label)s）") % {"label": account_label}, 26),
+        Column(_("补助金额（元）"), 12, numeric=True),
+        Column(_("工作单位"), 28, repeats=True),
+        Column(_("项目"), 30, repeats=True),
+        Column(_("批次"), 9, repeats=True),
+        Column(_("备注"), 24),
+    )
+
+
+def columns_for(payout_list: PayoutList) -> tuple[Column, ...]:
+    """The bank list as always; a wallet or 数字人民币 list in its payer's columns."""
+    if payout_list.channel_id is None:
+        return COLUMNS
+    return wallet_columns(payout_list.channel.account_label)
+
+
 def payout_rows(*, payout_list: PayoutList) -> Iterator[tuple]:
     """One tuple per line in sequence order, with the full numbers decrypted (text).
 
@@ -46,6 +68,7 @@ def payout_rows(*, payout_list: PayoutList) -> Iterator[tuple]:
     with 0 yuan and 作废 and its reason in 备注, so nobody pays it by mistake."""
     program = payout_list.program.name
     batch = batch_label(payout_list.batch)
+    wallet = payout_list.channel_id is not None
     lines = (
         PayoutLine.objects.filter(payout_list=payout_list)
         .order_by("sequence")
@@ -67,7 +90,10 @@ def payout_rows(*, payout_list: PayoutList) -> Iterator[tuple]:
         if status == PayoutLineStatus.VOID:
             note = _("作废（原%(amount)d元）：%(reason)s") % {"amount": amount, "reason": void_reason}
             amount = 0
-        yield (seq, name, decrypt(id_enc), decrypt(card_enc), bank, amount, unit, program, batch, note)
+        if wallet:
+            yield (seq, name, decrypt(card_enc), amount, unit, program, batch, note)
+        else:
+            yield (seq, name, decrypt(id_enc), decrypt(card_enc), bank, amount, unit, program, batch, note)
 
 
 def payout_list_live_totals(*, payout_list: PayoutList) -> tuple[int, int]:
@@ -81,11 +107,16 @@ def payout_list_live_totals(*, payout_list: PayoutList) -> tuple[int, int]:
 
 def payout_list_write_xlsx(*, payout_list: PayoutList, fileobj, progress: Callable[[int], None] | None = None) -> int:
     people, yuan = payout_list_live_totals(payout_list=payout_list)
-    totals = (_("合计"), _("%(n)d人") % {"n": people}, "", "", "", yuan, "", "", "", "")
+    columns = columns_for(payout_list)
+    amount_at = next(i for i, c in enumerate(columns) if c.header == _("补助金额（元）"))
+    totals = tuple(
+        _("合计") if i == 0 else _("%(n)d人") % {"n": people} if i == 1 else yuan if i == amount_at else ""
+        for i in range(len(columns))
+    )
     return xlsx_write(
         fileobj,
         title=payout_list.title,
-        columns=COLUMNS,
+        columns=columns,
         rows=payout_rows(payout_list=payout_list),
         totals=totals,
         sheet_name=_("发放名单"),
@@ -104,7 +135,7 @@ def payout_list_export(*, payout_list_id: int, actor_id: int | None, export_id: 
     differs from the awards never goes to a bank. A rerun writes the same file from the
     same frozen lines (only the storage name differs) and the old file is deleted.
     """
-    payout_list = PayoutList.objects.select_related("program", "batch", "source").get(pk=payout_list_id)
+    payout_list = PayoutList.objects.select_related("program", "batch", "source", "channel").get(pk=payout_list_id)
     actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
     if export_id is None:
         export_id = PayoutExport.objects.create(payout_list=payout_list, requested_by=actor, status=JobStatus.QUEUED).pk

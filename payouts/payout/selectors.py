@@ -8,10 +8,13 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from applications.models import WorkerChange, WorkerChangeStatus
-from quotas.models import Batch, CoFunder, FundingSource, PayerRule, Program, Union
+from quotas.models import Batch, CoFunder, FundingSource, PayerRule, PaymentChannel, Program, Union
 from quotas.selectors import cofunder_staff_of, union_admin_of
 
 from ..models import Award, AwardStatus, PayoutLine, PayoutLineStatus, PayoutList
+
+# ``awards_payable(channel=...)`` default: every channel (the callers that do not split).
+ANY_CHANNEL = object()
 
 
 def payout_lists_visible_to(user: AbstractBaseUser | None) -> QuerySet[PayoutList]:
@@ -51,8 +54,11 @@ def awards_payable(
     batch: Batch | None,
     payer_union: Union | None,
     payer_cofunder: CoFunder | None = None,
+    channel: "PaymentChannel | object | None" = ANY_CHANNEL,
 ):
-    """Published awards of this source, batch and payer that are on no live payout line.
+    """Published awards of this source, batch and payer that are on no live payout line;
+    with ``channel``, only those paid through it (None: the bank card; see
+    ``applications.payment_accounts.payment_account_of``).
 
     Held: awards of a worker whose change of card, name, employer or union waits for review
     (``applications.changes``) stay off every list until it is confirmed or refused; the
@@ -71,7 +77,19 @@ def awards_payable(
     if source.payer_rule == PayerRule.APPLICANT_COFUNDER:
         # The university the application was reviewed by: that of the student's school.
         qs = qs.filter(application__cofunder=payer_cofunder)
+    if channel is not ANY_CHANNEL:
+        qs = qs.filter(paid_through(channel=channel, program=program))
     return qs
+
+
+def paid_through(*, channel: PaymentChannel | None, program: Program) -> Q:
+    """Awards whose worker's confirmed account for this programme is ``channel``."""
+    chosen = Q(application__worker__payment_channel__program=program) & ~Q(
+        application__worker__payment_account_encrypted=""
+    )
+    if channel is None:
+        return ~chosen
+    return chosen & Q(application__worker__payment_channel=channel)
 
 
 RECON_KEYS = ("paid", "failed", "pending", "reissued", "void")

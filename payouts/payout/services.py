@@ -13,9 +13,10 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from applications.payment_accounts import payment_account_of
 from quotas.audit import AuditAction
 from quotas.jobs import JOB_ACTIVE, JobStatus, job_stale_message
-from quotas.models import Batch, CoFunder, FundingSource, PayerRule, Program, Union
+from quotas.models import Batch, CoFunder, FundingSource, PayerRule, PaymentChannel, Program, Union
 from quotas.permissions import may_build_payout_lists, may_export_payout_list, may_reissue_payout_list
 from quotas.selectors import cofunder_staff_of, union_admin_of
 from quotas.services import audit_log_write
@@ -28,12 +29,21 @@ from .selectors import awards_payable, payer_of
 
 
 def payout_list_title(
-    *, program: Program, source: FundingSource, batch: Batch | None, payer: str, reissue: bool
+    *,
+    program: Program,
+    source: FundingSource,
+    batch: Batch | None,
+    payer: str,
+    reissue: bool,
+    channel: PaymentChannel | None = None,
 ) -> str:
-    """As the lists union staff already use: 2024年济南市一线职工求学圆梦行动补助发放名单（市级补助·第一批）."""
+    """As the lists union staff already use: 2024年济南市一线职工求学圆梦行动补助发放名单（市级补助·第一批）;
+    a wallet list names its channel (…（市总工会补助·齐鲁工惠APP 我的钱包·第一批）)."""
     parts = [source.name]
     if source.payer_rule in (PayerRule.APPLICANT_COUNTY, PayerRule.APPLICANT_COFUNDER):
         parts.append(payer)
+    if channel is not None:
+        parts.append(channel.name)
     parts.append(batch_label(batch))
     if reissue:
         parts.append(_("补发"))
@@ -43,6 +53,9 @@ def payout_list_title(
 def payout_line_for_award(*, award: Award, payout_list: PayoutList, sequence: int) -> PayoutLine:
     """An unsaved line copying the worker's name and numbers as they are now; callers bulk-insert."""
     worker = award.application.worker
+    # The account of the list's channel: the card, or the wallet account (kept in the same
+    # columns, so the bank return, the reissue and the masks work for every channel).
+    account = payment_account_of(worker=worker, program=payout_list.program)
     return PayoutLine(
         payout_list=payout_list,
         award=award,
@@ -50,10 +63,10 @@ def payout_line_for_award(*, award: Award, payout_list: PayoutList, sequence: in
         name=worker.name,
         id_number_encrypted=worker.id_number_encrypted,
         id_number_masked=worker.id_number_masked,
-        bank_name=worker.bank_name,
-        bank_card_encrypted=worker.bank_card_encrypted,
-        bank_card_hmac=worker.bank_card_hmac,
-        bank_card_masked=worker.bank_card_masked,
+        bank_name=account.bank_name,
+        bank_card_encrypted=account.encrypted,
+        bank_card_hmac=account.hmac,
+        bank_card_masked=account.masked,
         amount_yuan=award.amount_yuan,
         unit_name=worker.employer,
     )
@@ -66,15 +79,16 @@ def payout_list_build(
     batch: Batch | None,
     payer_union: Union | None = None,
     payer_cofunder: CoFunder | None = None,
+    channel: PaymentChannel | None = None,
     actor: AbstractBaseUser | None,
 ) -> PayoutList:
-    """One list of one source × paying union (or university) × batch, of every published
-    award not yet on a list. Refused while the batch's publicity runs or an objection is
+    """One list of one source × paying union (or university) × channel × batch, of every
+    published award not yet on a list (``channel`` None: the bank cards). Refused while the batch's publicity runs or an objection is
     open. ``actor=None`` is the system (``manage.py payout_lists_build``)."""
     if actor is not None:
-        may_build_payout_lists(
-            user=actor, program=program, payer_union=payer_union, payer_cofunder=payer_cofunder
-        ).require()
+        # A fixed payer (a township's top-up) is the list's payer: its own staff may build it.
+        paying = payer_union or (source.payer_union if source.payer_rule == PayerRule.FIXED else None)
+        may_build_payout_lists(user=actor, program=program, payer_union=paying, payer_cofunder=payer_cofunder).require()
     if source.program_id != program.pk or (batch is not None and batch.program_id != program.pk):
         raise ValidationError(_("补助来源、批次与项目不一致。"))
     if source.payer_rule == PayerRule.APPLICANT_COUNTY and payer_union is None:
@@ -99,9 +113,14 @@ def payout_list_build(
         FundingSource.objects.select_for_update().get(pk=source.pk)
         awards = list(
             awards_payable(
-                program=program, source=source, batch=batch, payer_union=payer, payer_cofunder=payer_cofunder
+                program=program,
+                source=source,
+                batch=batch,
+                payer_union=payer,
+                payer_cofunder=payer_cofunder,
+                channel=channel,
             )
-            .select_related("application__worker")
+            .select_related("application__worker", "application__worker__payment_channel")
             .order_by("rank", "application__submitted_at", "id")
         )
         if not awards:
@@ -113,7 +132,10 @@ def payout_list_build(
             payer_union=payer,
             payer_cofunder=payer_cofunder,
             payer_name=payer_name,
-            title=payout_list_title(program=program, source=source, batch=batch, payer=payer_name, reissue=False),
+            channel=channel,
+            title=payout_list_title(
+                program=program, source=source, batch=batch, payer=payer_name, reissue=False, channel=channel
+            ),
             created_by=actor if actor is not None and actor.is_authenticated else None,
             row_count=len(awards),
             total_yuan=sum(a.amount_yuan for a in awards),
@@ -130,18 +152,31 @@ def payout_list_build(
     return payout_list
 
 
+def _own_topup_sources(*, actor: AbstractBaseUser | None, program: Program) -> list[FundingSource]:
+    """The top-ups a lower union's own manager or finance pays (and only those), when the
+    actor is not on the owner's side: a township builds its own lists, never the city's."""
+    admin = union_admin_of(actor) if actor is not None else None
+    if admin is None or program.owner_union.path.startswith(admin.union.path):
+        return []  # the shell, a university, or the owner's side (which builds everything)
+    return list(program.sources.filter(scope_union=admin.union, payer_union=admin.union))
+
+
 def payout_lists_build_for_batch(
     *, program: Program, batch: Batch | None, actor: AbstractBaseUser | None
 ) -> list[PayoutList]:
     """Every list a batch needs: each source once, matching sources once per paying county,
     a university's money once per university. A university's manager or finance builds its
     own university's lists only (the owner side builds all)."""
-    if actor is not None:
+    own_topups = _own_topup_sources(actor=actor, program=program)
+    if actor is not None and not own_topups:
         may_build_payout_lists(user=actor, program=program).require()
     # A university's staff (no union): only the lists its university pays.
     own_cofunder = cofunder_staff_of(actor) if actor is not None and union_admin_of(actor) is None else None
     built: list[PayoutList] = []
-    for source in program.sources.all():
+    sources = own_topups if own_topups else list(program.sources.all())
+    # One list per channel as well: each goes to its own payer in its own columns.
+    channels: list[PaymentChannel | None] = [None, *program.payment_channels.all()]
+    for source in sources:
         cofunders: list[CoFunder | None] = [None]
         if source.payer_rule == PayerRule.APPLICANT_COUNTY:
             payer_ids = (
@@ -161,20 +196,27 @@ def payout_lists_build_for_batch(
             cofunders = [c for c in cofunders if c is not None and c.pk == own_cofunder.cofunder_id]
         for payer in payers:
             for cofunder in cofunders:
-                if not awards_payable(
-                    program=program, source=source, batch=batch, payer_union=payer, payer_cofunder=cofunder
-                ).exists():
-                    continue
-                built.append(
-                    payout_list_build(
+                for channel in channels:
+                    if not awards_payable(
                         program=program,
                         source=source,
                         batch=batch,
                         payer_union=payer,
                         payer_cofunder=cofunder,
-                        actor=actor,
+                        channel=channel,
+                    ).exists():
+                        continue
+                    built.append(
+                        payout_list_build(
+                            program=program,
+                            source=source,
+                            batch=batch,
+                            payer_union=payer,
+                            payer_cofunder=cofunder,
+                            channel=channel,
+                            actor=actor,
+                        )
                     )
-                )
     if not built:
         raise ValidationError(_("没有待发放的补助：名单已生成，或尚无公示期满的补助。"))
     return built
@@ -197,13 +239,19 @@ def payout_reissue_build(*, payout_list: PayoutList, actor: AbstractBaseUser | N
         failed = list(
             PayoutLine.objects.filter(payout_list=original, status=PayoutLineStatus.FAILED)
             .exclude(Exists(live))
-            .select_related("award__application__worker")
+            .select_related("award__application__worker__payment_channel")
             .order_by("sequence")
         )
+        program = original.program
+        # Changed since the failure: the account the money would go to now (card or wallet).
+        accounts = {
+            line.pk: payment_account_of(worker=line.award.application.worker, program=program) for line in failed
+        }
         ready = [
             line
             for line in failed
-            if line.award.application.worker.bank_card_hmac != line.bank_card_hmac
+            if accounts[line.pk].hmac != line.bank_card_hmac
+            and accounts[line.pk].channel_id == original.channel_id  # same channel, same payer's file
             and line.award.status == AwardStatus.FAILED
         ]
         if not ready:
@@ -215,6 +263,7 @@ def payout_reissue_build(*, payout_list: PayoutList, actor: AbstractBaseUser | N
             payer_union_id=original.payer_union_id,
             payer_cofunder_id=original.payer_cofunder_id,
             payer_name=original.payer_name,
+            channel_id=original.channel_id,
             reissue_of=original,
             title=payout_list_title(
                 program=original.program,
@@ -222,6 +271,7 @@ def payout_reissue_build(*, payout_list: PayoutList, actor: AbstractBaseUser | N
                 batch=original.batch,
                 payer=original.payer_name,
                 reissue=True,
+                channel=original.channel,
             ),
             created_by=actor if actor is not None and actor.is_authenticated else None,
             row_count=len(ready),

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from qiuxue.masking import mask_name
 from quotas.models import Batch, Program
 
-from ..models import Objection, ObjectionStatus, Publicity, PublicityEntry
+from ..models import Award, AwardStatus, Objection, ObjectionStatus, Publicity, PublicityEntry
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,9 @@ class PublicRow:
     school: str
     major: str
     level: str
+    # Every source listed for the person ("市总工会补助500元、兰山街道工会补助300元"): a
+    # lower union's top-up is published beside the programme's own money.
+    money: str = ""
 
 
 def publicity_public_rows(*, publicity: Publicity) -> list[PublicRow]:
@@ -37,11 +40,23 @@ def publicity_public_rows(*, publicity: Publicity) -> list[PublicRow]:
             "application__level",
             "application__worker__name",
             "application__worker__employer",
+            "application_id",
         )
         .order_by("position")
     )
+    money: dict[int, list[str]] = {}
+    awards = (
+        Award.objects.filter(application__publicity_entries__publicity=publicity)
+        .live()
+        .exclude(status=AwardStatus.PROPOSED)
+        .order_by("application_id", "source__position", "source_id")
+        .values_list("application_id", "source__name", "amount_yuan")
+    )
+    for app_id, source_name, amount in awards:
+        money.setdefault(app_id, []).append(f"{source_name}{amount}元")
     return [
         PublicRow(
+            money="、".join(money.get(e.application_id, [])),
             position=e.position,
             token=e.token,
             name=mask_name(e.application.worker.name),

@@ -271,6 +271,7 @@ def test_city_manager_sets_up_a_programme_with_a_batch_and_it_is_audited(client,
         **_inline_management("batches"),
         **_inline_management("stages"),
         **_inline_management("sources"),
+        **_inline_management("payment_channels"),  # 发放渠道: none besides the bank card
         "batches-TOTAL_FORMS": "1",
         "batches-0-number": "1",
         "batches-0-name": "第1批",

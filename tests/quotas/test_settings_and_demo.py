@@ -151,7 +151,17 @@ def test_demo_programmes_follow_their_seeds():
         "市总工会补助": 500,
         "省总工会补助": 1000,
         "县区总工会配套补助": 500,
+        # Seed 000: 乡镇（街道）工会……可在此基础上投入适当资金: 兰山街道's top-up, approved by the city.
+        "兰山街道工会补助": 300,
     }
+    topup = linyi.sources.get(name="兰山街道工会补助")
+    assert (topup.scope_union.name, topup.topup_rule, topup.total_slots, topup.approval) == (
+        "兰山街道工会",
+        "funded_by",
+        10,
+        "approved",
+    )
+    assert linyi.payment_channels.get().name == "齐鲁工惠APP 我的钱包"
     assert Union.objects.filter(name="市产业（系统）工会，市直机关工会工委，大企业工会").exists()
 
     xianan = Program.objects.get(slug="xianan-2026")
