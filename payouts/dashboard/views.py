@@ -15,9 +15,11 @@ from django.views.decorators.http import require_POST
 
 from payouts.models import ReportExport, ReportKind
 from payouts.reports.services import ReportError, report_export_download, report_export_request
+from quotas.permissions import may_view_dashboard, programs_permitted
 from quotas.selectors import union_scope_of
 
 from .charts import dashboard_charts
+from .province import programs_below, province_comparison, source_rows
 from .selectors import dashboard_stats, programs_visible_to
 
 
@@ -34,7 +36,10 @@ def _int(value: str | None) -> int | None:
 
 def dashboard_view(request: HttpRequest, *, admin_site) -> HttpResponse:
     scope = _scope_or_403(request)
-    programs = list(programs_visible_to(scope=scope))
+    # Authority from the programme (may_view_dashboard), never from the viewer's level.
+    programs = programs_permitted(
+        user=request.user, check=may_view_dashboard, programs=programs_visible_to(scope=scope)
+    )
     program = next((p for p in programs if p.pk == _int(request.GET.get("program"))), programs[0] if programs else None)
     batches = list(program.batches.order_by("number")) if program else []
     batch = next((b for b in batches if b.pk == _int(request.GET.get("batch"))), None)
@@ -49,6 +54,10 @@ def dashboard_view(request: HttpRequest, *, admin_site) -> HttpResponse:
         "now": timezone.now(),
         "report_kinds": ReportKind.choices,
     }
+    if programs_below(scope=scope, programs=programs):
+        # A union above several owners (a province): their programmes side by side.
+        comparison = province_comparison(scope=scope, programs=programs)
+        context.update(comparison=comparison, comparison_sources=source_rows(comparison))
     if program is not None:
         stats = dashboard_stats(program=program, scope=scope, batch=batch)
         context.update(stats=stats, charts=dashboard_charts(stats))

@@ -201,3 +201,22 @@ def test_a_bank_return_typed_in_full_width_digits_matches_the_ascii_list(scenari
     )
     counts = bank_return_import(payout_list=pl, name="return.csv", content=csv_text.encode(), actor=city_finance)
     assert counts == {"paid": len(lines), "failed": 0, "void": 0}
+
+
+def test_the_sign_off_line_below_the_list_is_never_read_as_a_row(scenario, city_finance):
+    """Our list ends with 制表人/审核人/负责人/日期; a bank clerk may sign it and move the
+    text into the 序号 column. Nothing from that line on is a payment result."""
+    publish_and_end(scenario, city_finance)
+    pl = payout_list_build(
+        program=scenario.program, source=scenario.city_money, batch=scenario.batch, actor=city_finance
+    )
+    content = _bank_return_xlsx(_exported(pl, city_finance), dict.fromkeys(range(1, 6), ("成功", "")))
+    wb = load_workbook(io.BytesIO(content))
+    ws = wb.active
+    assert any(str(v or "").startswith("制表人") for v in next(ws.iter_rows(min_row=ws.max_row, values_only=True)))
+    ws.cell(row=ws.max_row, column=1, value="制表人：王会计")
+    ws.cell(row=ws.max_row, column=10, value="成功")
+    out = io.BytesIO()
+    wb.save(out)
+    counts = bank_return_import(payout_list=pl, name="return.xlsx", content=out.getvalue(), actor=city_finance)
+    assert counts == {"paid": 5, "failed": 0, "void": 0}
