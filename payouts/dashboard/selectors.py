@@ -199,6 +199,11 @@ class DashboardStats:
         """(union under the viewer, pending per tier) for the template."""
         return [(u, [u.by_tier.get(t, 0) for t in self.tiers]) for u in self.breakdown]
 
+    @property
+    def award_status_labels(self) -> list[str]:
+        """The source table's columns: every award status, in the order of ``source_rows``."""
+        return [str(label) for label in AwardStatus.labels]
+
     def source_rows(self) -> list[tuple[FundingSource, list[tuple[int, int]]]]:
         """Per source: (count, yuan) for each award status, in AwardStatus order."""
         return [

@@ -103,7 +103,7 @@ def province():
 
 
 def test_province_compares_its_cities_programmes_per_city_and_per_source(province):
-    shandong, jinan, linyi = province
+    shandong = province[0]
     comparison = province_comparison(scope=shandong, programs=list(programs_visible_to(scope=shandong)))
     by_owner = {line.program.owner_union.name: line for line in comparison.lines}
     assert set(by_owner) == {"济南市总工会", "临沂市总工会"}
