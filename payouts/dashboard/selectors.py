@@ -39,6 +39,15 @@ TIER_LABELS = {
 }
 
 
+def _yuan_by_status() -> defaultdict:
+    return defaultdict(int)
+
+
+def _money_map() -> defaultdict:
+    # Module-level factories (no lambdas inside): the stats pickle into the cache.
+    return defaultdict(_yuan_by_status)
+
+
 @dataclass
 class UnitRow:
     path: str
@@ -58,7 +67,7 @@ class UnitRow:
     waitlisted: int = 0
     paid: int = 0
     # {source_id: {award status: yuan}}
-    money: dict[int, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+    money: dict[int, dict[str, int]] = field(default_factory=_money_map)
 
     @property
     def money_live_yuan(self) -> int:

@@ -18,9 +18,9 @@ from payouts.reports.services import ReportError, report_export_download, report
 from quotas.permissions import may_view_dashboard, programs_permitted
 from quotas.selectors import union_scope_of
 
-from .charts import dashboard_charts
-from .province import programs_below, province_comparison, source_rows
-from .selectors import dashboard_stats, programs_visible_to
+from .province import programs_below, source_rows
+from .selectors import programs_visible_to
+from .snapshots import dashboard_snapshot, max_age_seconds, province_snapshot
 
 
 def _scope_or_403(request: HttpRequest):
@@ -53,14 +53,19 @@ def dashboard_view(request: HttpRequest, *, admin_site) -> HttpResponse:
         "batch": batch,
         "now": timezone.now(),
         "report_kinds": ReportKind.choices,
+        "max_age": max_age_seconds(),
     }
     if programs_below(scope=scope, programs=programs):
         # A union above several owners (a province): their programmes side by side.
-        comparison = province_comparison(scope=scope, programs=programs)
-        context.update(comparison=comparison, comparison_sources=source_rows(comparison))
+        province = province_snapshot(scope=scope, programs=programs)
+        context.update(
+            comparison=province.comparison,
+            comparison_sources=source_rows(province.comparison),
+            comparison_at=province.computed_at,
+        )
     if program is not None:
-        stats = dashboard_stats(program=program, scope=scope, batch=batch)
-        context.update(stats=stats, charts=dashboard_charts(stats))
+        snapshot = dashboard_snapshot(program=program, scope=scope, batch=batch)
+        context.update(stats=snapshot.stats, charts=snapshot.charts, computed_at=snapshot.computed_at)
         exports = list(
             ReportExport.objects.filter(program=program, scope__path__startswith=scope.path, requested_by=request.user)
             .select_related("batch")

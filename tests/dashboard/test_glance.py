@@ -132,3 +132,43 @@ def test_province_page_for_its_manager_only(client, province):
     client.force_login(admin_make(jinan.city))
     html = client.get(reverse("admin:payouts_dashboard")).content.decode()
     assert 'id="province-table"' not in html and linyi.program.name not in html
+
+
+def test_page_reads_a_snapshot_at_most_max_age_old_with_the_time_shown(client, jinan, city_admin, settings):
+    from django.core.cache import cache
+
+    from payouts.dashboard.snapshots import dashboard_snapshots_refresh
+
+    cache.clear()
+    settings.DASHBOARD_MAX_AGE_SECONDS = 60
+    client.force_login(city_admin)
+    total = sum(expected_for(i)["applications"] for i in PLAN)
+    first = client.get(reverse("admin:payouts_dashboard")).content.decode()
+    assert f'id="kpi-applications">{total}<' in first and 'id="dash-computed-at"' in first
+    application_make(jinan, jinan.grassroots[0][0], "in_review")
+    # Within the age limit the page shows the snapshot (the exact figures as of its time)…
+    assert f'id="kpi-applications">{total}<' in client.get(reverse("admin:payouts_dashboard")).content.decode()
+    # …and the beat refresh brings the new application in.
+    assert dashboard_snapshots_refresh() >= 1
+    assert f'id="kpi-applications">{total + 1}<' in client.get(reverse("admin:payouts_dashboard")).content.decode()
+    # With no age allowed, every view is live.
+    settings.DASHBOARD_MAX_AGE_SECONDS = 0
+    application_make(jinan, jinan.grassroots[0][0], "in_review")
+    assert f'id="kpi-applications">{total + 2}<' in client.get(reverse("admin:payouts_dashboard")).content.decode()
+
+
+def test_beat_refreshes_the_province_comparison(province, settings):
+    from django.core.cache import cache
+
+    from payouts.dashboard.snapshots import dashboard_snapshots_refresh, province_snapshot
+
+    cache.clear()
+    settings.DASHBOARD_MAX_AGE_SECONDS = 60
+    shandong, jinan, _linyi = province
+    programs = list(programs_visible_to(scope=shandong))
+    before = province_snapshot(scope=shandong, programs=programs)
+    application_make(jinan, jinan.grassroots[0][0], "in_review")
+    assert province_snapshot(scope=shandong, programs=programs).computed_at == before.computed_at
+    assert dashboard_snapshots_refresh() == 3  # two owners and the province above them
+    after = province_snapshot(scope=shandong, programs=programs)
+    assert after.comparison.totals["applications"] == before.comparison.totals["applications"] + 1
