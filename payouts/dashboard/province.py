@@ -84,7 +84,8 @@ def province_comparison(*, scope: Union, programs: list[Program], year: int | No
         line.applications, line.in_review = row["applications"], row["in_review"]
         line.approved, line.paid = row["approved"], row["paid"]
     by_source: dict[int, SourceLine] = {}
-    for source in FundingSource.objects.filter(program_id__in=ids).order_by("program_id", "position", "id"):
+    sources = FundingSource.objects.filter(program_id__in=ids).select_related("payer_union", "matching_of")
+    for source in sources.order_by("program_id", "position", "id"):
         by_source[source.pk] = SourceLine(source=source)
         lines[source.program_id].sources.append(by_source[source.pk])
     money = (
