@@ -139,7 +139,7 @@ def _seed(n_apps: int):
             " sub, sub, CASE WHEN s = 'in_review' THEN (ARRAY[gr.union_id, gr.county_id, gr.city_id])[1 + g %% 3]"
             " END"
             f" FROM (SELECT id, union_id, split_part(id_number_hmac, '-', 2)::int AS g,"
-            f" ({statuses})[1 + (split_part(id_number_hmac, '-', 2)::int * 7919) %% 9] AS s"
+            f" ({statuses})[1 + (split_part(id_number_hmac, '-', 2)::bigint * 7919) %% 9] AS s"
             " FROM applications_worker WHERE id_number_hmac LIKE %s) w"
             " JOIN bench_gr gr ON gr.union_id = w.union_id"
             " CROSS JOIN LATERAL (SELECT CASE WHEN w.s = 'draft' THEN NULL"
