@@ -19,7 +19,7 @@ from payouts.payout.selectors import payout_lists_visible_to, payout_reconciliat
 from payouts.payout.services import payout_list_build, payout_lists_build_for_batch, payout_reissue_build
 
 from .conftest import luhn_complete, publish_and_end
-from .xlsx_read import data_rows, read_sheet
+from .xlsx_read import data_rows, read_sheet, sign_off_row
 
 pytestmark = pytest.mark.django_db
 
@@ -184,6 +184,10 @@ def test_csv_return_through_the_view(scenario, city_finance, client):
     ws = read_sheet(xlsx.content)
     row = next(r for r in ws.iter_rows(min_row=3, values_only=True) if r[1] == "咸安某大学")
     assert row[2:6] == (len(lines) - 1, (len(lines) - 1) * 1000, 1, 1000)
+    # Ready to print and sign, like the payout list (qiuxue.tables.stream).
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
+    assert ws.print_title_rows == "$1:$2" and ws.oddHeader.center.text == scenario.program.name
+    assert "&P" in ws.oddFooter.center.text and sign_off_row(ws)[0] == "制表人："
 
 
 def test_a_bank_return_typed_in_full_width_digits_matches_the_ascii_list(scenario, city_finance):
