@@ -4,6 +4,9 @@ from django.utils.translation import gettext as _
 
 from quotas.models import Batch
 
+# The sign-off line at the foot of the unions' own payout forms.
+SIGN_OFF = (_("制表人："), _("审核人："), _("负责人："), _("日期：　　年　　月　　日"))
+
 _CN_NUMBERS = "零一二三四五六七八九十"
 
 

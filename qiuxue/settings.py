@@ -195,11 +195,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "applications.tasks.seats_release_reserved",
         "schedule": timedelta(minutes=5),
     },
+    # The dashboard's pre-aggregated figures (payouts/dashboard/snapshots.py).
+    "dashboard-snapshots": {
+        "task": "payouts.tasks.dashboard_snapshots_refresh",
+        "schedule": timedelta(seconds=env.int("DASHBOARD_MAX_AGE_SECONDS", default=60)),
+    },
     "review-digest-daily": {
         "task": "payouts.tasks.review_digest_send",
         "schedule": crontab(hour=8, minute=0),
     },
 }
+
+# The dashboard shows figures at most this old (0: always live, no snapshots).
+DASHBOARD_MAX_AGE_SECONDS = env.int("DASHBOARD_MAX_AGE_SECONDS", default=60)
 
 # --- Mail and SMS -------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

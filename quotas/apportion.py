@@ -9,7 +9,13 @@ the import service writes after a person has looked at it.
 from collections.abc import Hashable, Mapping
 
 from .models import FundingSource, Quota, Union
-from .quota_tables.matching import POOL_LABEL, PreviewRow, QuotaTablePreview, quota_rows_check
+from .quota_tables.matching import (
+    POOL_LABEL,
+    PreviewRow,
+    QuotaTablePreview,
+    preview_compare_current,
+    quota_rows_check,
+)
 from .quota_tables.reading import Problem
 
 
@@ -99,9 +105,10 @@ def quota_table_propose_from_members(*, source: FundingSource, pool: int) -> Quo
                 union.pk,
                 union.name,
                 "exact",
+                members=union.member_count,
             )
         )
     if pool:
         preview.rows.append(PreviewRow(None, len(units) + 1, POOL_LABEL, pool, is_pool=True, match="pool"))
     preview.problems.extend(quota_rows_check(source=source, rows=preview.rows, create_missing=False))
-    return preview
+    return preview_compare_current(preview=preview, source=source)

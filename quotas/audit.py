@@ -87,6 +87,7 @@ class AuditAction(models.TextChoices):
     OBJECTION_SUBMIT = "objection.submit", _("提出公示异议")
     OBJECTION_UPHOLD = "objection.uphold", _("异议成立")
     OBJECTION_DISMISS = "objection.dismiss", _("异议不成立")
+    OBJECTION_PHONE_VIEW = "objection.phone_view", _("查看异议人完整电话")
     PAYOUT_LIST_BUILD = "payout_list.build", _("生成发放名单")
     PAYOUT_LIST_REISSUE = "payout_list.reissue", _("生成补发名单")
     PAYOUT_LIST_EXPORT_REQUEST = "payout_list.export_request", _("申请导出发放名单")

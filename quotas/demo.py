@@ -286,6 +286,8 @@ def load_jinan_2024(result: DemoResult) -> None:
     _account(result, "lixia_county", lixia, AdminRole.MANAGER)
     _account(result, "shizhong_county", units["市中区总工会"], AdminRole.MANAGER)
     _account(result, "lixia_grassroots", lixia_grassroots[0], AdminRole.REVIEWER)
+    # The province above Jinan and Linyi: its dashboard compares the two cities' programmes.
+    _account(result, "shandong_province", province, AdminRole.MANAGER)
 
 
 def load_linyi_2022(result: DemoResult) -> None:

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -17,7 +18,7 @@ from quotas.admin_scoping import ReadOnlyMixin, UnionScopedAdmin
 from quotas.permissions import may_decide_objection, may_open_publicity, programs_permitted
 
 from ..models import Objection, ObjectionStatus, Publicity
-from ..publicity.services import objection_dismiss, objection_uphold, publicity_open
+from ..publicity.services import objection_dismiss, objection_phone_reveal, objection_uphold, publicity_open
 from .program_batch import program_batch_page
 
 
@@ -139,8 +140,32 @@ class ObjectionAdmin(ReadOnlyMixin, UnionScopedAdmin):
     def get_urls(self):
         return [
             path("<int:pk>/decide/", self.admin_site.admin_view(self.decide_view), name="payouts_objection_decide"),
+            path("<int:pk>/phone/", self.admin_site.admin_view(self.phone_view), name="payouts_objection_phone"),
             *super().get_urls(),
         ]
+
+    def phone_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """显示完整号码: a POST (so a link, a prefetch or a reload never reveals it unaudited)."""
+        objection = get_object_or_404(self.get_queryset(request), pk=pk)
+        target = reverse("admin:payouts_objection_change", args=[objection.pk])
+        if request.method != "POST":
+            return redirect(target)
+        try:
+            phone = objection_phone_reveal(objection=objection, actor=request.user)
+        except PermissionDenied as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return redirect(target)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("异议人联系电话"),
+            "objection": objection,
+            "phone": phone,
+            "back": target,
+            "opts": self.model._meta,
+        }
+        response = TemplateResponse(request, "payouts/publicity/objection_phone.html", context)
+        response["Cache-Control"] = "no-store"  # personal data: never from a cache
+        return response
 
     def decide_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         objection = get_object_or_404(self.get_queryset(request), pk=pk)

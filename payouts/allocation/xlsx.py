@@ -32,5 +32,6 @@ def quota_usage_xlsx(*, source: FundingSource, rows: list[UnitUsage]) -> bytes:
         rows=[[number, row.label, *_values(row)] for number, row in enumerate(body, start=1)],
         total=["", total.label, *_values(total)],
         widths=[7, 36, *[11] * (len(HEADERS) - 2)],
+        page_header=f"{source.program.name}　{source.name}",
     )
     return workbook_bytes(workbook)

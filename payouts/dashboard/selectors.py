@@ -20,8 +20,10 @@ from django.db.models.functions import Substr, TruncDate
 from django.utils import timezone
 
 from applications.models import Application, ApplicationStatus, SeatStatus
-from payouts.models import AWARD_ENDED_STATUSES, AllocationRun, Award, AwardStatus
-from quotas.models import COFUNDER_TIER, PATH_SEGMENT_WIDTH, Batch, FundingSource, Program, Quota, Union
+from applications.selectors import seat_capacity_of
+from payouts.models import AWARD_ENDED_STATUSES, AllocationRun, Award, AwardStatus, AwardVia
+from quotas.models import COFUNDER_TIER, PATH_SEGMENT_WIDTH, AllocationMode, Batch, FundingSource, Program, Quota, Union
+from quotas.quota_tables.matching import POOL_LABEL
 from quotas.selectors import TIER_LEVELS
 
 S = ApplicationStatus
@@ -35,6 +37,15 @@ TIER_LABELS = {
     "province": "省总工会",
     COFUNDER_TIER: "高校",
 }
+
+
+def _yuan_by_status() -> defaultdict:
+    return defaultdict(int)
+
+
+def _money_map() -> defaultdict:
+    # Module-level factories (no lambdas inside): the stats pickle into the cache.
+    return defaultdict(_yuan_by_status)
 
 
 @dataclass
@@ -56,7 +67,7 @@ class UnitRow:
     waitlisted: int = 0
     paid: int = 0
     # {source_id: {award status: yuan}}
-    money: dict[int, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+    money: dict[int, dict[str, int]] = field(default_factory=_money_map)
 
     @property
     def money_live_yuan(self) -> int:
@@ -85,6 +96,51 @@ class TierBacklog:
 
 
 @dataclass
+class QuotaBar:
+    """One line of the quota-use table: slots, live awards and approvals, as widths in %."""
+
+    name: str
+    slots: int
+    used: int
+    approved: int
+    units: int = 1  # more than one on the "其他" line
+
+    @property
+    def used_pct(self) -> int:
+        return min(100, round(100 * self.used / self.slots)) if self.slots else 0
+
+    @property
+    def approved_pct(self) -> int:
+        return min(100, round(100 * self.approved / self.slots)) if self.slots else 0
+
+    @property
+    def left(self) -> int:
+        return max(self.slots - self.used, 0)
+
+
+@dataclass
+class SeatSummary:
+    """An at-submission programme (提交即占名额): places taken and left, and the waiting list."""
+
+    capacity: int | None
+    placed: int
+    waitlisted: int
+    # (day, submissions that took a place, submissions put on the waiting list), by submission day
+    per_day: list[tuple[date, int, int]]
+
+    @property
+    def left(self) -> int | None:
+        return None if self.capacity is None else max(self.capacity - self.placed, 0)
+
+    @property
+    def placed_pct(self) -> int:
+        return min(100, round(100 * self.placed / self.capacity)) if self.capacity else 0
+
+
+QUOTA_BARS_TOP = 15
+
+
+@dataclass
 class DashboardStats:
     program: Program
     batch: Batch | None
@@ -100,6 +156,31 @@ class DashboardStats:
     # For a viewer at a unit or below (a county admin): the unions one level under it
     # (townships, grassroots unions), busiest first. Empty for the city.
     breakdown: list[UnitRow] = field(default_factory=list)
+    # The quota table's 机动/统筹 line (全市调剂名额), when the viewer is at or above the owner.
+    pool: UnitRow | None = None
+    seats: SeatSummary | None = None
+
+    def quota_bars(self, *, top: int = QUOTA_BARS_TOP) -> list[QuotaBar]:
+        """The units with a quota, most slots first; after ``top`` lines one "其他" line
+        sums the rest, so 57 units read at a glance. The pool is its own line, last."""
+        rows = sorted(
+            (u for u in self.units if u.quota_slots is not None), key=lambda u: (-u.quota_slots, -u.quota_used, u.name)
+        )
+        bars = [QuotaBar(u.name, u.quota_slots, u.quota_used, u.approved) for u in rows[:top]]
+        rest = rows[top:]
+        if rest:
+            bars.append(
+                QuotaBar(
+                    f"其他{len(rest)}个单位",
+                    sum(u.quota_slots for u in rest),
+                    sum(u.quota_used for u in rest),
+                    sum(u.approved for u in rest),
+                    units=len(rest),
+                )
+            )
+        if self.pool is not None:
+            bars.append(QuotaBar(self.pool.name, self.pool.quota_slots or 0, self.pool.quota_used, 0))
+        return bars
 
     @property
     def funnel(self) -> list[tuple[str, int]]:
@@ -120,12 +201,17 @@ class DashboardStats:
         """(unit, pending per tier, live yuan per source) for the template, 合计 last."""
         return [
             (u, [u.by_tier.get(t, 0) for t in self.tiers], [u.live_yuan(s.pk) for s in self.sources])
-            for u in [*self.units, self.totals]
+            for u in [*self.units, *([self.pool] if self.pool else []), self.totals]
         ]
 
     def breakdown_rows(self) -> list[tuple[UnitRow, list[int]]]:
         """(union under the viewer, pending per tier) for the template."""
         return [(u, [u.by_tier.get(t, 0) for t in self.tiers]) for u in self.breakdown]
+
+    @property
+    def award_status_labels(self) -> list[str]:
+        """The source table's columns: every award status, in the order of ``source_rows``."""
+        return [str(label) for label in AwardStatus.labels]
 
     def source_rows(self) -> list[tuple[FundingSource, list[tuple[int, int]]]]:
         """Per source: (count, yuan) for each award status, in AwardStatus order."""
@@ -220,11 +306,14 @@ def dashboard_stats(*, program: Program, scope: Union, batch: Batch | None = Non
     money_rows = (
         _awards(program=program, batch=batch, scope=scope)
         .annotate(unit=Substr("application__union_path", 1, length))
-        .values("unit", "source_id", "status")
+        .values("unit", "source_id", "status", "via")
         .annotate(n=Count("id"), yuan=Sum("amount_yuan"))
         .order_by()
     )  # query 3
+    pool_used: dict[int, int] = defaultdict(int)  # {source_id: live awards from the pool}
     for row in money_rows:
+        if row["via"] == AwardVia.POOL and row["status"] not in AWARD_ENDED_STATUSES:
+            pool_used[row["source_id"]] += row["n"]
         unit(row["unit"]).money[row["source_id"]][row["status"]] += row["yuan"] or 0
         n, yuan = money_by_source[row["source_id"]].get(row["status"], (0, 0))
         money_by_source[row["source_id"]][row["status"]] = (n + row["n"], yuan + (row["yuan"] or 0))
@@ -233,18 +322,32 @@ def dashboard_stats(*, program: Program, scope: Union, batch: Batch | None = Non
     sources = list(FundingSource.objects.filter(program=program, approval="approved").order_by("position", "id"))  # q4
     # The quota table's 拟补贴人数 is the first source that splits its slots over units.
     quota_source = next((s for s in sources if s.uses_unit_quotas), None)
+    pool = None
+    # The pool belongs to the owner: only a viewer at or above it sees (and counts) it.
+    sees_pool = program.owner_union.path.startswith(scope.path)
     if quota_source is not None:
         live_in_scope = ~Q(awards__status__in=AWARD_ENDED_STATUSES) & Q(
             awards__application__union_path__startswith=scope.path
         )
         if batch is not None:
             live_in_scope &= Q(awards__batch=batch)
+        lines = Q(is_pool=False, union__path__startswith=scope.path)
+        if sees_pool:
+            lines |= Q(is_pool=True)
         quotas = (
-            Quota.objects.filter(source=quota_source, is_pool=False, union__path__startswith=scope.path)
-            .values("union__path", "union_id", "position", "slots")
+            Quota.objects.filter(lines, source=quota_source)
+            .values("union__path", "union_id", "position", "slots", "is_pool", "label")
             .annotate(used=Count("awards", filter=live_in_scope))
         )  # query 5
         for q in quotas:
+            if q["is_pool"]:
+                pool = UnitRow(
+                    path="",
+                    name=q["label"] or POOL_LABEL,
+                    quota_slots=q["slots"],
+                    quota_used=pool_used[quota_source.pk],
+                )
+                continue
             u = unit(q["union__path"])
             u.union_id, u.position, u.quota_slots, u.quota_used = q["union_id"], q["position"], q["slots"], q["used"]
 
@@ -274,7 +377,15 @@ def dashboard_stats(*, program: Program, scope: Union, batch: Batch | None = Non
         .order_by("batch__review_closes", "-n", "current_tier__name")
     ]  # query 8
 
+    seats = None
+    if program.allocation_mode == AllocationMode.AT_SUBMISSION:
+        seats = _seat_summary(program=program, batch=batch)  # queries 9-10
+
     ordered = sorted(units.values(), key=lambda u: (u.quota_slots is None, u.position, u.path))
+    totals = _sum_rows(ordered, tiers)
+    if pool is not None:
+        totals.quota_slots += pool.quota_slots or 0
+        totals.quota_used += pool.quota_used
     return DashboardStats(
         program=program,
         batch=batch,
@@ -282,11 +393,39 @@ def dashboard_stats(*, program: Program, scope: Union, batch: Batch | None = Non
         tiers=tiers,
         sources=sources,
         units=ordered,
-        totals=_sum_rows(ordered, tiers),
+        totals=totals,
         money_by_source=dict(money_by_source),
         per_day=per_day,
         backlog=backlog,
         breakdown=breakdown,
+        pool=pool,
+        seats=seats,
+    )
+
+
+def _seat_summary(*, program: Program, batch: Batch | None) -> SeatSummary:
+    """Places are the programme's (全区不超过100人), whoever looks: the count is not scoped,
+    as the worker's own page shows the places left too."""
+    seated = Application.objects.filter(
+        program=program, seat_status__in=(SeatStatus.PLACED, SeatStatus.WAITLISTED), submitted_at__isnull=False
+    )
+    if batch is not None:
+        seated = seated.filter(batch=batch)
+    rows = (
+        seated.annotate(day=TruncDate("submitted_at"))
+        .values("day")
+        .annotate(
+            placed=Count("id", filter=Q(seat_status=SeatStatus.PLACED)),
+            waiting=Count("id", filter=Q(seat_status=SeatStatus.WAITLISTED)),
+        )
+        .order_by("day")
+    )
+    per_day = [(r["day"], r["placed"], r["waiting"]) for r in rows]
+    return SeatSummary(
+        capacity=seat_capacity_of(program=program),
+        placed=sum(p for _, p, _ in per_day),
+        waitlisted=sum(w for _, _, w in per_day),
+        per_day=per_day,
     )
 
 

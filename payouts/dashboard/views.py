@@ -15,10 +15,12 @@ from django.views.decorators.http import require_POST
 
 from payouts.models import ReportExport, ReportKind
 from payouts.reports.services import ReportError, report_export_download, report_export_request
+from quotas.permissions import may_view_dashboard, programs_permitted
 from quotas.selectors import union_scope_of
 
-from .charts import dashboard_charts
-from .selectors import dashboard_stats, programs_visible_to
+from .province import programs_below, source_rows
+from .selectors import programs_visible_to
+from .snapshots import dashboard_snapshot, max_age_seconds, province_snapshot
 
 
 def _scope_or_403(request: HttpRequest):
@@ -34,7 +36,10 @@ def _int(value: str | None) -> int | None:
 
 def dashboard_view(request: HttpRequest, *, admin_site) -> HttpResponse:
     scope = _scope_or_403(request)
-    programs = list(programs_visible_to(scope=scope))
+    # Authority from the programme (may_view_dashboard), never from the viewer's level.
+    programs = programs_permitted(
+        user=request.user, check=may_view_dashboard, programs=programs_visible_to(scope=scope)
+    )
     program = next((p for p in programs if p.pk == _int(request.GET.get("program"))), programs[0] if programs else None)
     batches = list(program.batches.order_by("number")) if program else []
     batch = next((b for b in batches if b.pk == _int(request.GET.get("batch"))), None)
@@ -48,10 +53,19 @@ def dashboard_view(request: HttpRequest, *, admin_site) -> HttpResponse:
         "batch": batch,
         "now": timezone.now(),
         "report_kinds": ReportKind.choices,
+        "max_age": max_age_seconds(),
     }
+    if programs_below(scope=scope, programs=programs):
+        # A union above several owners (a province): their programmes side by side.
+        province = province_snapshot(scope=scope, programs=programs)
+        context.update(
+            comparison=province.comparison,
+            comparison_sources=source_rows(province.comparison),
+            comparison_at=province.computed_at,
+        )
     if program is not None:
-        stats = dashboard_stats(program=program, scope=scope, batch=batch)
-        context.update(stats=stats, charts=dashboard_charts(stats))
+        snapshot = dashboard_snapshot(program=program, scope=scope, batch=batch)
+        context.update(stats=snapshot.stats, charts=snapshot.charts, computed_at=snapshot.computed_at)
         exports = list(
             ReportExport.objects.filter(program=program, scope__path__startswith=scope.path, requested_by=request.user)
             .select_related("batch")

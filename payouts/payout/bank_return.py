@@ -49,6 +49,9 @@ class ReturnRow:
     message: str
 
 
+SIGN_OFF_START = "制表人"
+
+
 def _norm(value) -> str:
     # NFKC: a bank file with full-width digits (or full-width spaces) matches our ASCII numbers.
     return "" if value is None else unicodedata.normalize("NFKC", str(value)).strip().replace(" ", "").upper()
@@ -87,6 +90,8 @@ def bank_return_parse(*, name: str, content: bytes) -> list[ReturnRow]:
     errors: list[str] = []
     for offset, raw in enumerate(table[header_at + 1 :], start=header_at + 2):
         cells = [*raw, *[None] * (len(headers) - len(raw))]
+        if any(_norm(c).startswith(SIGN_OFF_START) for c in cells):
+            break  # our lists end with the sign-off line (制表人…): nothing below it is data
         seq_text = _norm(cells[seq_col])
         result = _norm(cells[result_col]).lower()
         if not seq_text or seq_text in ("合计", "总计"):

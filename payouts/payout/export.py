@@ -20,7 +20,7 @@ from qiuxue.tables.stream import Column, xlsx_write
 from quotas.jobs import JobStatus, job_claim, job_fail, job_heartbeat
 from quotas.services import audit_log_write
 
-from ..labels import batch_label
+from ..labels import SIGN_OFF, batch_label
 from ..models import PayoutExport, PayoutLine, PayoutLineStatus, PayoutList, PayoutListStatus
 from .bulk_decrypt import BulkDecryptor
 
@@ -122,6 +122,8 @@ def payout_list_write_xlsx(*, payout_list: PayoutList, fileobj, progress: Callab
         sheet_name=_("发放名单"),
         progress=progress,
         row_count=PayoutLine.objects.filter(payout_list=payout_list).count(),
+        page_header=f"{payout_list.program.name}　{batch_label(payout_list.batch)}　{payout_list.source.name}",
+        signature=SIGN_OFF,
     )
 
 

@@ -23,6 +23,7 @@ from quotas.models import Program
 from quotas.permissions import may_export_payout_list, may_record_bank_return
 from quotas.services import audit_log_write
 
+from ..labels import SIGN_OFF
 from ..models import ExportStatus, PayoutList
 from .bank_return import MAX_RETURN_BYTES, bank_return_import
 from .selectors import RECON_KEYS, payout_lists_visible_to, payout_reconciliation
@@ -193,7 +194,17 @@ def _reconciliation_xlsx(request: HttpRequest, program: Program, rows) -> HttpRe
     totals = [_("合计"), ""] + [sum(row[i] for row in body) for i in range(2, len(columns))]
     buf = io.BytesIO()
     title = _("%(program)s补助发放对账表（%(date)s）") % {"program": program.name, "date": timezone.localdate()}
-    xlsx_write(buf, title=title, columns=columns, rows=body, totals=totals, sheet_name=_("对账"), row_count=len(body))
+    xlsx_write(
+        buf,
+        title=title,
+        columns=columns,
+        rows=body,
+        totals=totals,
+        sheet_name=_("对账"),
+        row_count=len(body),
+        page_header=program.name,
+        signature=SIGN_OFF,
+    )
     with transaction.atomic():
         audit_log_write(
             actor=request.user, action="payout.reconciliation_export", obj=program, detail={"rows": len(body)}

@@ -152,6 +152,17 @@ def _lock_pending(objection: Objection) -> Objection:
     return locked
 
 
+def objection_phone_reveal(*, objection: Objection, actor: AbstractBaseUser) -> str:
+    """The objector's full phone, for the manager who decides (to call back). A view of
+    personal data: audited, and only for someone who may decide this objection."""
+    may_decide_objection(user=actor, objection=objection).require()
+    with transaction.atomic():
+        audit_log_write(
+            actor=actor, action="objection.phone_view", obj=objection, detail={"contact_name": objection.contact_name}
+        )
+    return objection.contact_phone
+
+
 def objection_dismiss(*, objection: Objection, actor: AbstractBaseUser, note: str) -> Objection:
     may_decide_objection(user=actor, objection=objection).require()
     if not note.strip():

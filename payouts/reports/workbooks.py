@@ -11,6 +11,7 @@ from openpyxl import Workbook
 
 from payouts.dashboard.selectors import DashboardStats
 from payouts.followup.selectors import FOLLOW_UP_COLUMNS, follow_up_counts
+from payouts.labels import batch_label
 from payouts.models import AWARD_ENDED_STATUSES, AwardStatus
 from qiuxue.tables.sheets import sheet_table, sheet_title
 from quotas.models import Program, Union
@@ -24,44 +25,70 @@ def _noop(_: int) -> None:
     return None
 
 
-UNIT_HEADER = [
-    "序号",
-    "单位",
-    "拟补贴人数",
-    "申请人数",
-    "审核中",
-    "审核通过",
-    "已分配",
-    "候补",
-    "已发放",
-    "补助金额（元）",
-    "已发放金额（元）",
-]
+def unit_header(stats: DashboardStats) -> list[str]:
+    """The dashboard's 分单位统计 columns, in its order, after 序号."""
+    return [
+        "序号",
+        "单位",
+        "拟补贴人数",
+        "申请人数",
+        *[f"待{label}审核" for label in stats.tier_labels],
+        "退回",
+        "驳回",
+        "终审通过",
+        "已分配",
+        "候补",
+        "已发放",
+        *[f"{s.name}（元）" for s in stats.sources],
+        "补助金额（元）",
+        "已发放金额（元）",
+    ]
 
 
-def _unit_values(u) -> list:
+def _unit_values(u, tiers: list[int], money: list[int]) -> list:
     return [
         u.quota_slots,
         u.applications,
-        u.in_review,
+        *tiers,
+        u.returned,
+        u.rejected,
         u.approved,
         u.awarded,
         u.waitlisted,
         u.paid,
+        *money,
         u.money_live_yuan,
         u.money_paid_yuan,
     ]
 
 
+def page_header(program: Program, batch=None, scope: Union | None = None) -> str:
+    """What each printed page says at its top: the programme, the batch, whose figures."""
+    return "　".join(
+        p for p in (program.name, batch_label(batch) if batch else "全部批次", scope.name if scope else "") if p
+    )
+
+
 def unit_table_workbook(*, stats: DashboardStats, progress: Progress = _noop) -> Workbook:
+    """The page's table: units (then the pool line, for the owner), 合计 including the pool."""
     wb = Workbook()
     ws = wb.active
     ws.title = "分单位统计"
+    header = unit_header(stats)
     batch = f" {stats.batch}" if stats.batch else ""
-    sheet_title(ws, f"{stats.program.name}{batch} 分单位统计表（{stats.scope.name}）", len(UNIT_HEADER))
-    rows = [[i, u.name, *_unit_values(u)] for i, u in enumerate(stats.units, start=1)]
+    sheet_title(ws, f"{stats.program.name}{batch} 分单位统计表（{stats.scope.name}）", len(header))
+    *lines, (total, total_tiers, total_money) = stats.table_rows()
+    rows = [[i, u.name, *_unit_values(u, t, m)] for i, (u, t, m) in enumerate(lines, start=1)]
     progress(60)
-    sheet_table(ws, header=UNIT_HEADER, rows=rows, total=["合计", "", *_unit_values(stats.totals)], freeze="C3")
+    sheet_table(
+        ws,
+        header=header,
+        rows=rows,
+        total=["合计", "", *_unit_values(total, total_tiers, total_money)],
+        freeze="C3",
+        widths=[6, 26, *[11] * (len(header) - 2)],
+        page_header=page_header(stats.program, stats.batch, stats.scope),
+    )
     return wb
 
 
@@ -100,7 +127,7 @@ def program_summary_workbook(*, program: Program, scope: Union, progress: Progre
         row = [label, c.get("applications", 0), c.get("in_review", 0), c.get("approved", 0), c.get("paid", 0), *yuan]
         rows.append(row)
         total = [total[0], *(a + b for a, b in zip(total[1:], row[1:], strict=True))]
-    sheet_table(ws, header=header, rows=rows, total=total, freeze="C3")
+    sheet_table(ws, header=header, rows=rows, total=total, freeze="C3", page_header=page_header(program, None, scope))
     for index, source in enumerate(sources, start=1):
         sheet = wb.create_sheet(title=f"{index}-{source.name}"[:31])
         sheet_title(sheet, f"{source.name}（{source.payer_display}，每人{source.amount_yuan}元）", len(SOURCE_HEADER))
@@ -124,7 +151,14 @@ def program_summary_workbook(*, program: Program, scope: Union, progress: Progre
             ]
             rows.append(row)
             total = [total[0], *(a + b for a, b in zip(total[1:], row[1:], strict=True))]
-        sheet_table(sheet, header=SOURCE_HEADER, rows=rows, total=total, freeze="C3")
+        sheet_table(
+            sheet,
+            header=SOURCE_HEADER,
+            rows=rows,
+            total=total,
+            freeze="C3",
+            page_header=page_header(program, None, scope) + f"　{source.name}",
+        )
         progress(40 + 50 * index // max(len(sources), 1))
     return wb
 
@@ -147,5 +181,6 @@ def follow_up_workbook(*, program: Program, scope: Union, progress: Progress = _
         rows=[[i, r.name, *values(r)] for i, r in enumerate(rows, start=1)],
         total=["合计", "", *values(total)],
         freeze="C3",
+        page_header=page_header(program, None, scope),
     )
     return wb

@@ -16,3 +16,10 @@ def review_digest_send() -> int:
     from payouts.schedule.services import review_digest_send as send
 
     return send(now=timezone.now())
+
+
+@shared_task(name="payouts.tasks.dashboard_snapshots_refresh", acks_late=True, ignore_result=True, expires=60)
+def dashboard_snapshots_refresh() -> int:
+    from payouts.dashboard.snapshots import dashboard_snapshots_refresh as refresh
+
+    return refresh()

@@ -1,7 +1,8 @@
 """Styled openpyxl sheets for the small tables union staff print and file: the quota table,
 its usage, the reports. One look for all of them (a merged bold title, a bold centred header
-with borders, thin borders on every cell, a bold 合计 row, the header frozen, A4 across one
-page's width with the title and header repeated on every page), and every value written
+with borders, thin borders on every cell, a bold 合计 row, the header frozen, A4 landscape
+across one page's width with the title and header repeated on every page, the programme and
+batch in the page header and 第 N 页 / 共 M 页 in the footer), and every value written
 through ``safe_value``: text that would read as a formula stays text."""
 
 import io
@@ -60,9 +61,11 @@ def sheet_table(
     total: Sequence | None = None,
     widths: Sequence[float] | None = None,
     freeze: str = "A3",
+    page_header: str,
 ) -> None:
     """Header (bold, centred), the rows, a bold 合计 row; borders on all; frozen under the
-    header; set up to print: A4, landscape when wide, title and header on every page."""
+    header; set up to print (``sheet_print_setup``). ``page_header`` names the programme and
+    batch: a printed page that falls out of the folder still says what it belongs to."""
     header_row = sheet_row(ws, header, bold=True)
     for cell in ws[header_row]:
         cell.alignment = CENTRE
@@ -73,18 +76,28 @@ def sheet_table(
     for i, width in enumerate(widths or [8, 30, *[14] * (len(header) - 2)], start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
     ws.freeze_panes = freeze
-    sheet_print_setup(ws, header_row=header_row, wide=len(header) > 5)
+    sheet_print_setup(ws, header_row=header_row, page_header=page_header)
 
 
-def sheet_print_setup(ws: Worksheet, *, header_row: int, wide: bool) -> None:
+# Excel's header/footer codes: &P the page number, &N the number of pages.
+PAGE_FOOTER = "第 &P 页，共 &N 页"
+
+
+def sheet_print_setup(ws: Worksheet, *, header_row: int, page_header: str) -> None:
+    """A4 landscape, one page wide (as long as it needs), title and header repeated on every
+    page, the programme and batch at the top of each page, the page number at the bottom."""
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE if wide else ws.ORIENTATION_PORTRAIT
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_title_rows = f"1:{header_row}"
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.oddHeader.center.text = page_header.replace("&", "&&")  # a lone & starts an Excel code
+    ws.oddHeader.center.size = 10
+    ws.oddFooter.center.text = PAGE_FOOTER
+    ws.oddFooter.center.size = 9
 
 
 def workbook_bytes(workbook: Workbook) -> bytes:

@@ -89,8 +89,15 @@ def xlsx_write(
     progress: Callable[[int], None] | None = None,
     compresslevel: int = 1,
     row_count: int | None = None,
+    page_header: str = "",
+    signature: Sequence[str] = (),
 ) -> int:
-    """Write one sheet: a merged title row, a frozen header row, the rows, a totals row.
+    """Write one sheet: a merged title row, a frozen header row, the rows, a totals row,
+    then (``signature``) a blank row and the form's sign-off line (制表人、审核人…), in the
+    columns after 序号 so a reader that keys on 序号 never takes it for a data row.
+
+    Printed A4 landscape, one page wide, title and header repeated on every page,
+    ``page_header`` (programme, batch) at the top of each page, page numbers at the bottom.
 
     ``rows`` is consumed lazily. ``progress(n)`` is called every few thousand rows with
     the number written so far. Returns the number of data rows written. ``row_count``, when
@@ -114,7 +121,8 @@ def xlsx_write(
             )
             dimension = ""
             if row_count is not None:
-                dimension = f'<dimension ref="A1:{last}{2 + row_count + (1 if totals is not None else 0)}"/>'
+                tail = (1 if totals is not None else 0) + (2 if signature else 0)
+                dimension = f'<dimension ref="A1:{last}{2 + row_count + tail}"/>'
             head = [
                 SHEET_HEAD,
                 # Printed on A4 across one page's width, as the lists union staff sign.
@@ -177,17 +185,50 @@ def xlsx_write(
                         )
                     )
                 chunk.append("</row>")
+            if signature:
+                row_number += 2  # one empty row between the table and the signatures
+                chunk.append(_signature_row(row_number, signature, letters))
             chunk.append(f'</sheetData><mergeCells count="1"><mergeCell ref="A1:{last}1"/></mergeCells>')
             chunk.append('<pageMargins left="0.4" right="0.4" top="0.6" bottom="0.6" header="0.3" footer="0.3"/>')
-            chunk.append(
-                '<pageSetup orientation="landscape" paperSize="9" fitToWidth="1" fitToHeight="0"/></worksheet>'
-            )
+            chunk.append('<pageSetup orientation="landscape" paperSize="9" fitToWidth="1" fitToHeight="0"/>')
+            chunk.append(_header_footer_xml(page_header))
+            chunk.append("</worksheet>")
             sheet.write("".join(chunk).encode())
     if row_count is not None and count != row_count:
         raise ValueError(f"xlsx_write: {count} rows written, {row_count} announced")
     if progress is not None:
         progress(count)
     return count
+
+
+# Excel's header/footer codes: &P the page number, &N the number of pages; &C centres.
+PAGE_FOOTER = "第 &P 页，共 &N 页"
+
+
+def _header_footer_xml(page_header: str) -> str:
+    header = escape("&C" + page_header.replace("&", "&&")) if page_header else ""
+    return (
+        f"<headerFooter>{f'<oddHeader>{header}</oddHeader>' if header else ''}"
+        f"<oddFooter>{escape('&C' + PAGE_FOOTER)}</oddFooter></headerFooter>"
+    )
+
+
+def _signature_row(row_number: int, signature: Sequence[str], letters: Sequence[str]) -> str:
+    """The sign-off line, spread over the columns after the first (序号 stays empty)."""
+    n = len(letters)
+    if n - 1 < len(signature):  # too few columns to spread: one cell after 序号
+        signature, at = ["　　　　".join(signature)], [min(1, n - 1)]
+        return _signature_cells(row_number, signature, at, letters)
+    at = [min(n - 1, 1 + i * max(n - 2, 1) // max(len(signature), 1)) for i in range(len(signature))]
+    return _signature_cells(row_number, signature, at, letters)
+
+
+def _signature_cells(row_number: int, signature: Sequence[str], at: Sequence[int], letters: Sequence[str]) -> str:
+    cells = "".join(
+        f'<c r="{letters[col]}{row_number}" t="inlineStr">{_text_xml(text)}</c>'
+        for col, text in zip(at, signature, strict=True)
+    )
+    return f'<row r="{row_number}" ht="30" customHeight="1">{cells}</row>'
 
 
 SHEET_HEAD = (

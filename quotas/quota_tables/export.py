@@ -29,7 +29,9 @@ def quota_table_export_xlsx(*, source: FundingSource) -> bytes:
         [number, quota.label or (POOL_LABEL if quota.is_pool else quota.union.name), quota.slots]
         for number, quota in enumerate(quotas, start=1)
     ]
-    sheet_table(sheet, header=HEADERS, rows=rows, widths=[8, 44, 16])
+    sheet_table(
+        sheet, header=HEADERS, rows=rows, widths=[8, 44, 16], page_header=f"{source.program.name}　{source.name}"
+    )
     # The 合计 is our own formula, as the published table has it (never user text).
     total_row = sheet_row(sheet, ["", "合计", 0], bold=True)
     if quotas:

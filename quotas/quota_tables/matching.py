@@ -9,7 +9,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..models import FundingSource, Quota, Union, UnionLevel
 from ..usage import quota_floor_message, quota_given_counts
@@ -29,6 +29,14 @@ class PreviewRow:
     union_name: str = ""
     match: str = ""  # exact | normalised | create | pool | missing | ambiguous
     create_level: str = ""
+    # What the source's table holds now for this line (None: a new line), and, for the
+    # apportionment, the member count the share was computed from.
+    old_slots: int | None = None
+    members: int | None = None
+
+    @property
+    def change(self) -> int:
+        return self.slots - (self.old_slots or 0)
 
 
 @dataclass
@@ -40,10 +48,21 @@ class QuotaTablePreview:
     rows: list[PreviewRow] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     create_missing: bool = False
+    old_total: int = 0
+    # Lines of the current table the new one no longer has: (label, slots).
+    removed: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def total(self) -> int:
         return sum(row.slots for row in self.rows)
+
+    @property
+    def total_change(self) -> int:
+        return self.total - self.old_total
+
+    @property
+    def shows_members(self) -> bool:
+        return any(row.members is not None for row in self.rows)
 
     @property
     def ok(self) -> bool:
@@ -52,6 +71,26 @@ class QuotaTablePreview:
     @property
     def to_create(self) -> list[PreviewRow]:
         return [row for row in self.rows if row.match == "create"]
+
+
+def preview_compare_current(*, preview: QuotaTablePreview, source: FundingSource) -> QuotaTablePreview:
+    """Put the current table beside the new one: each line's old slots, the lines that
+    would go, the total's change. One query; nothing is written."""
+    current = list(Quota.objects.filter(source=source).select_related("union").order_by("is_pool", "position", "id"))
+    by_union = {q.union_id: q for q in current if not q.is_pool}
+    pool = next((q for q in current if q.is_pool), None)
+    matched: set[int] = set()
+    rows = []
+    for row in preview.rows:
+        quota = pool if row.is_pool else by_union.get(row.union_id) if row.union_id is not None else None
+        if quota is not None:
+            row = replace(row, old_slots=quota.slots)
+            matched.add(quota.pk)
+        rows.append(row)
+    preview.rows = rows
+    preview.old_total = sum(q.slots for q in current)
+    preview.removed = [(str(q), q.slots) for q in current if q.pk not in matched]
+    return preview
 
 
 _DROP = re.compile(r"[\s\u3000]+")
@@ -146,7 +185,7 @@ def quota_table_preview(*, source: FundingSource, table: RawTable, create_missin
     )
     if table.stated_total is not None and table.stated_total != preview.total:
         preview.problems.append(Problem(None, f"表中合计为 {table.stated_total}，但各行相加为 {preview.total}"))
-    return preview
+    return preview_compare_current(preview=preview, source=source)
 
 
 def _lines(table: RawTable) -> set[int]:

@@ -68,10 +68,10 @@ def worker_make(union: Union, *, name: str = "张三丰", email: str = "") -> Wo
     )
 
 
-def city_make(*, now: datetime | None = None) -> City:
+def city_make(*, now: datetime | None = None, parent: Union | None = None, name: str = "济南市总工会") -> City:
     now = now or timezone.now()
     tag = next(_seq)
-    city = union_create(name="济南市总工会", code=f"3701-{tag}", level=UnionLevel.CITY)
+    city = union_create(name=name, code=f"3701-{tag}", level=UnionLevel.CITY, parent=parent)
     counties, grassroots = [], []
     for i, name in enumerate(["历下区总工会", "市中区总工会"]):
         county = union_create(name=name, code=f"3701-{tag}-{i}", level=UnionLevel.COUNTY, parent=city)

@@ -36,23 +36,24 @@ def test_unit_table_has_the_quota_table_shape_and_totals(client, jinan, city_adm
     assert jinan.program.name in ws["A1"].value and "分单位统计表" in ws["A1"].value
     header = [c.value for c in ws[2]]
     assert header[:3] == ["序号", "单位", "拟补贴人数"]
-    assert {"申请人数", "审核通过", "已分配", "已发放", "补助金额（元）"} <= set(header)
+    assert {"申请人数", "终审通过", "已分配", "已发放", "补助金额（元）"} <= set(header)
     col = {name: i for i, name in enumerate(header)}
     rows = list(ws.iter_rows(min_row=3, values_only=True))
-    body, total = rows[:-1], rows[-1]
+    body, pool, total = rows[:-2], rows[-2], rows[-1]
     assert [r[col["单位"]] for r in body] == [u.name for u in jinan.counties]
     assert [r[col["序号"]] for r in body] == [1, 2]
+    assert pool[col["单位"]] == "全市调剂名额"  # the city's own line, in the 合计
     for index, row in enumerate(body):
         exp = expected_for(index)
         assert row[col["拟补贴人数"]] == jinan.quotas[jinan.counties[index].pk].slots
         assert row[col["申请人数"]] == exp["applications"]
-        assert row[col["审核通过"]] == exp["approved"]
+        assert row[col["终审通过"]] == exp["approved"]
         assert row[col["已分配"]] == exp["awarded"]
         assert row[col["已发放"]] == exp["paid"]
         assert row[col["补助金额（元）"]] == exp["money_live"]
     assert total[0] == "合计"
-    for name in ("拟补贴人数", "申请人数", "审核通过", "已分配", "已发放", "补助金额（元）"):
-        assert total[col[name]] == sum(r[col[name]] for r in body)
+    for name in ("拟补贴人数", "申请人数", "终审通过", "已分配", "已发放", "补助金额（元）"):
+        assert total[col[name]] == sum(r[col[name]] or 0 for r in [*body, pool])
     assert AuditLog.objects.filter(action="report.download", object_id=str(export.pk), actor=city_admin).count() == 1
 
 

@@ -19,7 +19,7 @@ from payouts.payout.selectors import payout_lists_visible_to, payout_reconciliat
 from payouts.payout.services import payout_list_build, payout_lists_build_for_batch, payout_reissue_build
 
 from .conftest import luhn_complete, publish_and_end
-from .xlsx_read import data_rows, read_sheet
+from .xlsx_read import data_rows, read_sheet, sign_off_row
 
 pytestmark = pytest.mark.django_db
 
@@ -184,6 +184,10 @@ def test_csv_return_through_the_view(scenario, city_finance, client):
     ws = read_sheet(xlsx.content)
     row = next(r for r in ws.iter_rows(min_row=3, values_only=True) if r[1] == "咸安某大学")
     assert row[2:6] == (len(lines) - 1, (len(lines) - 1) * 1000, 1, 1000)
+    # Ready to print and sign, like the payout list (qiuxue.tables.stream).
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
+    assert ws.print_title_rows == "$1:$2" and ws.oddHeader.center.text == scenario.program.name
+    assert "&P" in ws.oddFooter.center.text and sign_off_row(ws)[0] == "制表人："
 
 
 def test_a_bank_return_typed_in_full_width_digits_matches_the_ascii_list(scenario, city_finance):
@@ -201,3 +205,22 @@ def test_a_bank_return_typed_in_full_width_digits_matches_the_ascii_list(scenari
     )
     counts = bank_return_import(payout_list=pl, name="return.csv", content=csv_text.encode(), actor=city_finance)
     assert counts == {"paid": len(lines), "failed": 0, "void": 0}
+
+
+def test_the_sign_off_line_below_the_list_is_never_read_as_a_row(scenario, city_finance):
+    """Our list ends with 制表人/审核人/负责人/日期; a bank clerk may sign it and move the
+    text into the 序号 column. Nothing from that line on is a payment result."""
+    publish_and_end(scenario, city_finance)
+    pl = payout_list_build(
+        program=scenario.program, source=scenario.city_money, batch=scenario.batch, actor=city_finance
+    )
+    content = _bank_return_xlsx(_exported(pl, city_finance), dict.fromkeys(range(1, 6), ("成功", "")))
+    wb = load_workbook(io.BytesIO(content))
+    ws = wb.active
+    assert any(str(v or "").startswith("制表人") for v in next(ws.iter_rows(min_row=ws.max_row, values_only=True)))
+    ws.cell(row=ws.max_row, column=1, value="制表人：王会计")
+    ws.cell(row=ws.max_row, column=10, value="成功")
+    out = io.BytesIO()
+    wb.save(out)
+    counts = bank_return_import(payout_list=pl, name="return.xlsx", content=out.getvalue(), actor=city_finance)
+    assert counts == {"paid": 5, "failed": 0, "void": 0}

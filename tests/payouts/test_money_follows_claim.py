@@ -20,7 +20,7 @@ from quotas.models import AuditLog
 
 from .conftest import luhn_complete, make_worker, publish_and_end
 from .test_bank_return import _bank_return_xlsx, _exported
-from .xlsx_read import data_rows, read_sheet
+from .xlsx_read import data_rows, read_sheet, totals_row
 
 pytestmark = pytest.mark.django_db
 
@@ -80,8 +80,7 @@ def test_withdrawal_after_approval_voids_its_money_everywhere_and_passes_the_pla
     rows = data_rows(read_sheet(_exported(city_list, city_finance)))
     row = next(r for r in rows if r[0] == line.sequence)
     assert row[5] == 0 and row[9].startswith("作废（原1000元）")
-    totals = read_sheet(_exported(city_list, city_finance))
-    last = next(totals.iter_rows(min_row=totals.max_row, values_only=True))
+    last = totals_row(read_sheet(_exported(city_list, city_finance)))
     assert last[5] == 4000 and last[1] == "4人"
     recon = {r.source: r for r in payout_reconciliation(lists=type(city_list).objects.filter(pk=city_list.pk))}
     assert recon["市级补助"].counts["void"] == 1 and recon["市级补助"].sums["void"] == 1000

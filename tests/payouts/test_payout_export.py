@@ -12,7 +12,7 @@ from payouts.payout.services import payout_list_build, payout_lists_build_for_ba
 from quotas.models import AuditLog
 
 from .conftest import publish_and_end, staff
-from .xlsx_read import data_rows, read_sheet, sheet_xml
+from .xlsx_read import data_rows, read_sheet, sheet_xml, sign_off_row
 
 pytestmark = pytest.mark.django_db
 
@@ -116,8 +116,23 @@ def test_export_is_exact_text_numbers_no_formulas_and_styled(scenario, city_fina
         assert row[7] == scenario.program.name and row[8] == "第一批"
     assert [r[0] for r in rows] == list(range(1, len(rows) + 1))
     assert all(isinstance(r[5], int) for r in rows)
-    totals = next(ws.iter_rows(min_row=ws.max_row, values_only=True))
+    totals = next(ws.iter_rows(min_row=len(rows) + 3, values_only=True))
     assert totals[0] == "合计" and totals[5] == sum(r[5] for r in rows) == pl.total_yuan == 5000
+    # Below the table, after one empty row, the sign-off line of the unions' own forms;
+    # the 序号 column stays empty there, so a bank return read by 序号 skips it.
+    assert ws.max_row == len(rows) + 5
+    assert all(v is None for v in next(ws.iter_rows(min_row=ws.max_row - 1, values_only=True)))
+    assert sign_off_row(ws) == ["制表人：", "审核人：", "负责人：", "日期：　　年　　月　　日"]
+    assert ws.cell(row=ws.max_row, column=1).value is None
+    # Ready to print: A4 landscape, one page wide, title and header on every page, the
+    # programme, batch and source at the top of each page, page numbers at the bottom.
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
+    assert (
+        ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0 and ws.sheet_properties.pageSetUpPr.fitToPage
+    )
+    assert ws.print_title_rows == "$1:$2"
+    assert ws.oddHeader.center.text == f"{scenario.program.name}　第一批　{scenario.city_money.name}"
+    assert "&P" in ws.oddFooter.center.text and "&N" in ws.oddFooter.center.text
 
     # User text that looks like a formula is a plain string cell, never a formula.
     for row in ws.iter_rows(min_row=3):
@@ -129,8 +144,8 @@ def test_export_is_exact_text_numbers_no_formulas_and_styled(scenario, city_fina
     assert plus[6].data_type == "s" and plus[6].quotePrefix
     xml = sheet_xml(content)
     assert "<f>" not in xml and "<f " not in xml
-    # The sheet says its size (title, header, 5 lines, 合计), and prints on one page's width.
-    assert '<dimension ref="A1:J8"/>' in xml and '<pageSetUpPr fitToPage="1"/>' in xml
+    # The sheet says its size (title, header, 5 lines, 合计, blank, sign-off), one page wide.
+    assert '<dimension ref="A1:J10"/>' in xml and '<pageSetUpPr fitToPage="1"/>' in xml
     assert AuditLog.objects.filter(action="payout_list.export", object_id=str(pl.pk)).exists()
 
 

@@ -227,3 +227,34 @@ def test_admin_decides_objection(scenario, city_finance, client):
     objection.refresh_from_db()
     assert objection.status == ObjectionStatus.DISMISSED
     assert AuditLog.objects.filter(action="objection.dismiss", actor=manager).exists()
+
+
+def test_manager_deciding_sees_the_objectors_full_phone_audited_finance_does_not(scenario, city_finance, client):
+    publicity = publicity_open(program=scenario.program, batch=scenario.batch, actor=city_finance)
+    objection = objection_submit(
+        publicity=publicity,
+        token=publicity.entries.first().token,
+        contact_name="丙",
+        contact_phone="13912345678",
+        reason="请核实其学历层次。",
+    )
+    url = reverse("admin:payouts_objection_phone", args=[objection.pk])
+    # Finance may see the objection but not decide it: no button, and the POST is refused.
+    client.force_login(city_finance)
+    page = client.get(reverse("admin:payouts_objection_change", args=[objection.pk])).content.decode()
+    assert "显示完整号码" not in page
+    refused = client.post(url, follow=True).content.decode()
+    assert "13912345678" not in refused and "管理员可以处理公示异议" in refused
+    assert not AuditLog.objects.filter(action="objection.phone_view").exists()
+
+    manager = staff(scenario.city, "manager", "city-mgr")
+    client.force_login(manager)
+    page = client.get(reverse("admin:payouts_objection_change", args=[objection.pk])).content.decode()
+    assert "显示完整号码" in page and "13912345678" not in page  # masked until asked
+    assert client.get(url).status_code == 302  # a GET (link, prefetch) never reveals it
+    assert not AuditLog.objects.filter(action="objection.phone_view").exists()
+    shown = client.post(url)
+    assert shown.status_code == 200 and 'href="tel:13912345678"' in shown.content.decode()
+    assert "no-store" in shown["Cache-Control"]
+    log = AuditLog.objects.get(action="objection.phone_view")
+    assert log.actor == manager and log.object_id == str(objection.pk)

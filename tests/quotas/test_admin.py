@@ -302,3 +302,35 @@ def test_city_manager_sets_up_a_programme_with_a_batch_and_it_is_audited(client,
 
     login(client, world["a_admin"])  # the county sees it but cannot add programmes of its own
     assert client.get(reverse("admin:quotas_program_add")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_import_preview_shows_each_lines_old_and_new_slots_and_the_totals_change(client, world):
+    source = world["source"]
+    login(client, world["city_admin"])
+    # Now 甲 40 / 乙 10 / pool 10. The new table moves 5 from 甲 to the pool and drops 乙.
+    new = xlsx_bytes([(1, "甲区总工会", 35), (2, "全市调剂名额", 15)])
+    page = client.get(_upload(client, source, new, "new.xlsx"))
+    preview = page.context["preview"]
+    assert [(r.label, r.old_slots, r.slots, r.change) for r in preview.rows] == [
+        ("甲区总工会", 40, 35, -5),
+        ("全市调剂名额", 10, 15, 5),
+    ]
+    assert preview.removed == [("乙县总工会", 10)]
+    assert (preview.old_total, preview.total, preview.total_change) == (60, 50, -10)
+    html = page.content.decode()
+    assert 'id="preview-old-total">60<' in html and 'id="preview-total-change">-10<' in html
+    assert "当前名额" in html and "新名额" in html and "新表中没有，将删除" in html
+
+
+@pytest.mark.django_db
+def test_apportion_preview_shows_member_counts_beside_the_result_and_confirm_below(client, world):
+    login(client, world["city_admin"])
+    url = reverse("admin:quotas_fundingsource_apportion", args=[world["source"].pk])
+    page = client.post(url, {"pool": "20", "preview": "1"})
+    rows = page.context["preview"].rows
+    assert [(r.members, r.old_slots, r.slots) for r in rows] == [(3000, 40, 30), (1000, 10, 10), (None, 10, 20)]
+    html = page.content.decode()
+    table_at, confirm_at = html.index('class="quota-preview"'), html.index('id="apportion-confirm"')
+    assert "会员数" in html[:confirm_at] and table_at < confirm_at  # read the table, then confirm
+    assert html.index('name="confirm"') > html.index("</table>")
