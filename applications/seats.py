@@ -2,7 +2,7 @@
 
 Each programme has one ``SeatCounter`` row. A submission reads and checks everything
 without any programme-wide lock, writes its transition, and only then takes the seat:
-lock the counter row, read the FCFS time, bump the counts, write the seat. Those few
+lock the counter row, read the FCFS time, bump the counts, write the seat. Those three
 statements by primary key run right before commit, so the counter lock is held for
 about a millisecond (``make bench`` reports it) and seat ranks follow ``submitted_at``.
 
@@ -29,7 +29,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,7 +37,7 @@ from quotas.audit import AuditAction
 from quotas.models import AllocationMode, PriorityMode, Program
 from quotas.services import audit_log_write
 
-from .models import Application, ApplicationEvent, SeatCounter, SeatStatus
+from .models import Application, SeatCounter, SeatStatus
 from .progress import ProgressStep, application_progress_record
 from .seat_rules import (
     SeatCounts,
@@ -64,8 +64,17 @@ def _program_lock(program_id: int) -> Program:
 
 def _counter_lock(program_id: int) -> SeatCounter:
     counter = SeatCounter.objects.select_for_update().filter(pk=program_id).first()
-    if counter is None:  # a programme made after the migration: its first seat makes the row
-        SeatCounter.objects.bulk_create([SeatCounter(program_id=program_id)], ignore_conflicts=True)
+    if counter is None:
+        # A programme made after the migration: its first seat makes the row, counted from
+        # the rows like the migration does (seats written some other way, e.g. fixtures).
+        seats = Application.objects.filter(program_id=program_id)
+        counts = seats.aggregate(
+            placed=Count("pk", filter=Q(seat_status=SeatStatus.PLACED)),
+            waiting=Count("pk", filter=Q(seat_status=SeatStatus.WAITLISTED)),
+            priority_placed=Count("pk", filter=Q(seat_status=SeatStatus.PLACED, is_priority=True)),
+            priority_waiting=Count("pk", filter=Q(seat_status=SeatStatus.WAITLISTED, is_priority=True)),
+        )
+        SeatCounter.objects.bulk_create([SeatCounter(program_id=program_id, **counts)], ignore_conflicts=True)
         counter = SeatCounter.objects.select_for_update().get(pk=program_id)
     return counter
 
@@ -104,6 +113,8 @@ def seat_precheck(*, application: Application, capacity: int | None, now: dateti
     if program.allocation_mode != AllocationMode.AT_SUBMISSION:
         return None
     rules = seat_rules_of(program=program, capacity=capacity, now=now)
+    if not rules.stop_when_full and rules.waitlist_limit is None:
+        return SeatPlan(rules=rules)  # never refused: spare the window's burst this read
     counter = SeatCounter.objects.filter(pk=program.pk).first()
     counts = _counts(counter) if counter else SeatCounts()
     if not seat_fits(counts=counts, rules=rules, is_priority=application.is_priority):
@@ -134,9 +145,7 @@ def _seat_pick(*, counter: SeatCounter, rules: SeatRules, is_priority: bool, ref
     return {"seat_status": SeatStatus.WAITLISTED, "seat_rank": rank}
 
 
-def seat_take(
-    *, application: Application, plan: SeatPlan, event: ApplicationEvent, now: datetime | None = None
-) -> Application:
+def seat_take(*, application: Application, plan: SeatPlan, now: datetime | None = None) -> Application:
     """The last statements of a submit: lock the counter, read the FCFS time, take the seat.
 
     ``application`` was just moved to in review in the caller's transaction. Refused (额满即止,
@@ -149,7 +158,6 @@ def seat_take(
     counter.save(update_fields=["placed", "waiting", "priority_placed", "priority_waiting"])
     changes = {"submitted_at": at, "last_submitted_at": at, **seat}
     Application.objects.filter(pk=application.pk).update(**changes)
-    ApplicationEvent.objects.filter(pk=event.pk).update(detail={**event.detail, "seat_status": seat["seat_status"]})
     for field, value in changes.items():
         setattr(application, field, value)
     _hold_measure(granted)

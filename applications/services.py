@@ -428,11 +428,11 @@ def application_submit(
             actor=actor,
             changes=changes,
             expected_status=S.DRAFT,
-            detail={"batch": facts.batch_number, "seat_status": ""},
+            detail={"batch": facts.batch_number},  # the seat is the row's (seats.seat_take)
             locked=True,
         )
         if seat_plan is not None:
-            seat_take(application=result.application, plan=seat_plan, event=result.event, now=requested_now)
+            seat_take(application=result.application, plan=seat_plan, now=requested_now)
     application_instance_sync(target=application, source=result.application)
     return result.application
 
