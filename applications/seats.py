@@ -2,8 +2,8 @@
 
 Each programme has one ``SeatCounter`` row. A submission reads and checks everything
 without any programme-wide lock, writes its transition, and only then takes the seat:
-lock the counter row, read the FCFS time, bump the counts, write the seat. Those three
-statements by primary key run right before commit, so the counter lock is held for
+lock the counter row, read the FCFS time, bump the counts, then the transition writes the
+application (with its seat), its event and message. Those few statements run right before commit, so the counter lock is held for
 about a millisecond (``make bench`` reports it) and seat ranks follow ``submitted_at``.
 
 Lock order, every writer: ``Program`` row → application row(s) → ``SeatCounter`` row.
@@ -145,23 +145,21 @@ def _seat_pick(*, counter: SeatCounter, rules: SeatRules, is_priority: bool, ref
     return {"seat_status": SeatStatus.WAITLISTED, "seat_rank": rank}
 
 
-def seat_take(*, application: Application, plan: SeatPlan, now: datetime | None = None) -> Application:
-    """The last statements of a submit: lock the counter, read the FCFS time, take the seat.
-
-    ``application`` was just moved to in review in the caller's transaction. Refused (额满即止,
-    or the waitlist is full) with the reason: the whole submit rolls back.
+def seat_take(*, application: Application, plan: SeatPlan, now: datetime | None = None) -> dict:
+    """The end of a submit: lock the counter, read the FCFS time, take the seat; returns the
+    fields the caller's transition writes, its one UPDATE of the application row, right
+    after. (Writing the seat in a second UPDATE after the transition made PostgreSQL re-check
+    every foreign key of the row at commit, FOR KEY SHARE on the programme row that every
+    submission shares, inside the counter lock: slower, see docs/allocation.md.)
+    Refused (额满即止, or the waitlist is full) with the reason, before anything is written.
     """
     counter = _counter_lock(application.program_id)
     granted = time.perf_counter()
     at = now or timezone.now()  # read under the lock: ranks follow submission times exactly
     seat = _seat_pick(counter=counter, rules=plan.rules, is_priority=application.is_priority, refuse=True)
     counter.save(update_fields=["placed", "waiting", "priority_placed", "priority_waiting"])
-    changes = {"submitted_at": at, "last_submitted_at": at, **seat}
-    Application.objects.filter(pk=application.pk).update(**changes)
-    for field, value in changes.items():
-        setattr(application, field, value)
     _hold_measure(granted)
-    return application
+    return {"submitted_at": at, "last_submitted_at": at, **seat}
 
 
 def seat_requeue(*, application: Application, capacity: int | None, now: datetime) -> dict:
