@@ -14,12 +14,11 @@ Lock order, every writer: ``Program`` row → application row(s) → ``SeatCount
   the programme lock is a submit, and a submit holds a draft, never a waitlisted row.
 
 Every writer locks the programme row ``FOR NO KEY UPDATE`` (``select_for_update(no_key=True)``),
-never ``FOR UPDATE``: a submit writes its application row twice (the transition, then the
-seat), so PostgreSQL re-checks that row's foreign keys at commit, taking ``FOR KEY SHARE``
-on the programme row while the submit still holds the counter. ``FOR UPDATE`` blocks that
-share lock, and a withdrawal holding the programme and waiting for the counter deadlocked
-with it (seen in ``test_withdrawals_racing_submissions_keep_the_counter_exact``); ``FOR NO
-KEY UPDATE`` serialises the writers just the same and lets the key check through.
+never ``FOR UPDATE``: a foreign-key check at a submit's commit takes ``FOR KEY SHARE`` on the
+programme row while the submit still holds the counter. ``FOR UPDATE`` blocks that share
+lock, and a withdrawal holding the programme and waiting for the counter deadlocked with it
+(seen in ``test_withdrawals_racing_submissions_keep_the_counter_exact`` when the seat was
+a second UPDATE of the row); ``FOR NO KEY UPDATE`` serialises the writers just the same.
 """
 
 import os
