@@ -1,10 +1,10 @@
 """Seats of at-submission programmes (Xian'an: the place is taken at submission).
 
 Each programme has one ``SeatCounter`` row. A submission reads and checks everything
-without any programme-wide lock, writes its transition, and only then takes the seat:
-lock the counter row, read the FCFS time, bump the counts, then the transition writes the
-application (with its seat), its event and message. Those few statements run right before commit, so the counter lock is held for
-about a millisecond (``make bench`` reports it) and seat ranks follow ``submitted_at``.
+without any programme-wide lock and, as its last step before writing, takes the seat:
+lock the counter row, read the FCFS time, bump the counts; then the transition writes the
+application (with its seat), its event and message, and commits. The counter lock is held
+for those few statements (``make bench`` reports it) and seat ranks follow ``submitted_at``.
 
 Lock order, every writer: ``Program`` row → application row(s) → ``SeatCounter`` row.
 - submit takes application → counter only (no programme lock);
