@@ -1,10 +1,10 @@
 """Seats of at-submission programmes (Xian'an: the place is taken at submission).
 
 Each programme has one ``SeatCounter`` row. A submission reads and checks everything
-without any programme-wide lock, writes its transition, and only then takes the seat:
-lock the counter row, read the FCFS time, bump the counts, write the seat. Those few
-statements by primary key run right before commit, so the counter lock is held for
-about a millisecond (``make bench`` reports it) and seat ranks follow ``submitted_at``.
+without any programme-wide lock and, as its last step before writing, takes the seat:
+lock the counter row, read the FCFS time, bump the counts; then the transition writes the
+application (with its seat), its event and message, and commits. The counter lock is held
+for those few statements (``make bench`` reports it) and seat ranks follow ``submitted_at``.
 
 Lock order, every writer: ``Program`` row → application row(s) → ``SeatCounter`` row.
 - submit takes application → counter only (no programme lock);
@@ -14,12 +14,11 @@ Lock order, every writer: ``Program`` row → application row(s) → ``SeatCount
   the programme lock is a submit, and a submit holds a draft, never a waitlisted row.
 
 Every writer locks the programme row ``FOR NO KEY UPDATE`` (``select_for_update(no_key=True)``),
-never ``FOR UPDATE``: a submit writes its application row twice (the transition, then the
-seat), so PostgreSQL re-checks that row's foreign keys at commit, taking ``FOR KEY SHARE``
-on the programme row while the submit still holds the counter. ``FOR UPDATE`` blocks that
-share lock, and a withdrawal holding the programme and waiting for the counter deadlocked
-with it (seen in ``test_withdrawals_racing_submissions_keep_the_counter_exact``); ``FOR NO
-KEY UPDATE`` serialises the writers just the same and lets the key check through.
+never ``FOR UPDATE``: a foreign-key check at a submit's commit takes ``FOR KEY SHARE`` on the
+programme row while the submit still holds the counter. ``FOR UPDATE`` blocks that share
+lock, and a withdrawal holding the programme and waiting for the counter deadlocked with it
+(seen in ``test_withdrawals_racing_submissions_keep_the_counter_exact`` when the seat was
+a second UPDATE of the row); ``FOR NO KEY UPDATE`` serialises the writers just the same.
 """
 
 import os
@@ -29,7 +28,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,7 +36,7 @@ from quotas.audit import AuditAction
 from quotas.models import AllocationMode, PriorityMode, Program
 from quotas.services import audit_log_write
 
-from .models import Application, ApplicationEvent, SeatCounter, SeatStatus
+from .models import Application, SeatCounter, SeatStatus
 from .progress import ProgressStep, application_progress_record
 from .seat_rules import (
     SeatCounts,
@@ -64,8 +63,17 @@ def _program_lock(program_id: int) -> Program:
 
 def _counter_lock(program_id: int) -> SeatCounter:
     counter = SeatCounter.objects.select_for_update().filter(pk=program_id).first()
-    if counter is None:  # a programme made after the migration: its first seat makes the row
-        SeatCounter.objects.bulk_create([SeatCounter(program_id=program_id)], ignore_conflicts=True)
+    if counter is None:
+        # A programme made after the migration: its first seat makes the row, counted from
+        # the rows like the migration does (seats written some other way, e.g. fixtures).
+        seats = Application.objects.filter(program_id=program_id)
+        counts = seats.aggregate(
+            placed=Count("pk", filter=Q(seat_status=SeatStatus.PLACED)),
+            waiting=Count("pk", filter=Q(seat_status=SeatStatus.WAITLISTED)),
+            priority_placed=Count("pk", filter=Q(seat_status=SeatStatus.PLACED, is_priority=True)),
+            priority_waiting=Count("pk", filter=Q(seat_status=SeatStatus.WAITLISTED, is_priority=True)),
+        )
+        SeatCounter.objects.bulk_create([SeatCounter(program_id=program_id, **counts)], ignore_conflicts=True)
         counter = SeatCounter.objects.select_for_update().get(pk=program_id)
     return counter
 
@@ -104,6 +112,8 @@ def seat_precheck(*, application: Application, capacity: int | None, now: dateti
     if program.allocation_mode != AllocationMode.AT_SUBMISSION:
         return None
     rules = seat_rules_of(program=program, capacity=capacity, now=now)
+    if not rules.stop_when_full and rules.waitlist_limit is None:
+        return SeatPlan(rules=rules)  # never refused: spare the window's burst this read
     counter = SeatCounter.objects.filter(pk=program.pk).first()
     counts = _counts(counter) if counter else SeatCounts()
     if not seat_fits(counts=counts, rules=rules, is_priority=application.is_priority):
@@ -134,26 +144,21 @@ def _seat_pick(*, counter: SeatCounter, rules: SeatRules, is_priority: bool, ref
     return {"seat_status": SeatStatus.WAITLISTED, "seat_rank": rank}
 
 
-def seat_take(
-    *, application: Application, plan: SeatPlan, event: ApplicationEvent, now: datetime | None = None
-) -> Application:
-    """The last statements of a submit: lock the counter, read the FCFS time, take the seat.
-
-    ``application`` was just moved to in review in the caller's transaction. Refused (额满即止,
-    or the waitlist is full) with the reason: the whole submit rolls back.
+def seat_take(*, application: Application, plan: SeatPlan, now: datetime | None = None) -> dict:
+    """The end of a submit: lock the counter, read the FCFS time, take the seat; returns the
+    fields the caller's transition writes, its one UPDATE of the application row, right
+    after. (Writing the seat in a second UPDATE after the transition made PostgreSQL re-check
+    every foreign key of the row at commit, FOR KEY SHARE on the programme row that every
+    submission shares, inside the counter lock: slower, see docs/allocation.md.)
+    Refused (额满即止, or the waitlist is full) with the reason, before anything is written.
     """
     counter = _counter_lock(application.program_id)
     granted = time.perf_counter()
     at = now or timezone.now()  # read under the lock: ranks follow submission times exactly
     seat = _seat_pick(counter=counter, rules=plan.rules, is_priority=application.is_priority, refuse=True)
     counter.save(update_fields=["placed", "waiting", "priority_placed", "priority_waiting"])
-    changes = {"submitted_at": at, "last_submitted_at": at, **seat}
-    Application.objects.filter(pk=application.pk).update(**changes)
-    ApplicationEvent.objects.filter(pk=event.pk).update(detail={**event.detail, "seat_status": seat["seat_status"]})
-    for field, value in changes.items():
-        setattr(application, field, value)
     _hold_measure(granted)
-    return application
+    return {"submitted_at": at, "last_submitted_at": at, **seat}
 
 
 def seat_requeue(*, application: Application, capacity: int | None, now: datetime) -> dict:

@@ -435,17 +435,17 @@ def application_submit(
         changes.update(priority_groups=groups, is_priority=bool(groups))
         app.is_priority = bool(groups)
         seat_plan = seat_precheck(application=app, capacity=facts.seat_capacity, now=now)
+        if seat_plan is not None:  # last before the writes: the counter lock is held to commit
+            changes.update(seat_take(application=app, plan=seat_plan, now=requested_now))
         result = application_transition(
             application=app,
             action=Action.SUBMIT,
             actor=actor,
             changes=changes,
             expected_status=S.DRAFT,
-            detail={"batch": facts.batch_number, "seat_status": ""},
+            detail={"batch": facts.batch_number, "seat_status": changes.get("seat_status", "")},
             locked=True,
         )
-        if seat_plan is not None:
-            seat_take(application=result.application, plan=seat_plan, event=result.event, now=requested_now)
     application_instance_sync(target=application, source=result.application)
     return result.application
 
