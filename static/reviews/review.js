@@ -59,7 +59,7 @@
     if (!box) return;
     document.querySelectorAll("details.rv-decision").forEach(function (d) { if (d !== box) d.open = false; });
     box.open = true;
-    var field = box.querySelector("textarea, input[type=checkbox], input[type=text]");
+    var field = box.querySelector("textarea") || box.querySelector("input[type=checkbox], input[type=text]");
     if (field) field.focus();
   }
 
