@@ -15,8 +15,12 @@ from quotas.demo import load_quota_demo
 
 pytestmark = pytest.mark.django_db
 
-# Not words of a language: file formats, units, the programme's own codes.
+# Not words of a language: file formats, units, the programme's own codes, and the key caps
+# named on the review page (快捷键).
 ALLOWED = {
+    "Ctrl",
+    "Enter",
+    "Esc",
     "PDF",
     "XLSX",
     "xlsx",
