@@ -178,18 +178,9 @@ class QuotaTransferForm(forms.Form):
         return data
 
 
-# Review tiers from low to high (the order the chain is walked); a co-funder step is last.
-REVIEW_TIER_CHOICES = [
-    (UnionLevel.GRASSROOTS.value, UnionLevel.GRASSROOTS.label),
-    (UnionLevel.TOWNSHIP.value, UnionLevel.TOWNSHIP.label),
-    (UnionLevel.ORGANS.value, UnionLevel.ORGANS.label),
-    (UnionLevel.ENTERPRISE.value, UnionLevel.ENTERPRISE.label),
-    (UnionLevel.INDUSTRY.value, UnionLevel.INDUSTRY.label),
-    (UnionLevel.COUNTY.value, UnionLevel.COUNTY.label),
-    (UnionLevel.CITY.value, UnionLevel.CITY.label),
-    (UnionLevel.PROVINCE.value, UnionLevel.PROVINCE.label),
-    (COFUNDER_TIER, _("高校（合作资助单位）")),
-]
+# Review tiers from low to high (UnionLevel lists them from the top down); a co-funder step
+# is last. A form's order, not an authority decision.
+REVIEW_TIER_CHOICES = [*reversed(UnionLevel.choices), (COFUNDER_TIER, _("高校（合作资助单位）"))]
 
 
 class ChoiceListField(forms.MultipleChoiceField):
