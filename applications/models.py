@@ -13,11 +13,13 @@ from quotas.models import Batch, CoFunder, DocumentKind, EducationLevel, Program
 
 
 class Worker(models.Model):
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="worker")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="worker", verbose_name=_("用户")
+    )
     name = models.CharField(_("姓名"), max_length=40)
     # ID number: Fernet ciphertext + HMAC index (unique: one real person, one account).
-    id_number_encrypted = models.TextField(editable=False)
-    id_number_hmac = models.CharField(max_length=64, unique=True, editable=False)
+    id_number_encrypted = models.TextField(editable=False, verbose_name=_("身份证号（加密）"))
+    id_number_hmac = models.CharField(max_length=64, unique=True, editable=False, verbose_name=_("身份证号索引"))
     id_number_masked = models.CharField(_("身份证号"), max_length=24, editable=False)
     birth_date = models.DateField(_("出生日期"))
     phone = models.CharField(_("手机号"), max_length=11, unique=True)
@@ -36,9 +38,9 @@ class Worker(models.Model):
     is_new_form_worker = models.BooleanField(_("新就业形态劳动者"), default=False)
     categories = models.JSONField(_("人员类别"), default=list, blank=True)
     bank_name = models.CharField(_("开户银行"), max_length=60)
-    bank_card_encrypted = models.TextField(editable=False)
+    bank_card_encrypted = models.TextField(editable=False, verbose_name=_("银行卡号（加密）"))
     # Not unique: one card used by several people is a fraud flag for reviewers, not a crash.
-    bank_card_hmac = models.CharField(max_length=64, db_index=True, editable=False)
+    bank_card_hmac = models.CharField(max_length=64, db_index=True, editable=False, verbose_name=_("银行卡号索引"))
     bank_card_masked = models.CharField(_("银行卡号"), max_length=24, editable=False)
     # Paid to another channel of a programme (an app wallet, 数字人民币) instead of the card:
     # NULL = the bank card. Written by ``applications.payment_accounts`` (held after approval).
@@ -57,8 +59,8 @@ class Worker(models.Model):
     payment_account_masked = models.CharField(
         _("收款账号"), max_length=48, blank=True, default="", db_default="", editable=False
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("注册时间"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("更新时间"))
 
     class Meta:
         verbose_name = _("职工")
@@ -103,8 +105,8 @@ class WorkerChange(models.Model):
     employer = models.CharField(_("工作单位"), max_length=120)
     union = models.ForeignKey(Union, on_delete=models.PROTECT, related_name="+", verbose_name=_("所在工会"))
     bank_name = models.CharField(_("开户银行"), max_length=60)
-    bank_card_encrypted = models.TextField(editable=False)
-    bank_card_hmac = models.CharField(max_length=64, db_index=True, editable=False)
+    bank_card_encrypted = models.TextField(editable=False, verbose_name=_("银行卡号（加密）"))
+    bank_card_hmac = models.CharField(max_length=64, db_index=True, editable=False, verbose_name=_("银行卡号索引"))
     bank_card_masked = models.CharField(_("银行卡号"), max_length=24, editable=False)
     payment_channel = models.ForeignKey(
         "quotas.PaymentChannel", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
@@ -119,7 +121,12 @@ class WorkerChange(models.Model):
     after = models.JSONField(_("变更后"), default=dict)
     requested_at = models.DateTimeField(_("提交时间"))
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("办理人"),
     )
     decided_at = models.DateTimeField(_("核实时间"), null=True, blank=True)
     decision_note = models.TextField(_("核实意见"), blank=True)
@@ -176,9 +183,11 @@ class ApplicationQuerySet(models.QuerySet):
 
 class Application(models.Model):
     number = models.CharField(_("申请编号"), max_length=24, unique=True, null=True, editable=False)
-    worker = models.ForeignKey(Worker, on_delete=models.PROTECT, related_name="applications")
-    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="applications")
-    batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.PROTECT, related_name="applications")
+    worker = models.ForeignKey(Worker, on_delete=models.PROTECT, related_name="applications", verbose_name=_("职工"))
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="applications", verbose_name=_("方案"))
+    batch = models.ForeignKey(
+        Batch, null=True, blank=True, on_delete=models.PROTECT, related_name="applications", verbose_name=_("批次")
+    )
     level = models.CharField(_("学历层次"), max_length=20, choices=EducationLevel.choices)
     school = models.CharField(_("院校"), max_length=120)
     major = models.CharField(_("专业"), max_length=120)
@@ -192,12 +201,12 @@ class Application(models.Model):
     # First-come-first-served order. Set at first submission; kept when a returned
     # application is resubmitted within the programme's window, reset otherwise.
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True, db_index=True)
-    last_submitted_at = models.DateTimeField(null=True, blank=True)
+    last_submitted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("最近提交时间"))
     current_tier = models.ForeignKey(
         Union, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("当前审核单位")
     )
     # Ordered ids of the unions that review this application, lowest first; fixed at submission.
-    review_chain = models.JSONField(default=list, editable=False)
+    review_chain = models.JSONField(default=list, editable=False, verbose_name=_("审核链"))
     # A programme with a co-funder step (``quotas.models.COFUNDER_TIER``): the university of
     # ``school``, which reviews it after the union tiers and pays its share. Set at
     # submission (and resubmission). While it waits at that step ``current_tier`` is empty:
@@ -216,9 +225,9 @@ class Application(models.Model):
     # already submitted with the union they were submitted under. Subtree scoping of
     # applications filters this one column (``in_subtree``), with no join to the worker.
     union_path = models.CharField(_("所属工会路径"), max_length=255, blank=True, default="", editable=False)
-    returned_at = models.DateTimeField(null=True, blank=True)
-    return_fields = models.JSONField(default=list, blank=True)
-    return_reason = models.TextField(blank=True)
+    returned_at = models.DateTimeField(null=True, blank=True, verbose_name=_("退回时间"))
+    return_fields = models.JSONField(default=list, blank=True, verbose_name=_("退回修改项"))
+    return_reason = models.TextField(blank=True, verbose_name=_("退回原因"))
     # Programmes in stages (``quotas.models.ProgramStage``): the stage the application is at,
     # and the deadline by which this worker must submit it (a later stage's close, or later
     # for a worker promoted from the waitlist near it). 1 and empty for a one-step programme.
@@ -233,8 +242,8 @@ class Application(models.Model):
         _("优先群体"), default=list, db_default=models.Value([], models.JSONField()), blank=True, editable=False
     )
     is_priority = models.BooleanField(_("优先群体"), default=False, db_default=False, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("创建时间"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("更新时间"))
 
     objects = ApplicationQuerySet.as_manager()
 
@@ -317,16 +326,18 @@ class SeatCounter(models.Model):
 
 
 class Attachment(models.Model):
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="attachments")
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("申请")
+    )
     kind = models.CharField(_("材料类型"), max_length=20, choices=DocumentKind.choices)
     # Server-chosen name under a private root; never routed by URL.
-    file = models.FileField(upload_to="attachments/%Y/%m/")
-    content_type = models.CharField(max_length=40)
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
-    original_name = models.CharField(max_length=120, blank=True)
-    uploaded_at = models.DateTimeField(auto_now_add=True)
-    is_current = models.BooleanField(default=True)
+    file = models.FileField(upload_to="attachments/%Y/%m/", verbose_name=_("文件"))
+    content_type = models.CharField(max_length=40, verbose_name=_("文件类型"))
+    size = models.PositiveIntegerField(verbose_name=_("大小（字节）"))
+    sha256 = models.CharField(max_length=64, verbose_name=_("SHA-256 校验值"))
+    original_name = models.CharField(max_length=120, blank=True, verbose_name=_("原文件名"))
+    uploaded_at = models.DateTimeField(auto_now_add=True, verbose_name=_("上传时间"))
+    is_current = models.BooleanField(default=True, verbose_name=_("当前有效"))
 
     class Meta:
         verbose_name = _("申请材料")
@@ -345,15 +356,19 @@ class ApplicationEvent(models.Model):
     """Append-only trail of every transition (who, which tier, when, from -> to, why).
     Written in the same transaction as the change; shown as the timeline and the history."""
 
-    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="events")
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
-    tier = models.ForeignKey(Union, null=True, on_delete=models.PROTECT, related_name="+")
-    action = models.CharField(max_length=30)
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20, blank=True)
-    reason = models.TextField(blank=True)
-    detail = models.JSONField(default=dict, blank=True)
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="events", verbose_name=_("申请")
+    )
+    at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("时间"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("办理人")
+    )
+    tier = models.ForeignKey(Union, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("审核单位"))
+    action = models.CharField(max_length=30, verbose_name=_("办理"))
+    from_status = models.CharField(max_length=20, blank=True, verbose_name=_("原状态"))
+    to_status = models.CharField(max_length=20, blank=True, verbose_name=_("新状态"))
+    reason = models.TextField(blank=True, verbose_name=_("意见"))
+    detail = models.JSONField(default=dict, blank=True, verbose_name=_("详情"))
 
     class Meta:
         verbose_name = _("办理记录")
@@ -394,21 +409,27 @@ class Notification(models.Model):
     when the step commits loses no message.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
-    application = models.ForeignKey(Application, null=True, on_delete=models.CASCADE, related_name="notifications")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("用户")
+    )
+    application = models.ForeignKey(
+        Application, null=True, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("申请")
+    )
     # One message per event at most: retries and double delivery cannot duplicate it.
-    event = models.OneToOneField(ApplicationEvent, null=True, on_delete=models.CASCADE, related_name="notification")
-    title = models.CharField(max_length=120)
-    body = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-    emailed_at = models.DateTimeField(null=True, blank=True)
-    texted_at = models.DateTimeField(null=True, blank=True)
+    event = models.OneToOneField(
+        ApplicationEvent, null=True, on_delete=models.CASCADE, related_name="notification", verbose_name=_("事件")
+    )
+    title = models.CharField(max_length=120, verbose_name=_("标题"))
+    body = models.TextField(blank=True, verbose_name=_("内容"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("创建时间"))
+    read_at = models.DateTimeField(null=True, blank=True, verbose_name=_("阅读时间"))
+    emailed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("邮件发送时间"))
+    texted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("短信发送时间"))
     # Outbox state: done when both copies are sent or not wanted. ``deliver_after`` is a
     # sweep's lease on the row, or the back-off after a failed attempt.
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    deliver_after = models.DateTimeField(null=True, blank=True)
-    delivery_attempts = models.PositiveSmallIntegerField(default=0)
+    delivered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("送达时间"))
+    deliver_after = models.DateTimeField(null=True, blank=True, verbose_name=_("计划发送时间"))
+    delivery_attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("发送尝试次数"))
 
     objects = NotificationQuerySet.as_manager()
 

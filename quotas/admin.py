@@ -18,7 +18,7 @@ from . import admin_views
 from .admin_permissions import may_write_setup, setup_visible
 from .admin_scoping import UnionScopedAdmin
 from .audit import AUDIT_LABELS, AuditAction
-from .forms import QuotaSlotsForm, UnionAdminForm, UnionTreeForm
+from .forms import ProgramForm, QuotaSlotsForm, UnionAdminForm, UnionTreeForm
 from .models import (
     AuditLog,
     Batch,
@@ -246,6 +246,9 @@ class UnionAdminAccountAdmin(UnionScopedAdmin):
 
     def get_fields(self, request, obj=None):
         numbers = ["id_number", "phone", "bank_card"]
+        if obj is not None and not self.has_change_permission(request, obj):
+            # Read only: the stored masks, not the empty inputs of the form.
+            return ["user_name", "union", "role", "id_number_masked", "phone_masked", "bank_card_masked"]
         if obj is None:
             return ["user", "username", "password", "union", "role", *numbers]
         return ["user_name", "union", "role", *numbers]
@@ -295,6 +298,32 @@ class UnionAdminAccountAdmin(UnionScopedAdmin):
 @admin.register(Program)
 class ProgramAdmin(SetupAdmin):
     union_lookup = "owner_union"
+    form = ProgramForm
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if obj is not None and not self.has_change_permission(request, obj):
+            # Read only: the lists in Chinese, not their JSON codes.
+            fields = [f"{f}_labels" if f in ProgramForm.LIST_FIELDS else f for f in fields]
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        names = list(super().get_readonly_fields(request, obj))
+        return names + [f"{f}_labels" for f in ProgramForm.LIST_FIELDS]
+
+    def __getattr__(self, name):
+        # eligible_levels_labels, review_tiers_labels, …: one display per list field.
+        field = name.removesuffix("_labels")
+        if name.endswith("_labels") and field in ProgramForm.LIST_FIELDS:
+            labels = dict(ProgramForm.LIST_FIELDS[field])
+
+            def show(obj):
+                return "、".join(str(labels.get(code, code)) for code in getattr(obj, field) or []) or "—"
+
+            show.short_description = Program._meta.get_field(field).verbose_name
+            return show
+        raise AttributeError(name)
+
     list_display = ["name", "year", "owner_union", "allocation_mode", "is_open"]
     list_filter = ["year", "allocation_mode"]
     search_fields = ["name", "slug"]

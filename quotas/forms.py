@@ -6,7 +6,17 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .models import Quota, Union, UnionAdmin
+from .models import (
+    COFUNDER_TIER,
+    DocumentKind,
+    EducationLevel,
+    Program,
+    Quota,
+    Union,
+    UnionAdmin,
+    UnionLevel,
+    WorkerCategory,
+)
 from .services import staff_number_normalise, union_update_check
 from .usage import quota_floor_message, quota_given_counts
 
@@ -166,3 +176,55 @@ class QuotaTransferForm(forms.Form):
         if data.get("from_quota") and data.get("from_quota") == data.get("to_quota"):
             raise forms.ValidationError(_("调出和调入不能是同一单位。"))
         return data
+
+
+# Review tiers from low to high (UnionLevel lists them from the top down); a co-funder step
+# is last. A form's order, not an authority decision.
+REVIEW_TIER_CHOICES = [*reversed(UnionLevel.choices), (COFUNDER_TIER, _("高校（合作资助单位）"))]
+
+
+class ChoiceListField(forms.MultipleChoiceField):
+    """A JSON list of codes shown as Chinese checkboxes (not raw JSON). The stored order is
+    the choices' order; codes the choices do not know are kept, after the known ones, so a
+    save never drops what it cannot show."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, *, keep: list | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.keep = keep or []
+
+    def clean(self, value):
+        picked = set(super().clean(value))
+        known = [code for code, _label in self.choices]
+        return [c for c in known if c in picked] + [c for c in self.keep if c not in known]
+
+
+class ProgramForm(forms.ModelForm):
+    LIST_FIELDS = {
+        "eligible_levels": EducationLevel.choices,
+        "excluded_categories": WorkerCategory.choices,
+        "required_documents": DocumentKind.choices,
+        "public_sector_documents": DocumentKind.choices,
+        "review_tiers": REVIEW_TIER_CHOICES,
+    }
+
+    class Meta:
+        model = Program
+        fields = "__all__"  # noqa: DJ007 - the admin picks the fields; this form only swaps widgets
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, choices in self.LIST_FIELDS.items():
+            if name not in self.fields:
+                continue
+            model_field = Program._meta.get_field(name)
+            current = list(getattr(self.instance, name, None) or [])
+            self.fields[name] = ChoiceListField(
+                choices=choices,
+                required=not model_field.blank,
+                label=model_field.verbose_name,
+                help_text=model_field.help_text,
+                keep=current,
+                initial=current,
+            )

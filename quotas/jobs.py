@@ -53,7 +53,12 @@ class Job(models.Model):
     progress = models.PositiveSmallIntegerField(gettext_lazy("进度%"), default=0)
     message = models.TextField(gettext_lazy("说明"), blank=True)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=gettext_lazy("发起人"),
     )
     started_at = models.DateTimeField(gettext_lazy("开始时间"), null=True, blank=True)
     heartbeat_at = models.DateTimeField(gettext_lazy("最近心跳"), null=True, blank=True)

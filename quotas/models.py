@@ -36,14 +36,16 @@ class UnionQuerySet(models.QuerySet):
 
 
 class Union(models.Model):
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name=_("上级工会")
+    )
     name = models.CharField(_("名称"), max_length=120)
     code = models.CharField(_("代码"), max_length=40, unique=True)
     level = models.CharField(_("层级"), max_length=20, choices=UnionLevel.choices)
     member_count = models.PositiveIntegerField(_("会员数"), default=0)
     # Materialised path, set by quotas.services.union_create; never edited by hand.
-    path = models.CharField(max_length=255, unique=True, editable=False)
-    depth = models.PositiveSmallIntegerField(default=0, editable=False)
+    path = models.CharField(max_length=255, unique=True, editable=False, verbose_name=_("路径"))
+    depth = models.PositiveSmallIntegerField(default=0, editable=False, verbose_name=_("层级深度"))
 
     objects = UnionQuerySet.as_manager()
 
@@ -76,19 +78,27 @@ class AdminRole(models.TextChoices):
 class UnionAdmin(models.Model):
     """A staff account belongs to exactly one union and acts on its subtree only."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="union_admin")
-    union = models.ForeignKey(Union, on_delete=models.PROTECT, related_name="admins")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="union_admin", verbose_name=_("用户")
+    )
+    union = models.ForeignKey(Union, on_delete=models.PROTECT, related_name="admins", verbose_name=_("所属工会"))
     role = models.CharField(_("角色"), max_length=20, choices=AdminRole.choices, default=AdminRole.REVIEWER)
     # The staff member's own numbers, optional: with them a reviewer cannot decide the case
     # of the same person, or of someone sharing their card or phone, under another account.
     # Stored as HMAC (to compare with workers' copies) and mask (to show); the ID number
     # also encrypted, like a worker's. Set only by quotas.services.union_admin_*.
-    id_number_encrypted = models.TextField(blank=True, default="", editable=False)
-    id_number_hmac = models.CharField(max_length=64, blank=True, default="", db_index=True, editable=False)
+    id_number_encrypted = models.TextField(blank=True, default="", editable=False, verbose_name=_("身份证号（加密）"))
+    id_number_hmac = models.CharField(
+        max_length=64, blank=True, default="", db_index=True, editable=False, verbose_name=_("身份证号索引")
+    )
     id_number_masked = models.CharField(_("本人身份证号"), max_length=24, blank=True, default="", editable=False)
-    phone_hmac = models.CharField(max_length=64, blank=True, default="", db_index=True, editable=False)
+    phone_hmac = models.CharField(
+        max_length=64, blank=True, default="", db_index=True, editable=False, verbose_name=_("手机号索引")
+    )
     phone_masked = models.CharField(_("本人手机号"), max_length=24, blank=True, default="", editable=False)
-    bank_card_hmac = models.CharField(max_length=64, blank=True, default="", db_index=True, editable=False)
+    bank_card_hmac = models.CharField(
+        max_length=64, blank=True, default="", db_index=True, editable=False, verbose_name=_("银行卡号索引")
+    )
     bank_card_masked = models.CharField(_("本人银行卡号"), max_length=24, blank=True, default="", editable=False)
 
     class Meta:
@@ -165,10 +175,12 @@ class PriorityMode(models.TextChoices):
 
 
 class Program(models.Model):
-    owner_union = models.ForeignKey(Union, on_delete=models.PROTECT, related_name="programs")
+    owner_union = models.ForeignKey(
+        Union, on_delete=models.PROTECT, related_name="programs", verbose_name=_("主办工会")
+    )
     year = models.PositiveSmallIntegerField(_("年度"))
     name = models.CharField(_("名称"), max_length=200)
-    slug = models.SlugField(unique=True)
+    slug = models.SlugField(unique=True, verbose_name=_("标识"))
     description = models.TextField(_("说明"), blank=True)
     eligible_levels = models.JSONField(_("可申请学历层次"), default=list)
     excluded_categories = models.JSONField(_("不可申请人员类别"), default=list, blank=True)
@@ -182,9 +194,7 @@ class Program(models.Model):
         default=PrintedForm.APPLICATION_FORM,
         help_text=_("职工打印、盖章后上传的表格；上传时即为同名材料（申请表 → 盖章申请表）"),
     )
-    review_tiers = models.JSONField(
-        _("审核层级"), default=list, help_text=_("从低到高的工会层级，例如 grassroots, county, city")
-    )
+    review_tiers = models.JSONField(_("审核层级"), default=list, help_text=_("勾选需要审核的层级，由低到高逐级审核"))
     allocation_mode = models.CharField(
         _("分配方式"), max_length=20, choices=AllocationMode.choices, default=AllocationMode.BATCH
     )
@@ -235,7 +245,7 @@ class Program(models.Model):
         help_text=_("职工咨询的联系人、电话、地址，每行一项，照实施方案原文填写；不填则页面提示向所在工会咨询"),
     )
     is_open = models.BooleanField(_("对职工开放"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("创建时间"))
 
     class Meta:
         verbose_name = _("年度实施方案")
@@ -299,7 +309,7 @@ class ProgramStage(models.Model):
 
 
 class Batch(models.Model):
-    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="batches")
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="batches", verbose_name=_("方案"))
     number = models.PositiveSmallIntegerField(_("批次"))
     name = models.CharField(_("名称"), max_length=60, blank=True)
     apply_opens = models.DateTimeField(_("申请开始"))
@@ -339,7 +349,7 @@ class ReviewRound(models.Model):
     Without rounds, a batch's own 审核开始/审核截止 is its one round
     (``quotas.review_rounds``)."""
 
-    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="review_rounds")
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="review_rounds", verbose_name=_("方案"))
     number = models.PositiveSmallIntegerField(_("轮次"))
     opens = models.DateTimeField(_("审核开始"))
     closes = models.DateTimeField(_("审核截止"))
@@ -391,10 +401,12 @@ class SourceApproval(models.TextChoices):
 
 
 class FundingSource(models.Model):
-    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="sources")
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="sources", verbose_name=_("方案"))
     name = models.CharField(_("名称"), max_length=100)
     payer_rule = models.CharField(_("发放方式"), max_length=20, choices=PayerRule.choices, default=PayerRule.FIXED)
-    payer_union = models.ForeignKey(Union, null=True, blank=True, on_delete=models.PROTECT, related_name="paid_sources")
+    payer_union = models.ForeignKey(
+        Union, null=True, blank=True, on_delete=models.PROTECT, related_name="paid_sources", verbose_name=_("支付工会")
+    )
     payer_name = models.CharField(_("发放单位名称"), max_length=120, blank=True, help_text=_("非工会发放方（如高校）"))
     amount_yuan = models.PositiveIntegerField(_("每人补助（元）"))
     total_slots = models.PositiveIntegerField(_("补助名额"), null=True, blank=True, help_text=_("跟随配套时为空"))
@@ -404,7 +416,7 @@ class FundingSource(models.Model):
     matching_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="matched_by", verbose_name=_("配套于")
     )
-    position = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("排序"))
     # A top-up (多重补助): money of a union below the owner for the applicants of its own
     # subtree only, paid by that union. Written by quotas.services.funding_source_topup_*.
     scope_union = models.ForeignKey(
@@ -513,8 +525,12 @@ class PaymentChannel(models.Model):
 class Quota(models.Model):
     """A row of a quota table (名额分配表): a unit's slots, or the city-wide pool."""
 
-    source = models.ForeignKey(FundingSource, on_delete=models.CASCADE, related_name="quotas")
-    union = models.ForeignKey(Union, null=True, blank=True, on_delete=models.PROTECT, related_name="quotas")
+    source = models.ForeignKey(
+        FundingSource, on_delete=models.CASCADE, related_name="quotas", verbose_name=_("补助来源")
+    )
+    union = models.ForeignKey(
+        Union, null=True, blank=True, on_delete=models.PROTECT, related_name="quotas", verbose_name=_("单位")
+    )
     is_pool = models.BooleanField(_("全市调剂名额"), default=False)
     label = models.CharField(_("表中名称"), max_length=200, blank=True)
     position = models.PositiveSmallIntegerField(_("序号"), default=0)
@@ -573,7 +589,9 @@ class CoFunderStaff(models.Model):
     """A staff account of a co-funder: reviewer, finance or manager, for its own students only.
     A user is either union staff (``UnionAdmin``) or co-funder staff, never both, never a worker."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cofunder_staff")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cofunder_staff", verbose_name=_("用户")
+    )
     cofunder = models.ForeignKey(CoFunder, on_delete=models.PROTECT, related_name="staff", verbose_name=_("单位"))
     role = models.CharField(_("角色"), max_length=20, choices=AdminRole.choices, default=AdminRole.REVIEWER)
 
@@ -588,7 +606,7 @@ class CoFunderStaff(models.Model):
 class CatalogueEntry(models.Model):
     """A school and major a programme accepts (Xian'an publishes such a list)."""
 
-    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="catalogue")
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="catalogue", verbose_name=_("方案"))
     school = models.CharField(_("院校"), max_length=120)
     level = models.CharField(_("层次"), max_length=20, choices=EducationLevel.choices)
     category = models.CharField(_("类别"), max_length=40, blank=True)
@@ -610,15 +628,19 @@ class AuditLog(models.Model):
     """Append-only record of sensitive acts: exports of personal data, document views,
     quota changes, overrides. Written in the same transaction as the act it records."""
 
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
-    actor_union = models.ForeignKey(Union, null=True, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("时间"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("操作人")
+    )
+    actor_union = models.ForeignKey(
+        Union, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("操作人所在工会")
+    )
     # One of quotas.audit.AuditAction (checked by audit_log_write). Not a choices field, so a
     # new action needs no migration; the admin shows and filters by the labels.
-    action = models.CharField(max_length=60, db_index=True)
-    object_type = models.CharField(max_length=60, blank=True)
-    object_id = models.CharField(max_length=60, blank=True)
-    detail = models.JSONField(default=dict, blank=True)
+    action = models.CharField(max_length=60, db_index=True, verbose_name=_("操作"))
+    object_type = models.CharField(max_length=60, blank=True, verbose_name=_("对象类型"))
+    object_id = models.CharField(max_length=60, blank=True, verbose_name=_("对象编号"))
+    detail = models.JSONField(default=dict, blank=True, verbose_name=_("详情"))
 
     class Meta:
         verbose_name = _("审计日志")

@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from applications.models import Application, ApplicationStatus
 from applications.selectors import RETURNABLE_FIELDS, returnable_fields_for
 from applications.workflow import event_label
+from qiuxue.masking import mask_phone
 from quotas.admin_scoping import UnionScopedAdmin
 from quotas.models import ProgramStage, Union
 from quotas.review_rounds import review_window_for
@@ -35,9 +36,18 @@ from .selectors import (
     applications_for_cofunder,
     applications_for_review,
     review_overview,
+    review_queue,
 )
 
 BULK_LIMIT = 200
+
+
+def _actor_shown(event, application: Application) -> str:
+    if event.actor_id is None:
+        return "—"
+    if event.actor_id == application.worker.user_id:
+        return _("申请人本人（%(phone)s）") % {"phone": application.worker.phone_masked}
+    return mask_phone(event.actor.get_username()) if event.actor.get_username().isdigit() else str(event.actor)
 
 
 class ReviewChangeList(ChangeList):
@@ -66,14 +76,12 @@ def _with_stage_flag(queryset):
 class ApplicationReviewAdmin(_ReviewScopedAdmin):
     union_lookup = "worker__union"
     union_path_field = "union_path"
+    # Fits 1366 px beside the filters: the ID, phone and school are on the review page.
     list_display = (
         "number",
         "worker_name",
-        "id_masked",
-        "phone_masked",
         "unit",
         "level",
-        "school",
         "batch",
         "status",
         "current_step",
@@ -220,6 +228,7 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
             "return": ReturnForm(prefix="return", **form_kwargs["return"]),
             "reject": RejectForm(prefix="reject"),
         }
+        decision_error = ""
         if request.method == "POST":
             if admin_.role not in services.REVIEW_ROLES:
                 raise PermissionDenied
@@ -233,14 +242,19 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
                 try:
                     self._decide(request, application, decision, form.cleaned_data)
                 except services.ReviewRefused as exc:
-                    messages.error(request, str(exc))
+                    # Shown in the decision panel, beside the form that keeps the input.
+                    decision_error = str(exc)
                 else:
                     messages.success(request, _("申请 %(n)s 已办理。") % {"n": application})
                     return HttpResponseRedirect(reverse("admin:applications_application_changelist"))
         return TemplateResponse(
             request,
             "admin/reviews/application/review.html",
-            self._review_context(request, admin_, application, flags, forms),
+            {
+                **self._review_context(request, admin_, application, flags, forms),
+                "decision_error": decision_error,
+                "open_decision": request.POST.get("decision", "") if request.method == "POST" else "",
+            },
         )
 
     def _decide(self, request: HttpRequest, application: Application, decision: str, data: dict):
@@ -302,15 +316,48 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
                 and in_review
                 and (application.current_tier_id == admin_.union_id or stranded_here)
             )
+        # Papers replaced since the last decision on this application get "重新上传".
+        last_decision = ReviewDecision.objects.filter(application=application).order_by("-at").first()
         attachments = [
             {
                 "obj": a,
                 "url": reverse("reviews:attachment_preview", args=[a.pk]),
+                "thumb": reverse("reviews:attachment_thumbnail", args=[a.pk]),
                 "is_image": a.content_type.startswith("image/"),
                 "is_pdf": a.content_type == "application/pdf",
+                "replaced": last_decision is not None and a.uploaded_at > last_decision.at,
             }
             for a in application.attachments.filter(is_current=True).order_by("kind")
         ]
+        # Each flag names the other applications; a link only where this reviewer may look.
+        other_pks = {o.pk for f in flags for o in f.others if o.pk}
+        visible = set(self.get_queryset(request).filter(pk__in=other_pks).values_list("pk", flat=True))
+        flag_rows = [
+            {
+                "flag": f,
+                "others": [
+                    {
+                        "o": o,
+                        "url": reverse("admin:applications_application_change", args=[o.pk]) if o.pk in visible else "",
+                    }
+                    for o in f.others
+                ],
+            }
+            for f in flags
+        ]
+        next_pk = (
+            review_queue(self.get_queryset(request), user=request.user, queue="mine")
+            .exclude(pk=application.pk)
+            .filter(
+                Q(submitted_at__gt=application.submitted_at)
+                | Q(submitted_at=application.submitted_at, pk__gt=application.pk)
+            )
+            .order_by("submitted_at", "id")
+            .values_list("pk", flat=True)
+            .first()
+            if application.submitted_at
+            else None
+        )
         return {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -320,7 +367,9 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
             "application": application,
             "worker": application.worker,
             "flags": flags,
+            "flag_rows": flag_rows,
             "attachments": attachments,
+            "next_url": reverse("admin:applications_application_change", args=[next_pk]) if next_pk else "",
             "events": [
                 {
                     "obj": e,
@@ -329,6 +378,8 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
                     "to": statuses.get(e.to_status, e.to_status),
                     # A university's decision has no union tier: its name is in the detail.
                     "tier_name": e.tier.name if e.tier_id else (e.detail or {}).get("tier_name", ""),
+                    # The worker's account name is the phone number: masked as everywhere.
+                    "actor": _actor_shown(e, application),
                 }
                 for e in application_history(application=application)
             ],

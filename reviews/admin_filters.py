@@ -4,20 +4,10 @@ from django.contrib import admin
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from applications.models import ApplicationStatus
 from quotas.models import Batch, Union
 from quotas.selectors import cofunder_staff_of, union_admin_of
 
-DECIDED = (
-    ApplicationStatus.APPROVED,
-    ApplicationStatus.REJECTED,
-    ApplicationStatus.PAID,
-    ApplicationStatus.REVOKED,
-    ApplicationStatus.WITHDRAWN,
-    # Programmes in stages: a stage passed (the worker's turn now) and a lapsed claim.
-    ApplicationStatus.STAGE_PASSED,
-    ApplicationStatus.LAPSED,
-)
+from .selectors import review_queue
 
 
 class QueueFilter(admin.SimpleListFilter):
@@ -31,6 +21,8 @@ class QueueFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         return [
             ("mine", _("待本级审核")),
+            ("resubmitted", _("退回后重新提交")),
+            ("stranded", _("审核期已过未办结")),
             ("below", _("下级审核中")),
             ("above", _("已报上级审核")),
             ("returned", _("退回修改中")),
@@ -42,37 +34,7 @@ class QueueFilter(admin.SimpleListFilter):
         return super().value() or self.default
 
     def queryset(self, request, queryset):
-        admin_ = union_admin_of(request.user)
-        in_review = Q(status=ApplicationStatus.IN_REVIEW)
-        value = self.value()
-        if admin_ is None:
-            if cofunder_staff_of(request.user) is None:
-                return queryset.none()
-            # A university's queue (already its own students past the union tiers): "mine"
-            # is the co-funder step; nothing is below or above it.
-            if value == "mine":
-                return queryset.filter(in_review, current_tier__isnull=True)
-            if value in ("below", "above"):
-                return queryset.none()
-            if value == "returned":
-                return queryset.filter(status=ApplicationStatus.RETURNED)
-            if value == "decided":
-                return queryset.filter(status__in=DECIDED)
-            return queryset
-        union = admin_.union
-        if value == "mine":
-            return queryset.filter(in_review, current_tier_id=union.pk)
-        if value == "below":
-            return queryset.filter(in_review, current_tier__path__startswith=union.path).exclude(
-                current_tier_id=union.pk
-            )
-        if value == "above":
-            return queryset.filter(in_review).exclude(current_tier__path__startswith=union.path)
-        if value == "returned":
-            return queryset.filter(status=ApplicationStatus.RETURNED)
-        if value == "decided":
-            return queryset.filter(status__in=DECIDED)
-        return queryset
+        return review_queue(queryset, user=request.user, queue=self.value())
 
     def choices(self, changelist):
         for lookup, title in self.lookup_choices:

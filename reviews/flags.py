@@ -9,12 +9,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from applications.eligibility import chsi_valid_until_needed, level_group  # level_group: 高升专 = 大专
 from applications.models import Application, ApplicationStatus, Attachment, Worker
+from qiuxue.masking import mask_name
 from quotas.models import DocumentKind
 
 
@@ -50,9 +51,19 @@ _SUBSIDISED_STATUSES = (ApplicationStatus.APPROVED, ApplicationStatus.PAID)
 
 
 @dataclass(frozen=True)
+class OtherApplication:
+    """The other side of a shared card or phone: named masked, linked where in scope."""
+
+    pk: int | None
+    number: str
+    name_masked: str
+
+
+@dataclass(frozen=True)
 class Flag:
     code: str
     detail: str
+    others: tuple[OtherApplication, ...] = ()
 
     @property
     def label(self) -> str:
@@ -96,26 +107,39 @@ def _flag_same_person(apps: list[Application], result: dict[int, list[Flag]]) ->
         subsidised = [m for m in matches if m[1] in _SUBSIDISED_STATUSES]
         shown = subsidised or matches
         detail = "、".join(f"{m[2] or m[0]}（{m[3]}年，{ApplicationStatus(m[1]).label}）" for m in shown[:3])
-        result[app.pk].append(Flag(FlagCode.SAME_PERSON_LEVEL, detail))
+        others = tuple(
+            OtherApplication(pk=m[0], number=m[2] or "", name_masked=mask_name(app.worker.name)) for m in shown[:3]
+        )
+        result[app.pk].append(Flag(FlagCode.SAME_PERSON_LEVEL, detail, others))
 
 
 def _flag_shared(apps: list[Application], result: dict[int, list[Flag]], *, field: str, code: str) -> None:
-    """One value (card, phone) used by more than one real person (distinct ID-number HMAC)."""
+    """One value (card, phone) used by more than one real person (distinct ID-number HMAC).
+    One query: the workers holding these values, each with its latest submitted
+    application, so the flag can name the other person (masked) and their application."""
     values = {getattr(a.worker, field) for a in apps if getattr(a.worker, field)}
     if not values:
         return
-    shared = dict(
+    latest = Application.objects.filter(worker=OuterRef("pk")).exclude(status=ApplicationStatus.DRAFT).order_by("-id")
+    holders = (
         Worker.objects.filter(**{f"{field}__in": values})
-        .values(field)
-        .annotate(people=Count("id_number_hmac", distinct=True))
-        .filter(people__gt=1)
-        .values_list(field, "people")
-        .order_by()
+        .annotate(app_pk=Subquery(latest.values("pk")[:1]), app_number=Subquery(latest.values("number")[:1]))
+        .values_list(field, "id_number_hmac", "name", "app_pk", "app_number")
+        .order_by("id")
     )
+    by_value: dict[str, list[tuple]] = defaultdict(list)
+    for value, hmac, name, app_pk, app_number in holders:
+        by_value[value].append((hmac, name, app_pk, app_number))
     for app in apps:
-        people = shared.get(getattr(app.worker, field))
-        if people:
-            result[app.pk].append(Flag(code, str(_("共 %(n)d 人使用") % {"n": people})))
+        rows = by_value.get(getattr(app.worker, field), [])
+        people = len({r[0] for r in rows})
+        if people > 1:
+            others = tuple(
+                OtherApplication(pk=r[2], number=r[3] or "", name_masked=mask_name(r[1]))
+                for r in rows
+                if r[0] != app.worker.id_number_hmac
+            )[:5]
+            result[app.pk].append(Flag(code, str(_("共 %(n)d 人使用") % {"n": people}), others))
 
 
 def _flag_rows(apps: list[Application], result: dict[int, list[Flag]]) -> None:

@@ -32,7 +32,9 @@ class ReviewDecision(models.Model):
     application = models.ForeignKey(
         Application, on_delete=models.PROTECT, related_name="review_decisions", verbose_name=_("申请")
     )
-    event = models.OneToOneField(ApplicationEvent, on_delete=models.PROTECT, related_name="review_decision")
+    event = models.OneToOneField(
+        ApplicationEvent, on_delete=models.PROTECT, related_name="review_decision", verbose_name=_("事件")
+    )
     # The union tier that decided, or (the co-funder step) the university: exactly one.
     tier_union = models.ForeignKey(
         Union, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("审核单位")

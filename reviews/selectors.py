@@ -1,14 +1,26 @@
 """Reads for the review pages: scoped querysets, the history, the overview figures."""
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Substr
 from django.utils import timezone
 
 from applications.models import Application, ApplicationEvent, ApplicationStatus
 from quotas.models import PATH_SEGMENT_WIDTH, CoFunder, Union
 from quotas.review_rounds import closed_batches
+from quotas.selectors import cofunder_staff_of, union_admin_of
 
 from .models import ReviewDecision
+
+DECIDED = (
+    ApplicationStatus.APPROVED,
+    ApplicationStatus.REJECTED,
+    ApplicationStatus.PAID,
+    ApplicationStatus.REVOKED,
+    ApplicationStatus.WITHDRAWN,
+    # Programmes in stages: a stage passed (the worker's turn now) and a lapsed claim.
+    ApplicationStatus.STAGE_PASSED,
+    ApplicationStatus.LAPSED,
+)
 
 # The overview lists at most this many stranded applications (the count says if more).
 STRANDED_LIST_LIMIT = 100
@@ -29,6 +41,49 @@ def applications_for_cofunder(*, cofunder: CoFunder) -> QuerySet[Application]:
     at_step = Q(status=ApplicationStatus.IN_REVIEW, current_tier__isnull=True)
     through = Q(status__in=[ApplicationStatus.APPROVED, ApplicationStatus.PAID, ApplicationStatus.REVOKED])
     return Application.objects.filter(cofunder=cofunder).filter(at_step | through | Exists(decided_here))
+
+
+def review_queue(queryset: QuerySet[Application], *, user, queue: str) -> QuerySet[Application]:
+    """One of the queue's views (``QueueFilter``) of an already scoped queryset. The admin's
+    filter and the staff desk both call this, so a desk count is the list it links to."""
+    admin_ = union_admin_of(user)
+    in_review = Q(status=ApplicationStatus.IN_REVIEW)
+    # Back again: returned once, then submitted after the return.
+    resubmitted = Q(returned_at__isnull=False, last_submitted_at__gt=F("returned_at"))
+    if admin_ is None:
+        if cofunder_staff_of(user) is None:
+            return queryset.none()
+        # A university's queue (already its own students past the union tiers): "mine"
+        # is the co-funder step; nothing is below or above it.
+        mine = queryset.filter(in_review, current_tier__isnull=True)
+        if queue == "mine":
+            return mine
+        if queue == "resubmitted":
+            return mine.filter(resubmitted)
+        if queue in ("below", "above", "stranded"):
+            return queryset.none()
+        if queue == "returned":
+            return queryset.filter(status=ApplicationStatus.RETURNED)
+        if queue == "decided":
+            return queryset.filter(status__in=DECIDED)
+        return queryset
+    union = admin_.union
+    if queue == "mine":
+        return queryset.filter(in_review, current_tier_id=union.pk)
+    if queue == "resubmitted":
+        return queryset.filter(in_review, resubmitted, current_tier_id=union.pk)
+    if queue == "stranded":
+        # Every review round of its batch is over: only the owner's manager can still decide.
+        return queryset.filter(in_review, batch_id__in=sorted(closed_batches().stranded) or [0])
+    if queue == "below":
+        return queryset.filter(in_review, current_tier__path__startswith=union.path).exclude(current_tier_id=union.pk)
+    if queue == "above":
+        return queryset.filter(in_review).exclude(current_tier__path__startswith=union.path)
+    if queue == "returned":
+        return queryset.filter(status=ApplicationStatus.RETURNED)
+    if queue == "decided":
+        return queryset.filter(status__in=DECIDED)
+    return queryset
 
 
 def application_history(*, application: Application) -> QuerySet[ApplicationEvent]:

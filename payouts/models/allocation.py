@@ -50,11 +50,15 @@ class AllocationRun(Job):
 
     Status = JobStatus
 
-    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="allocation_runs")
-    batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    dry_run = models.BooleanField(default=False)
-    result = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    program = models.ForeignKey(
+        Program, on_delete=models.PROTECT, related_name="allocation_runs", verbose_name=_("方案")
+    )
+    batch = models.ForeignKey(
+        Batch, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("批次")
+    )
+    dry_run = models.BooleanField(default=False, verbose_name=_("试运行"))
+    result = models.JSONField(default=dict, blank=True, verbose_name=_("结果"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("创建时间"))
 
     class Meta:
         verbose_name = _("分配运行")
@@ -66,18 +70,35 @@ class AllocationRun(Job):
 
 
 class Award(models.Model):
-    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="awards")
-    source = models.ForeignKey(FundingSource, on_delete=models.PROTECT, related_name="awards")
-    batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.PROTECT, related_name="awards")
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="awards", verbose_name=_("申请")
+    )
+    source = models.ForeignKey(
+        FundingSource, on_delete=models.PROTECT, related_name="awards", verbose_name=_("补助来源")
+    )
+    batch = models.ForeignKey(
+        Batch, null=True, blank=True, on_delete=models.PROTECT, related_name="awards", verbose_name=_("批次")
+    )
     amount_yuan = models.PositiveIntegerField(_("金额（元）"))
     via = models.CharField(_("名额来源"), max_length=12, choices=AwardVia.choices)
-    quota = models.ForeignKey(Quota, null=True, blank=True, on_delete=models.PROTECT, related_name="awards")
-    payer_union = models.ForeignKey(Union, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    quota = models.ForeignKey(
+        Quota, null=True, blank=True, on_delete=models.PROTECT, related_name="awards", verbose_name=_("名额")
+    )
+    payer_union = models.ForeignKey(
+        Union, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("支付工会")
+    )
     rank = models.PositiveIntegerField(_("排位"), null=True, blank=True)
     explanation = models.CharField(_("说明"), max_length=300, blank=True)
     status = models.CharField(_("状态"), max_length=12, choices=AwardStatus.choices, default=AwardStatus.PROPOSED)
-    run = models.ForeignKey(AllocationRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="awards")
-    created_at = models.DateTimeField(auto_now_add=True)
+    run = models.ForeignKey(
+        AllocationRun,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="awards",
+        verbose_name=_("分配运行"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("创建时间"))
 
     objects = AwardQuerySet.as_manager()
 

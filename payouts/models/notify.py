@@ -9,10 +9,12 @@ from django.utils.translation import gettext_lazy as _
 class DigestSent(models.Model):
     """One review digest per admin per (local) day."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("用户")
+    )
     day = models.DateField(_("日期"))
     pending = models.PositiveIntegerField(_("待审核数"), default=0)
-    sent_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(auto_now_add=True, verbose_name=_("发送时间"))
 
     class Meta:
         verbose_name = _("待审核提醒")
@@ -29,9 +31,9 @@ class SchedulerMark(models.Model):
     The unique key is the claim: whoever inserts it does the work, in the same transaction.
     """
 
-    key = models.CharField(max_length=120, unique=True)
+    key = models.CharField(max_length=120, unique=True, verbose_name=_("键"))
     at = models.DateTimeField(_("处理时间"))
-    detail = models.JSONField(default=dict, blank=True)
+    detail = models.JSONField(default=dict, blank=True, verbose_name=_("详情"))
 
     class Meta:
         verbose_name = _("定时任务记录")

@@ -70,12 +70,14 @@ class PayoutList(models.Model):
     status = models.CharField(
         _("状态"), max_length=10, choices=PayoutListStatus.choices, default=PayoutListStatus.DRAFT
     )
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("制表人")
+    )
     created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
     # Private file in the default storage (local MEDIA_ROOT or the S3 bucket) under
     # private/payouts/ with a server-chosen name; only the permission-checked download
     # view reads it.
-    file = models.FileField(upload_to="private/payouts/", blank=True, editable=False)
+    file = models.FileField(upload_to="private/payouts/", blank=True, editable=False, verbose_name=_("文件"))
     row_count = models.PositiveIntegerField(_("人数"), default=0)
     total_yuan = models.PositiveBigIntegerField(_("合计金额（元）"), default=0)
     exported_at = models.DateTimeField(_("导出时间"), null=True, blank=True)
@@ -119,7 +121,9 @@ class PayoutExport(Job):
 
     Status = JobStatus
 
-    payout_list = models.ForeignKey(PayoutList, on_delete=models.CASCADE, related_name="exports")
+    payout_list = models.ForeignKey(
+        PayoutList, on_delete=models.CASCADE, related_name="exports", verbose_name=_("发放名单")
+    )
     created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
 
     class Meta:
@@ -148,16 +152,18 @@ class PayoutLineStatus(models.TextChoices):
 
 
 class PayoutLine(models.Model):
-    payout_list = models.ForeignKey(PayoutList, on_delete=models.CASCADE, related_name="lines")
-    award = models.ForeignKey(Award, on_delete=models.PROTECT, related_name="payout_lines")
+    payout_list = models.ForeignKey(
+        PayoutList, on_delete=models.CASCADE, related_name="lines", verbose_name=_("发放名单")
+    )
+    award = models.ForeignKey(Award, on_delete=models.PROTECT, related_name="payout_lines", verbose_name=_("补助"))
     sequence = models.PositiveIntegerField(_("序号"))
     name = models.CharField(_("姓名"), max_length=40)
-    id_number_encrypted = models.TextField(editable=False)
+    id_number_encrypted = models.TextField(editable=False, verbose_name=_("身份证号（加密）"))
     id_number_masked = models.CharField(_("身份证号"), max_length=24)
     bank_name = models.CharField(_("开户银行"), max_length=60)
-    bank_card_encrypted = models.TextField(editable=False)
+    bank_card_encrypted = models.TextField(editable=False, verbose_name=_("银行卡号（加密）"))
     # Lets a reissue see whether the worker has changed the card since this line failed.
-    bank_card_hmac = models.CharField(max_length=64, editable=False)
+    bank_card_hmac = models.CharField(max_length=64, editable=False, verbose_name=_("银行卡号索引"))
     bank_card_masked = models.CharField(_("银行卡号"), max_length=24)
     amount_yuan = models.PositiveIntegerField(_("金额（元）"))
     unit_name = models.CharField(_("工作单位"), max_length=120)

@@ -30,7 +30,7 @@ class Publicity(models.Model):
     )
     status = models.CharField(_("状态"), max_length=10, choices=PublicityStatus.choices, default=PublicityStatus.OPEN)
     closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("创建时间"))
 
     class Meta:
         verbose_name = _("公示")
@@ -49,10 +49,12 @@ class PublicityEntry(models.Model):
     """One listed person. The public page and the objection form name a line by ``token``
     (random, opaque), so no database id leaks and lines cannot be enumerated."""
 
-    publicity = models.ForeignKey(Publicity, on_delete=models.CASCADE, related_name="entries")
-    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="publicity_entries")
+    publicity = models.ForeignKey(Publicity, on_delete=models.CASCADE, related_name="entries", verbose_name=_("公示"))
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="publicity_entries", verbose_name=_("申请")
+    )
     position = models.PositiveIntegerField(_("序号"))
-    token = models.CharField(max_length=24, unique=True, editable=False)
+    token = models.CharField(max_length=24, unique=True, editable=False, verbose_name=_("异议凭证"))
 
     class Meta:
         verbose_name = _("公示名单行")
@@ -86,7 +88,12 @@ class Objection(models.Model):
         _("处理结果"), max_length=12, choices=ObjectionStatus.choices, default=ObjectionStatus.PENDING
     )
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("处理人"),
     )
     decision_note = models.TextField(_("处理意见"), blank=True)
     created_at = models.DateTimeField(_("提出时间"), auto_now_add=True)

@@ -19,10 +19,12 @@ class ReportExport(Job):
 
     kind = models.CharField(_("报表"), max_length=20, choices=ReportKind.choices)
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+", verbose_name=_("方案"))
-    batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    batch = models.ForeignKey(
+        Batch, null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("批次")
+    )
     # The subtree the requester could see when asking: the file never shows more.
     scope = models.ForeignKey(Union, on_delete=models.PROTECT, related_name="+", verbose_name=_("范围"))
-    file = models.FileField(upload_to="reports/%Y/%m/", blank=True)
+    file = models.FileField(upload_to="reports/%Y/%m/", blank=True, verbose_name=_("文件"))
     created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
 
     class Meta:

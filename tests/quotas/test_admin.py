@@ -256,12 +256,11 @@ def test_city_manager_sets_up_a_programme_with_a_batch_and_it_is_audited(client,
         "name": "2025年测试市求学圆梦行动",
         "slug": "test-2025",
         "description": "",
-        "eligible_levels": '["dazhuan", "benke"]',
-        "excluded_categories": "[]",
-        "required_documents": '["form", "chsi"]',
-        "public_sector_documents": "[]",
+        # The lists are Chinese checkboxes (issue 18), no longer JSON typed by hand.
+        "eligible_levels": ["benke", "dazhuan"],
+        "required_documents": ["form", "chsi"],
         "printed_form": "form",
-        "review_tiers": '["grassroots", "county", "city"]',
+        "review_tiers": ["city", "grassroots", "county"],
         "allocation_mode": "batch",
         "full_policy": "waitlist",
         "waitlist_limit": "",
@@ -296,6 +295,9 @@ def test_city_manager_sets_up_a_programme_with_a_batch_and_it_is_audited(client,
 
     program = Program.objects.get(slug="test-2025")
     assert program.batches.get().number == 1
+    # Stored in the choices' order: tiers from low to high whatever the ticking order.
+    assert program.review_tiers == ["grassroots", "county", "city"]
+    assert program.eligible_levels == ["dazhuan", "benke"] and program.excluded_categories == []
     assert set(AuditLog.objects.filter(object_type__in=["Program", "Batch"]).values_list("action", flat=True)) == {
         "program.create",
         "batch.create",

@@ -237,3 +237,36 @@ def test_history_names_steps_outside_the_state_machine(grassroots_client, tree, 
     ApplicationEvent.objects.create(application=app, action="seat_promote", detail={"label": "候补递补占得名额"})
     html = grassroots_client.get(change_url(app)).content.decode()
     assert "候补递补占得名额" in html and "seat_promote" not in html
+
+
+@pytest.mark.django_db
+def test_history_masks_the_workers_account_which_is_the_phone(grassroots_client, tree, program):
+    """Issue 18: a worker signs in with the phone number, so the history's 办理人 of the
+    worker's own steps was the full number; it is now 申请人本人 with the masked phone."""
+    worker = make_worker(tree.grassroots_a1)
+    worker.user.username = worker.phone
+    worker.user.save(update_fields=["username"])
+    app = make_submitted(worker, program)
+    html = grassroots_client.get(change_url(app)).content.decode()
+    assert worker.phone not in html
+    assert f"申请人本人（{worker.phone[:3]}****{worker.phone[-4:]}）" in html
+
+
+@pytest.mark.django_db
+def test_papers_replaced_since_the_last_decision_carry_the_badge(grassroots_client, tree, program):
+    from reviews.models import ReviewDecision as Decision
+
+    app = make_submitted(make_worker(tree.grassroots_a1), program)
+    old = add_attachment(app, DocumentKind.ID_FRONT)
+    assert "重新上传" not in grassroots_client.get(change_url(app)).content.decode()  # no decision yet
+    grassroots_client.post(
+        change_url(app), {"decision": "return", "return-reason": "请补充", "return-fields_to_fix": ["doc:chsi"]}
+    )
+    assert Decision.objects.filter(application=app).exists()
+    new = add_attachment(app, DocumentKind.CHSI_REPORT)
+    html = grassroots_client.get(change_url(app)).content.decode()
+    assert html.count("重新上传") == 1
+    badge_at = html.index("重新上传")
+    assert html.rfind(reverse("reviews:attachment_thumbnail", args=[new.pk]), 0, badge_at) > html.rfind(
+        reverse("reviews:attachment_thumbnail", args=[old.pk]), 0, badge_at
+    )

@@ -96,3 +96,24 @@ def test_page_of_flags_costs_the_same_queries_whatever_its_size(tree, program):
         flags_large = flags_for_applications(large)
     assert all(flags_small[a.pk] for a in small) and all(flags_large[a.pk] for a in large)
     assert len(q_small) == len(q_large) <= 4
+
+
+@pytest.mark.django_db
+def test_a_shared_card_names_the_other_application_and_links_it_in_scope(client, tree, program):
+    """Issue 18: the flag says with whom (masked name, number), a link only within my scope."""
+    from django.urls import reverse
+
+    from .conftest import make_admin
+
+    card = "6222020200001234567"
+    mine = make_submitted(make_worker(tree.grassroots_a1, name="张三丰", bank_card=card), program)
+    near = make_submitted(make_worker(tree.grassroots_a1, name="李四光", bank_card=card), program)
+    far = make_submitted(make_worker(tree.other_grassroots, name="王五六", bank_card=card), program)
+    flag = next(f for f in flags_for_applications([mine])[mine.pk] if f.code == FlagCode.SHARED_BANK_CARD)
+    assert {(o.number, o.name_masked) for o in flag.others} == {(near.number, "李*光"), (far.number, "王*六")}
+    client.force_login(make_admin(tree.grassroots_a1))
+    html = client.get(reverse("admin:applications_application_change", args=[mine.pk])).content.decode()
+    assert "李*光" in html and "王*六" in html and "李四光" not in html
+    assert reverse("admin:applications_application_change", args=[near.pk]) in html
+    assert reverse("admin:applications_application_change", args=[far.pk]) not in html  # another city's
+    assert far.number in html
