@@ -26,6 +26,8 @@ class TopUpForm(forms.ModelForm):
     def __init__(self, *args, request: HttpRequest | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         admin_ = union_admin_of(request.user) if request else None
+        if "program" not in self.fields:
+            return  # the view-only page of a decided or foreign top-up: nothing to choose
         owners = admin_.union.ancestor_paths()[:-1] if admin_ else []
         self.fields["program"].queryset = Program.objects.filter(owner_union__path__in=owners)
         self.fields["matching_of"].queryset = FundingSource.objects.filter(

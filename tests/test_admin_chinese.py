@@ -98,6 +98,14 @@ def _allowed_for(demo) -> set[str]:
     for username, *_ in demo.accounts:
         words.update(WORD.findall(username))
     words.add(get_user_model().objects.order_by("pk").values_list("username", flat=True).first() or "")
+    # What the seeds print as is: a programme's contact (e-mail, web address) and the name of
+    # the app a channel pays to (齐鲁工惠APP).
+    from quotas.models import PaymentChannel, Program
+
+    for contact in Program.objects.values_list("contact", flat=True):
+        words.update(WORD.findall(contact))
+    for name, label in PaymentChannel.objects.values_list("name", "account_label"):
+        words.update(WORD.findall(f"{name} {label}"))
     return words
 
 
