@@ -27,6 +27,7 @@ from quotas.selectors import cofunder_staff_of, union_admin_of
 from . import services
 from .admin_filters import BatchFilter, QueueFilter, UnitFilter
 from .flags import flags_for_applications
+from .membership import membership_for_applications
 from .forms import ApproveForm, RejectForm, ReturnForm
 from .models import ReviewDecision, ReviewOverview
 from .paginator import CappedCountPaginator
@@ -320,6 +321,7 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
             "application": application,
             "worker": application.worker,
             "flags": flags,
+            "membership": membership_for_applications([application])[application.pk],  # _membership.html
             "attachments": attachments,
             "events": [
                 {

@@ -18,6 +18,7 @@ from applications.models import Application, ApplicationStatus, Attachment, Work
 from quotas.models import DocumentKind
 
 from .copies import flag_copies
+from .membership import OFF, membership_for_applications
 
 
 class FlagCode:
@@ -92,8 +93,22 @@ def flags_for_applications(applications: Iterable[Application]) -> dict[int, lis
         codes={"file": FlagCode.COPIED_FILE, "picture": FlagCode.COPIED_PICTURE, "chsi": FlagCode.SHARED_CHSI_CODE},
         flag=Flag,
     )
+    _flag_not_member(apps, result)
     # --- end issue 19 B
     return result
+
+
+def _flag_not_member(apps: list[Application], result: dict[int, list[Flag]]) -> None:
+    """Where the programme requires membership (Xian'an), 不在册 on every imported roster."""
+    required = [a for a in apps if a.program.requires_membership]
+    if not required:
+        return
+    memberships = membership_for_applications(required)
+    for app in required:
+        m = memberships[app.pk]
+        if m.status == OFF:
+            names = "、".join(r.union_name for r in m.unions if r.status == OFF)
+            result[app.pk].append(Flag(FlagCode.NOT_MEMBER, str(_("未列入%(names)s的会员名册") % {"names": names})))
 
 
 def flag_codes_for(application: Application) -> list[str]:
