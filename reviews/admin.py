@@ -27,8 +27,8 @@ from quotas.selectors import cofunder_staff_of, union_admin_of
 from . import services
 from .admin_filters import BatchFilter, QueueFilter, UnitFilter
 from .flags import flags_for_applications
-from .membership import membership_for_applications
 from .forms import ApproveForm, RejectForm, ReturnForm
+from .membership import membership_for_applications
 from .models import ReviewDecision, ReviewOverview
 from .paginator import CappedCountPaginator
 from .selectors import (
