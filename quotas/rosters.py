@@ -106,6 +106,14 @@ def member_roster_import(
 ) -> MemberRoster:
     """Replace the union's roster with the members read; all or nothing."""
     may_import_roster(user=actor, union=union).require()
+    return roster_replace(union=union, reading=reading, actor=actor, filename=filename)
+
+
+def roster_replace(
+    *, union: Union, reading: RosterReading, actor: AbstractBaseUser | None, filename: str = ""
+) -> MemberRoster:
+    """The write itself, without the permission check: ``member_roster_import`` for staff,
+    the demo data (``applications/demo.py``) with no actor."""
     if not reading.ok:
         raise ValueError("a roster with problems is never written")
     now = timezone.now()
