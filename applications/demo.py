@@ -19,7 +19,9 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image
 
+from qiuxue.crypto import decrypt_text
 from quotas.models import CatalogueEntry, DocumentKind, EducationLevel, Program, Union, UnionLevel
+from quotas.rosters import roster_read, roster_replace
 
 from . import eligibility
 from .models import Application, Worker
@@ -223,6 +225,20 @@ def _review_to(app: Application, outcome: str, *, at: datetime | None = None) ->
     application_transition(application=app, action=Action.APPROVE_FINAL, actor=None, tier=chain[-1])
 
 
+def _xianan_roster(program: Program) -> None:
+    """温泉街道工会's member roster (会员名册): its demo applicants but the first, so that one
+    reads 不在册 and carries the not-member flag (Xian'an requires membership)."""
+    town = Union.objects.get(parent=program.owner_union, name="温泉街道工会")
+    workers = Worker.objects.filter(union__path__startswith=town.path, applications__program=program).order_by("pk")
+    rows = (
+        [("姓名", "身份证号")]
+        + [(w.name, decrypt_text(w.id_number_encrypted)) for w in workers[1:]]
+        + [("周建国", _id_number(990))]
+    )
+    content = "\n".join(",".join(r) for r in rows).encode("gb18030")
+    roster_replace(union=town, reading=roster_read(name="温泉街道会员名册.csv", content=content), actor=None)
+
+
 def _pass_stage(app: Application) -> None:
     """Stage 1 of a programme in stages through its tiers: the stage passed (Xian'an's
     grassroots union and district stamp the 推荐表), the next stage open to the worker."""
@@ -333,6 +349,7 @@ def demo_workers_load() -> dict:
             _papers(a, w, stage=2)
             a = application_stage_submit(application=a, actor=w.user)
             _review_to(a, "approved" if j < 6 else "at_cofunder")
+        _xianan_roster(xianan)
         # Conghua 2023: approved applications for the district (conghua_district) to
         # allocate, publish and pay, as Jinan's city does. Its 2023 window is past.
         conghua_units = list(

@@ -6,10 +6,13 @@ The status field changes only through ``applications.workflow.application_transi
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Trim, Upper
 from django.utils.translation import gettext_lazy as _
 
 from qiuxue.masking import mask_phone
 from quotas.models import Batch, CoFunder, DocumentKind, EducationLevel, Program, Union
+
+from .phash import bands
 
 
 class Worker(models.Model):
@@ -284,6 +287,9 @@ class Application(models.Model):
                 opclasses=["varchar_pattern_ops", "int8_ops", "int8_ops"],
             ),
             models.Index(fields=["program", "seat_status", "seat_rank"], name="app_seat_idx"),
+            # The same 验证码 under two workers (reviews/copies.py) compares it trimmed and
+            # upper-cased: this index serves exactly that expression.
+            models.Index(Upper(Trim("chsi_code")), name="app_chsi_code_norm_idx"),
         ]
 
     def __str__(self) -> str:
@@ -334,7 +340,14 @@ class Attachment(models.Model):
     file = models.FileField(upload_to="attachments/%Y/%m/", verbose_name=_("文件"))
     content_type = models.CharField(max_length=40, verbose_name=_("文件类型"))
     size = models.PositiveIntegerField(verbose_name=_("大小（字节）"))
-    sha256 = models.CharField(max_length=64, verbose_name=_("SHA-256 校验值"))
+    sha256 = models.CharField(max_length=64, db_index=True, verbose_name=_("SHA-256 校验值"))
+    # The picture's dHash (16 hex digits) and its four 16-bit bands, each indexed, for the
+    # copied-paper flag (applications/phash.py); empty/NULL for PDFs.
+    phash = models.CharField(_("图片指纹"), max_length=16, blank=True, default="", db_default="")
+    phash_b0 = models.PositiveIntegerField(null=True, blank=True, db_index=True, verbose_name=_("图片指纹分段1"))
+    phash_b1 = models.PositiveIntegerField(null=True, blank=True, db_index=True, verbose_name=_("图片指纹分段2"))
+    phash_b2 = models.PositiveIntegerField(null=True, blank=True, db_index=True, verbose_name=_("图片指纹分段3"))
+    phash_b3 = models.PositiveIntegerField(null=True, blank=True, db_index=True, verbose_name=_("图片指纹分段4"))
     original_name = models.CharField(max_length=120, blank=True, verbose_name=_("原文件名"))
     uploaded_at = models.DateTimeField(auto_now_add=True, verbose_name=_("上传时间"))
     is_current = models.BooleanField(default=True, verbose_name=_("当前有效"))
@@ -350,6 +363,10 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.get_kind_display()
+
+    def phash_set(self, value: str) -> None:
+        self.phash = value
+        self.phash_b0, self.phash_b1, self.phash_b2, self.phash_b3 = bands(value) if value else (None,) * 4
 
 
 class ApplicationEvent(models.Model):

@@ -292,6 +292,7 @@ def attachment_upload(*, application: Application, kind: str, uploaded_file, act
             sha256=clean.sha256,
             original_name=clean.original_name,
         )
+        attachment.phash_set(clean.phash)
         attachment.file.save(f"{uuid.uuid4().hex}.{clean.extension}", ContentFile(clean.content), save=False)
         try:
             attachment.save()

@@ -27,6 +27,7 @@ from PIL import Image, ImageOps
 from pillow_heif import register_heif_opener
 
 from .pdf_check import pdf_check
+from .phash import dhash, phash_hex
 
 # HEIC/HEIF photos (iPhones, many Android phones) open in Pillow like any image; their
 # header gives the size before anything is decoded, as for JPEG and PNG.
@@ -67,6 +68,7 @@ class CleanFile:
     extension: str
     original_name: str
     sha256: str
+    phash: str = ""  # dHash of the stored picture (applications/phash.py); "" for a PDF
 
 
 def sniff_type(head: bytes) -> str | None:
@@ -196,4 +198,5 @@ def upload_clean(uploaded) -> CleanFile:
         extension=STORED_EXTENSION[stored],
         original_name=original,
         sha256=hashlib.sha256(content).hexdigest(),
+        phash="" if stored == PDF else phash_hex(dhash(content)),
     )

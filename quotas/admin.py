@@ -556,4 +556,4 @@ class AuditLogAdmin(UnionScopedAdmin):
         return False
 
 
-from . import topup_admin  # noqa: E402, F401  (registers the top-ups' admin)
+from . import roster_admin, topup_admin  # noqa: E402, F401  (register the rosters' and top-ups' admins)

@@ -103,6 +103,8 @@ class AuditAction(models.TextChoices):
     REPORT_DOWNLOAD = "report.download", _("下载报表")
     FOLLOWUP_RECORD = "followup.record", _("登记学习跟踪")
     FOLLOWUP_IMPORT = "followup.import", _("导入学习跟踪")
+    # member rosters (quotas/rosters.py)
+    MEMBER_ROSTER_IMPORT = "member_roster.import", _("导入会员名册")
     # background jobs (quotas/jobs.py)
     JOB_STALE_FAIL = "job.stale_fail", _("后台任务中断，判定失败")
 

@@ -462,6 +462,9 @@ def load_xianan_2026(result: DemoResult) -> None:
         # worker's own number): contact stays blank and the pages say to ask the union.
         contact="",
         one_per_level_ever=True,
+        # "区总工会所属基层工会会员": 不在册 on a union's imported roster is a review flag
+        # (the demo roster of 温泉街道工会: applications/demo.py).
+        requires_membership=True,
     )
     # Applications from spring (stage 1, the batch's window: places first come first
     # served); admission letters arrive in December, then the claim (stage 2). The demo keeps

@@ -225,6 +225,9 @@ class Program(models.Model):
     )
     publicity_days = models.PositiveSmallIntegerField(_("公示天数"), default=7)
     return_keep_days = models.PositiveSmallIntegerField(_("退回修改保留排位天数"), default=7)
+    # Only members on a union's roster may claim (Xian'an: 区总工会所属基层工会会员): a
+    # worker not on any imported roster of their union or the unions above is a review flag.
+    requires_membership = models.BooleanField(_("须为工会会员（核对会员名册）"), default=False, db_default=False)
     # Seeds 000 (Linyi) and 001 (Jinan): 学信网学籍在线验证报告"要求有效期为6个月以上", counted
     # in calendar months from the day of submission (not 180 days: six months are 181-184).
     chsi_valid_months = models.PositiveSmallIntegerField(
@@ -659,3 +662,45 @@ class TopUpSource(FundingSource):
         proxy = True
         verbose_name = _("下级工会补助")
         verbose_name_plural = _("下级工会补助（多重补助）")
+
+
+# --- member rosters (会员实名制): quotas/rosters.py ------------------------------------------
+
+
+class MemberRoster(models.Model):
+    """A union's current member list: one per union, replaced whole by each import."""
+
+    union = models.OneToOneField(Union, on_delete=models.CASCADE, related_name="member_roster", verbose_name=_("工会"))
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("导入人")
+    )
+    imported_at = models.DateTimeField(_("导入时间"))
+    count = models.PositiveIntegerField(_("会员人数"), default=0)
+    filename = models.CharField(_("文件名"), max_length=120, blank=True)
+
+    class Meta:
+        verbose_name = _("会员名册")
+        verbose_name_plural = _("会员名册")
+
+    def __str__(self) -> str:
+        return str(self.union)
+
+
+class MemberRosterEntry(models.Model):
+    """One member: only the HMAC of the ID number (``qiuxue.crypto.hmac_index``, the same
+    digest as ``Worker.id_number_hmac``) and the masked name; no number is stored."""
+
+    union = models.ForeignKey(Union, on_delete=models.CASCADE, related_name="roster_entries")
+    id_number_hmac = models.CharField(max_length=64)
+    name_masked = models.CharField(max_length=40)
+    imported_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("会员名册条目")
+        verbose_name_plural = _("会员名册条目")
+        constraints = [
+            models.UniqueConstraint(fields=["id_number_hmac", "union"], name="roster_entry_one_per_union"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name_masked

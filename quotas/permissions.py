@@ -234,6 +234,15 @@ def may_reissue_payout_list(*, user: AbstractBaseUser | None, payout_list) -> Pe
 # --- oversight -------------------------------------------------------------------------------
 
 
+def may_import_roster(*, user: AbstractBaseUser | None, union: Union) -> Permit:
+    """A union's member roster (会员名册) is its own: only its own managers import it; a
+    union above does not, whatever its level."""
+    admin = union_admin_of(user)
+    if admin is not None and admin.role in MANAGERS and admin.union_id == union.pk:
+        return ALLOWED
+    return Permit(False, _("会员名册只能由%(union)s本级工会的管理员导入。") % {"union": union.name})
+
+
 def may_view_audit_log(*, user: AbstractBaseUser | None, program: Program | None = None) -> Permit:
     """The audit log: managers and finance of a programme's owner or above; without a
     programme, of the tree's root union or of a union that runs (or is above) a programme."""

@@ -29,6 +29,7 @@ from . import services
 from .admin_filters import BatchFilter, QueueFilter, UnitFilter
 from .flags import flags_for_applications
 from .forms import ApproveForm, RejectForm, ReturnForm
+from .membership import membership_for_applications
 from .models import ReviewDecision, ReviewOverview
 from .paginator import CappedCountPaginator
 from .selectors import (
@@ -368,6 +369,7 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
             "worker": application.worker,
             "flags": flags,
             "flag_rows": flag_rows,
+            "membership": membership_for_applications([application])[application.pk],  # _membership.html
             "attachments": attachments,
             "next_url": reverse("admin:applications_application_change", args=[next_pk]) if next_pk else "",
             "events": [

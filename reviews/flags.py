@@ -18,6 +18,9 @@ from applications.models import Application, ApplicationStatus, Attachment, Work
 from qiuxue.masking import mask_name
 from quotas.models import DocumentKind
 
+from .copies import flag_copies
+from .membership import OFF, membership_for_applications
+
 
 class FlagCode:
     SAME_PERSON_LEVEL = "same_person_level"
@@ -26,6 +29,12 @@ class FlagCode:
     ENROLMENT_OUTSIDE_YEAR = "enrolment_outside_year"
     CHSI_SHORT_VALIDITY = "chsi_short_validity"
     PUBLIC_SECTOR_NO_RANK_CERT = "public_sector_no_rank_cert"
+    # --- copied papers and membership (issue 19 B: reviews/copies.py, reviews/membership.py)
+    COPIED_FILE = "copied_file"
+    COPIED_PICTURE = "copied_picture"
+    SHARED_CHSI_CODE = "shared_chsi_code"
+    NOT_MEMBER = "not_member"
+    # --- end issue 19 B
 
 
 FLAG_LABELS = {
@@ -35,6 +44,12 @@ FLAG_LABELS = {
     FlagCode.ENROLMENT_OUTSIDE_YEAR: _("入学时间不在本年度"),
     FlagCode.CHSI_SHORT_VALIDITY: _("学信网报告有效期不足"),
     FlagCode.PUBLIC_SECTOR_NO_RANK_CERT: _("机关事业单位职工未上传职级证明"),
+    # --- issue 19 B
+    FlagCode.COPIED_FILE: _("材料文件与他人申请相同"),
+    FlagCode.COPIED_PICTURE: _("材料图片与他人申请相同或相近"),
+    FlagCode.SHARED_CHSI_CODE: _("学信网验证码与他人相同"),
+    FlagCode.NOT_MEMBER: _("不在工会会员名册中"),
+    # --- end issue 19 B
 }
 
 # Other applications that count as "already applied / subsidised": anything submitted
@@ -82,7 +97,29 @@ def flags_for_applications(applications: Iterable[Application]) -> dict[int, lis
     _flag_shared(apps, result, field="phone", code=FlagCode.SHARED_PHONE)
     _flag_rows(apps, result)
     _flag_rank_certificate(apps, result)
+    # --- issue 19 B: copied papers, membership
+    flag_copies(
+        apps,
+        result,
+        codes={"file": FlagCode.COPIED_FILE, "picture": FlagCode.COPIED_PICTURE, "chsi": FlagCode.SHARED_CHSI_CODE},
+        flag=Flag,
+    )
+    _flag_not_member(apps, result)
+    # --- end issue 19 B
     return result
+
+
+def _flag_not_member(apps: list[Application], result: dict[int, list[Flag]]) -> None:
+    """Where the programme requires membership (Xian'an), 不在册 on every imported roster."""
+    required = [a for a in apps if a.program.requires_membership]
+    if not required:
+        return
+    memberships = membership_for_applications(required)
+    for app in required:
+        m = memberships[app.pk]
+        if m.status == OFF:
+            names = "、".join(r.union_name for r in m.unions if r.status == OFF)
+            result[app.pk].append(Flag(FlagCode.NOT_MEMBER, str(_("未列入%(names)s的会员名册") % {"names": names})))
 
 
 def flag_codes_for(application: Application) -> list[str]:

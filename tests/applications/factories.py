@@ -175,7 +175,7 @@ def app_data(**overrides) -> ApplicationData:
         "school": "山东开放大学",
         "major": "机电一体化技术",
         "enrolled_on": date(today.year, 3, 1),
-        "chsi_code": "ABCD1234EFGH5678",
+        "chsi_code": f"ABCD{next(_seq):012d}",  # every report has its own code
         "chsi_expires_on": today + timedelta(days=240),
         **overrides,
     }

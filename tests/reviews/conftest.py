@@ -192,8 +192,11 @@ def make_submitted(
     return app
 
 
-def add_attachment(app, kind, *, content=b"%PDF-1.4\n% test\n", content_type="application/pdf") -> Attachment:
+def add_attachment(app, kind, *, content=None, content_type="application/pdf") -> Attachment:
     import hashlib
+
+    # Each paper its own file: two workers' identical files are a copied-paper flag.
+    content = content or f"%PDF-1.4\n% test {app.pk} {kind}\n".encode()
 
     from django.core.files.base import ContentFile
 
