@@ -30,6 +30,7 @@ from .flags import flags_for_applications
 from .forms import ApproveForm, RejectForm, ReturnForm
 from .models import ReviewDecision, ReviewOverview
 from .paginator import CappedCountPaginator
+from .report_check import report_check_for
 from .selectors import (
     application_history,
     applications_for_cofunder,
@@ -318,6 +319,7 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
             "title": _("审核：%(n)s") % {"n": application},
             "original": application,
             "application": application,
+            "report_check": report_check_for(application),  # issue 19: _report_check.html
             "worker": application.worker,
             "flags": flags,
             "attachments": attachments,

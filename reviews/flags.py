@@ -1,7 +1,7 @@
 """Automatic risk flags (虚报冒领 checks) for a page of applications at once.
 
 Every check is one set-based query over the whole page (or none at all), so a page of
-100 applications costs at most four queries whatever its size: no N+1. A reviewer must
+100 applications costs at most six queries whatever its size: no N+1. A reviewer must
 tick each flag of an application (acknowledge it) before approving it.
 """
 
@@ -25,6 +25,8 @@ class FlagCode:
     ENROLMENT_OUTSIDE_YEAR = "enrolment_outside_year"
     CHSI_SHORT_VALIDITY = "chsi_short_validity"
     PUBLIC_SECTOR_NO_RANK_CERT = "public_sector_no_rank_cert"
+    # --- issue 19: the 学信网 report read (reviews/report_check.py) ---
+    REPORT_MISMATCH = "report_mismatch"
 
 
 FLAG_LABELS = {
@@ -34,6 +36,8 @@ FLAG_LABELS = {
     FlagCode.ENROLMENT_OUTSIDE_YEAR: _("入学时间不在本年度"),
     FlagCode.CHSI_SHORT_VALIDITY: _("学信网报告有效期不足"),
     FlagCode.PUBLIC_SECTOR_NO_RANK_CERT: _("机关事业单位职工未上传职级证明"),
+    # --- issue 19 ---
+    FlagCode.REPORT_MISMATCH: _("学信网报告内容与申请不符"),
 }
 
 # Other applications that count as "already applied / subsidised": anything submitted
@@ -71,6 +75,7 @@ def flags_for_applications(applications: Iterable[Application]) -> dict[int, lis
     _flag_shared(apps, result, field="phone", code=FlagCode.SHARED_PHONE)
     _flag_rows(apps, result)
     _flag_rank_certificate(apps, result)
+    _flag_report(apps, result)  # issue 19
     return result
 
 
@@ -166,3 +171,13 @@ def _flag_rank_certificate(apps: list[Application], result: dict[int, list[Flag]
     for pk in public:
         if pk not in with_cert:
             result[pk].append(Flag(FlagCode.PUBLIC_SECTOR_NO_RANK_CERT, str(_("职级证明缺失"))))
+
+
+# --- issue 19: every ✗ of the 报告核对 is one flag naming the fields ---
+def _flag_report(apps: list[Application], result: dict[int, list[Flag]]) -> None:
+    from .report_check import report_checks_for
+
+    for pk, check in report_checks_for(apps).items():
+        if check.mismatches:
+            detail = "；".join(f"{r.label}：报告为{r.report_value}，应为{r.compared_with}" for r in check.mismatches)
+            result[pk].append(Flag(FlagCode.REPORT_MISMATCH, detail))

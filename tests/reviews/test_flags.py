@@ -95,4 +95,4 @@ def test_page_of_flags_costs_the_same_queries_whatever_its_size(tree, program):
     with CaptureQueriesContext(connection) as q_large:
         flags_large = flags_for_applications(large)
     assert all(flags_small[a.pk] for a in small) and all(flags_large[a.pk] for a in large)
-    assert len(q_small) == len(q_large) <= 4
+    assert len(q_small) == len(q_large) <= 6  # 4 + the report readings and the catalogue (issue 19)
