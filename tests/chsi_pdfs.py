@@ -1,7 +1,7 @@
 """学信网 reports as PDFs with a real Chinese text layer, written by hand (no PDF library).
 
-The text is shown with a Type0 font (``Identity-H``): each character is its Unicode code
-point as a 2-byte CID, and a ``/ToUnicode`` CMap maps the CIDs back, which is how pypdf (and
+The text is shown with a Type0 font (``Identity-H``): each character is a 2-byte CID of a
+subset, and a ``/ToUnicode`` CMap maps the CIDs to Unicode, which is how pypdf (and
 any viewer's copy-paste) reads the text. No glyphs are embedded: the page would render as
 boxes, but the text layer is what the reader reads. Used by the tests and ``bench``.
 """
@@ -71,18 +71,26 @@ def report_lines(
     return head + body + tail
 
 
-_TO_UNICODE = (
-    b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n"
-    b"/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
-    b"/CMapName /Adobe-Identity-UCS def /CMapType 2 def\n"
-    b"1 begincodespacerange <0000> <FFFF> endcodespacerange\n"
-    b"1 beginbfrange <0000> <FFFF> <0000> endbfrange\n"
-    b"endcmap CMapName currentdict /CMap defineresource pop end end\n"
-)
+def _to_unicode(chars: list[str]) -> bytes:
+    """A ToUnicode CMap for the characters used only, as a real report's subset font has
+    (CID i+1 is ``chars[i]``), in blocks of at most 100 entries as the spec asks."""
+    entries = [b"<%04X> <%04X>" % (i + 1, ord(ch)) for i, ch in enumerate(chars)]
+    blocks = b"".join(
+        b"%d beginbfchar\n" % len(entries[i : i + 100]) + b"\n".join(entries[i : i + 100]) + b"\nendbfchar\n"
+        for i in range(0, len(entries), 100)
+    )
+    return (
+        b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n"
+        b"/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+        b"/CMapName /Adobe-Identity-UCS def /CMapType 2 def\n"
+        b"1 begincodespacerange <0000> <FFFF> endcodespacerange\n"
+        + blocks
+        + b"endcmap CMapName currentdict /CMap defineresource pop end end\n"
+    )
 
 
-def _hex(text: str) -> bytes:
-    return b"<" + "".join(f"{ord(ch):04X}" for ch in text).encode() + b">"
+def _hex(text: str, cids: dict[str, int]) -> bytes:
+    return b"<" + "".join(f"{cids[ch]:04X}" for ch in text).encode() + b">"
 
 
 def pdf_of_objects(objects: list[bytes], *, trailer_extra: bytes = b"") -> bytes:
@@ -105,9 +113,12 @@ def pdf_of_objects(objects: list[bytes], *, trailer_extra: bytes = b"") -> bytes
 
 def text_pdf(lines: list[str], *, pages: int = 1) -> bytes:
     """One or more A4 pages, the lines on the first; later pages are blank."""
+    chars = sorted(set("".join(lines)))
+    cids = {ch: i + 1 for i, ch in enumerate(chars)}
+    to_unicode = _to_unicode(chars)
     ops = [b"BT /F1 12 Tf 14 TL 60 780 Td"]
     for line in lines:
-        ops.append(_hex(line) + b" Tj T*")
+        ops.append(_hex(line, cids) + b" Tj T*")
     ops.append(b"ET")
     content = b"\n".join(ops)
     page_ids = list(range(7, 7 + pages))
@@ -119,7 +130,7 @@ def text_pdf(lines: list[str], *, pages: int = 1) -> bytes:
         b"/DescendantFonts [4 0 R] /ToUnicode 5 0 R >>",
         b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /SimSun "
         b"/CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /DW 1000 >>",
-        b"<< /Length %d >>\nstream\n" % len(_TO_UNICODE) + _TO_UNICODE + b"\nendstream",
+        b"<< /Length %d >>\nstream\n" % len(to_unicode) + to_unicode + b"\nendstream",
         b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
     ]
     for i, _p in enumerate(page_ids):
