@@ -369,6 +369,36 @@ class Attachment(models.Model):
         self.phash_b0, self.phash_b1, self.phash_b2, self.phash_b3 = bands(value) if value else (None,) * 4
 
 
+class ReportReadingStatus(models.TextChoices):
+    PENDING = "pending", _("核对中")
+    READ = "read", _("已读取报告内容")
+    NO_TEXT = "no_text", _("无法自动核对（扫描件）")
+    NOT_REPORT = "not_report", _("无法自动核对（未找到学信网报告的栏目）")
+    ENCRYPTED = "encrypted", _("无法自动核对（PDF 已加密）")
+    DAMAGED = "damaged", _("无法自动核对（PDF 无法解析）")
+    TOO_LARGE = "too_large", _("无法自动核对（文件过大或页数过多）")
+
+
+class ReportReading(models.Model):
+    """The 学信网 report of one attachment, read once (``applications.report_readings``) by a
+    Celery task after the upload: pages read this row, never the PDF. The ID number is kept
+    as its HMAC and masked form only, like ``Worker``."""
+
+    attachment = models.OneToOneField(Attachment, on_delete=models.CASCADE, related_name="report_reading")
+    status = models.CharField(max_length=12, choices=ReportReadingStatus.choices, default=ReportReadingStatus.PENDING)
+    source = models.CharField(max_length=20, blank=True)  # verifiers.SOURCE_*
+    layout = models.CharField(max_length=8, blank=True)
+    fields = models.JSONField(default=dict, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("学信网报告读取结果")
+        verbose_name_plural = _("学信网报告读取结果")
+
+    def __str__(self) -> str:
+        return self.get_status_display()
+
+
 class ApplicationEvent(models.Model):
     """Append-only trail of every transition (who, which tier, when, from -> to, why).
     Written in the same transaction as the change; shown as the timeline and the history."""

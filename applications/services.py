@@ -299,6 +299,10 @@ def attachment_upload(*, application: Application, kind: str, uploaded_file, act
         except Exception:
             attachment.file.delete(save=False)
             raise
+        if kind == DocumentKind.CHSI_REPORT:  # issue 19: read once, by a task after commit
+            from .report_readings import report_reading_queue
+
+            report_reading_queue(attachment=attachment)
     return attachment
 
 

@@ -37,3 +37,11 @@ def seats_release_reserved_task() -> int:
     from .seats import seats_release_reserved_due
 
     return seats_release_reserved_due()
+
+
+@shared_task(name="applications.tasks.report_reading_run", acks_late=True, ignore_result=True)
+def report_reading_run_task(attachment_id: int) -> None:
+    """Read an uploaded 学信网 report once (``report_readings``); pages read the stored row."""
+    from .report_readings import report_reading_run
+
+    report_reading_run(attachment_id=attachment_id)

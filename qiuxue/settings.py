@@ -209,6 +209,11 @@ CELERY_BEAT_SCHEDULE = {
 # The dashboard shows figures at most this old (0: always live, no snapshots).
 DASHBOARD_MAX_AGE_SECONDS = env.int("DASHBOARD_MAX_AGE_SECONDS", default=60)
 
+# --- 学信网 report reading (applications/verifiers.py) ---------------------------------------
+# The shipped verifier reads the PDF's text layer; a deployment with an official verification
+# service points this at its own adapter (same ``verify(data=, code=)`` interface).
+CHSI_VERIFIER = env("CHSI_VERIFIER", default="applications.verifiers.PdfTextVerifier")
+
 # --- Mail and SMS -------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="qiuxue@localhost")

@@ -32,6 +32,7 @@ from .forms import ApproveForm, RejectForm, ReturnForm
 from .membership import membership_for_applications
 from .models import ReviewDecision, ReviewOverview
 from .paginator import CappedCountPaginator
+from .report_check import report_check_for
 from .selectors import (
     application_history,
     applications_for_cofunder,
@@ -366,6 +367,7 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
             "title": _("审核：%(n)s") % {"n": application},
             "original": application,
             "application": application,
+            "report_check": report_check_for(application),  # issue 19: _report_check.html
             "worker": application.worker,
             "flags": flags,
             "flag_rows": flag_rows,

@@ -1,7 +1,7 @@
 """Automatic risk flags (虚报冒领 checks) for a page of applications at once.
 
 Every check is one set-based query over the whole page (or none at all), so a page of
-100 applications costs at most four queries whatever its size: no N+1. A reviewer must
+100 applications costs at most six queries whatever its size: no N+1. A reviewer must
 tick each flag of an application (acknowledge it) before approving it.
 """
 
@@ -35,6 +35,8 @@ class FlagCode:
     SHARED_CHSI_CODE = "shared_chsi_code"
     NOT_MEMBER = "not_member"
     # --- end issue 19 B
+    # --- issue 19: the 学信网 report read (reviews/report_check.py) ---
+    REPORT_MISMATCH = "report_mismatch"
 
 
 FLAG_LABELS = {
@@ -50,6 +52,8 @@ FLAG_LABELS = {
     FlagCode.SHARED_CHSI_CODE: _("学信网验证码与他人相同"),
     FlagCode.NOT_MEMBER: _("不在工会会员名册中"),
     # --- end issue 19 B
+    # --- issue 19 ---
+    FlagCode.REPORT_MISMATCH: _("学信网报告内容与申请不符"),
 }
 
 # Other applications that count as "already applied / subsidised": anything submitted
@@ -106,6 +110,7 @@ def flags_for_applications(applications: Iterable[Application]) -> dict[int, lis
     )
     _flag_not_member(apps, result)
     # --- end issue 19 B
+    _flag_report(apps, result)  # issue 19
     return result
 
 
@@ -227,3 +232,13 @@ def _flag_rank_certificate(apps: list[Application], result: dict[int, list[Flag]
     for pk in public:
         if pk not in with_cert:
             result[pk].append(Flag(FlagCode.PUBLIC_SECTOR_NO_RANK_CERT, str(_("职级证明缺失"))))
+
+
+# --- issue 19: every ✗ of the 报告核对 is one flag naming the fields ---
+def _flag_report(apps: list[Application], result: dict[int, list[Flag]]) -> None:
+    from .report_check import report_checks_for
+
+    for pk, check in report_checks_for(apps).items():
+        if check.mismatches:
+            detail = "；".join(f"{r.label}：报告为{r.report_value}，应为{r.compared_with}" for r in check.mismatches)
+            result[pk].append(Flag(FlagCode.REPORT_MISMATCH, detail))

@@ -19,6 +19,7 @@ from ..forms import ApplicationForm, UploadForm, WithdrawForm
 from ..listing import public_programs
 from ..models import ENDED_STATUSES, Application, ApplicationStatus, SeatStatus
 from ..papers import paper_guide, pdf_facts_of
+from ..report_prefill import PREFILL_PARAM, PREFILL_VALUE, report_prefill_for
 from ..seat_outlook import seat_outlook_of
 from ..selectors import (
     application_queue_position,
@@ -155,10 +156,14 @@ def program_apply(request: HttpRequest, pk: int) -> HttpResponse:
 def application_edit(request: HttpRequest, app: Application) -> HttpResponse:
     if app.status not in EDITABLE_STATUSES:
         return redirect("applications:detail", pk=app.pk)
+    prefill = report_prefill_for(app)  # issue 19: the stored 学信网 reading
+    initial = ApplicationForm.initial_from(app)
+    if prefill and request.GET.get(PREFILL_PARAM) == PREFILL_VALUE:
+        initial |= prefill.initial  # shown in the form; saved only when the worker saves
     form = ApplicationForm(
         request.POST or None,
         program=app.program,
-        initial=ApplicationForm.initial_from(app),
+        initial=initial,
         study_facts=stage_asks_study_facts(program=app.program, number=app.stage),
     )
     if request.method == "POST" and form.is_valid():
@@ -184,6 +189,7 @@ def application_edit(request: HttpRequest, app: Application) -> HttpResponse:
             "upload_max_bytes": settings.UPLOAD_MAX_BYTES,
             "upload_max_mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024),
             "outlook": _outlook_before_submit(app, request.worker),
+            "report_prefill": prefill,
         },
     )
 

@@ -1,0 +1,52 @@
+"""The 学信网 report read once per upload: a pending row in the upload's transaction, the
+reading in a Celery task queued on commit, the result stored for every page to read."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from qiuxue.crypto import hmac_index
+from qiuxue.masking import mask_id_number
+
+from .models import Attachment, ReportReading
+from .verifiers import report_verifier
+
+
+def report_reading_queue(*, attachment: Attachment) -> ReportReading:
+    """Inside the upload's transaction: the page shows 核对中 until the task has run."""
+    from .tasks import report_reading_run_task
+
+    reading = ReportReading.objects.create(attachment=attachment)
+    transaction.on_commit(lambda: report_reading_run_task.delay(attachment.pk))
+    return reading
+
+
+def _stored_fields(fields: dict[str, str]) -> dict[str, str]:
+    """Personal numbers are not kept in the clear: the ID number becomes its HMAC (compared
+    with the worker's) and its masked form (shown)."""
+    stored = dict(fields)
+    id_number = stored.pop("id_number", "")
+    if id_number:
+        stored["id_number_hmac"] = hmac_index(id_number)
+        stored["id_number_masked"] = mask_id_number(id_number)
+    return stored
+
+
+def report_reading_run(*, attachment_id: int) -> ReportReading | None:
+    """Read (or re-read) one attachment's report; idempotent on retry."""
+    attachment = Attachment.objects.filter(pk=attachment_id).select_related("application").first()
+    if attachment is None:
+        return None  # the application was deleted meanwhile
+    with attachment.file.open("rb") as fh:
+        data = fh.read()
+    verified = report_verifier().verify(data=data, code=attachment.application.chsi_code)
+    reading, _created = ReportReading.objects.update_or_create(
+        attachment=attachment,
+        defaults={
+            "status": verified.reading.status,
+            "source": verified.source,
+            "layout": verified.reading.layout,
+            "fields": _stored_fields(verified.reading.fields),
+            "read_at": timezone.now(),
+        },
+    )
+    return reading
