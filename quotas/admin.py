@@ -18,7 +18,7 @@ from . import admin_views
 from .admin_permissions import may_write_setup, setup_visible
 from .admin_scoping import UnionScopedAdmin
 from .audit import AUDIT_LABELS, AuditAction
-from .forms import ProgramForm, QuotaSlotsForm, UnionAdminForm, UnionTreeForm
+from .forms import ProgramForm, ProgramStageForm, QuotaSlotsForm, UnionAdminForm, UnionTreeForm
 from .models import (
     AuditLog,
     Batch,
@@ -102,6 +102,7 @@ class ProgramStageInline(SetupInline):
     """Programmes in stages (Xian'an: 申请助学, then 助学金申报); none = one step as before."""
 
     model = ProgramStage
+    form = ProgramStageForm
     fields = [
         "number",
         "name",
@@ -113,6 +114,28 @@ class ProgramStageInline(SetupInline):
         "reminder_days",
         "grace_days",
     ]
+
+    def get_fields(self, request, obj=None):
+        if self.has_change_permission(request, obj):
+            return self.fields
+        # Read only: the lists in Chinese, not their codes.
+        return [f"{f}_labels" if f in ProgramStageForm.LIST_FIELDS else f for f in self.fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "required_documents_labels", "review_tiers_labels"]
+
+    @admin.display(description=_("本阶段材料"))
+    def required_documents_labels(self, stage):
+        return _code_labels(stage.required_documents, ProgramStageForm.LIST_FIELDS["required_documents"])
+
+    @admin.display(description=_("本阶段审核层级"))
+    def review_tiers_labels(self, stage):
+        return _code_labels(stage.review_tiers, ProgramStageForm.LIST_FIELDS["review_tiers"])
+
+
+def _code_labels(codes, choices) -> str:
+    labels = dict(choices)
+    return "、".join(str(labels.get(c, c)) for c in codes or []) or "—"
 
 
 class PaymentChannelInline(SetupInline):

@@ -11,6 +11,7 @@ from .models import (
     DocumentKind,
     EducationLevel,
     Program,
+    ProgramStage,
     Quota,
     Union,
     UnionAdmin,
@@ -227,4 +228,25 @@ class ProgramForm(forms.ModelForm):
                 help_text=model_field.help_text,
                 keep=current,
                 initial=current,
+            )
+
+
+class ProgramStageForm(forms.ModelForm):
+    """A stage's papers and review tiers as Chinese checkboxes, like the programme's."""
+
+    LIST_FIELDS = {"required_documents": DocumentKind.choices, "review_tiers": REVIEW_TIER_CHOICES}
+
+    class Meta:
+        model = ProgramStage
+        fields = "__all__"  # noqa: DJ007 - the inline picks the fields; this form only swaps widgets
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, choices in self.LIST_FIELDS.items():
+            if name not in self.fields:
+                continue
+            model_field = ProgramStage._meta.get_field(name)
+            current = list(getattr(self.instance, name, None) or [])
+            self.fields[name] = ChoiceListField(
+                choices=choices, required=False, label=model_field.verbose_name, keep=current, initial=current
             )

@@ -26,6 +26,7 @@ ALLOWED = {
     "xlsx",
     "CSV",
     "csv",
+    "GBK",  # a file encoding, named on the roster import page (GB18030/GBK/UTF-8)
     "Excel",
     "ID",
     "HEIC",
