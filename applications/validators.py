@@ -14,9 +14,9 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-# GB 11643-1999: weights of the first 17 digits and the check character for sum mod 11.
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
+from qiuxue.id_numbers import id_check_char
+
+# The check character (GB 11643-1999) is computed in qiuxue.id_numbers, shared with rosters.
 # First two digits: the province-level division codes in use (GB/T 2260).
 _PROVINCE_CODES = frozenset(
     [
@@ -79,10 +79,6 @@ def _not_ascii_digits(value: str) -> bool:
 
 def id_number_normalise(value: str) -> str:
     return number_normalise(value).upper()
-
-
-def id_check_char(first17: str) -> str:
-    return _ID_CHECK[sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
 
 
 def birth_date_from_id(value: str) -> date:

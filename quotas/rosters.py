@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qiuxue.crypto import hmac_index
+from qiuxue.id_numbers import id_check_char
 from qiuxue.masking import mask_name
 from qiuxue.tables.reading import TableReadError, table_rows
 
@@ -28,8 +29,6 @@ ID_HEADERS = ("身份证号", "身份证号码", "公民身份号码", "证件�
 _ID_RE = re.compile(r"^\d{17}[\dX]$")
 # GB 11643 check character (the same rule as applications.validators, which this lower
 # app may not import).
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK = "10X98765432"
 MAX_SHOWN_PROBLEMS = 50
 
 
@@ -47,7 +46,7 @@ def _id_number(value) -> str:
     text = unicodedata.normalize("NFKC", str(value or "")).strip().upper().replace(" ", "").replace("-", "")
     if not _ID_RE.fullmatch(text):
         return ""
-    if _CHECK[sum(int(d) * w for d, w in zip(text[:17], _WEIGHTS, strict=True)) % 11] != text[17]:
+    if id_check_char(text[:17]) != text[17]:
         return ""
     return text
 
