@@ -19,6 +19,9 @@ Announcements:
   same transaction (e.g. void the unpaid awards, free the place for the next in line).
 - ``CONSEQUENCES`` (``Consequences``) asked by pages before an action is offered: each
   listener appends warnings ("撤回后将放弃已拟发的补助") or a refusal.
+- ``CHECKS_STALE`` (``ChecksStale``) when something the reviewers' automatic checks read
+  changed outside the state machine (a profile saved, a 学信网 report read): the reviews
+  app checks those applications again after the commit.
 - ``PROFILE_CHANGE_PENDING`` / ``PROFILE_CHANGE_DECIDED`` (``ProfileChangeNotice``) when a
   change of card, name, employer or union of a worker with approved money is held for
   review, and when it is confirmed or refused.
@@ -35,6 +38,7 @@ class Announcement(StrEnum):
     TRANSITION_CHECK = "transition_check"
     TRANSITION_DONE = "transition_done"
     CONSEQUENCES = "consequences"
+    CHECKS_STALE = "checks_stale"
     PROFILE_CHANGE_PENDING = "profile_change_pending"
     PROFILE_CHANGE_DECIDED = "profile_change_decided"
     # The money of an application, for the worker's page: every source that pays it.
@@ -73,6 +77,11 @@ class MoneyLines:
 
 
 @dataclass(frozen=True)
+class ChecksStale:
+    application_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class ProfileChangeNotice:
     worker: Any  # applications.models.Worker
     change: Any  # the pending change row
@@ -101,6 +110,12 @@ def announce(announcement: Announcement, payload: Any) -> Any:
 
 def consequences_of(*, application: Any, action: str) -> Consequences:
     return announce(Announcement.CONSEQUENCES, Consequences(application=application, action=action))
+
+
+def checks_stale(*, application_ids) -> None:
+    ids = tuple(application_ids)
+    if ids:
+        announce(Announcement.CHECKS_STALE, ChecksStale(application_ids=ids))
 
 
 def money_lines_of(*, application: Any) -> list[dict]:

@@ -7,7 +7,8 @@ from django.utils import timezone
 from qiuxue.crypto import hmac_index
 from qiuxue.masking import mask_id_number
 
-from .models import Attachment, ReportReading
+from .announcements import checks_stale
+from .models import ApplicationStatus, Attachment, ReportReading, ReportReadingStatus
 from .verifiers import report_verifier
 
 
@@ -15,6 +16,12 @@ def report_reading_queue(*, attachment: Attachment) -> ReportReading:
     """Inside the upload's transaction: the page shows 核对中 until the task has run."""
     from .tasks import report_reading_run_task
 
+    if attachment.content_type != "application/pdf" and getattr(report_verifier(), "reads_only_pdf", False):
+        # A photo of the report has no text layer: nothing to read, nothing to queue (an
+        # online verifier, which checks the 验证码, would still be asked).
+        return ReportReading.objects.create(
+            attachment=attachment, status=ReportReadingStatus.NO_TEXT, read_at=timezone.now()
+        )
     reading = ReportReading.objects.create(attachment=attachment)
     transaction.on_commit(lambda: report_reading_run_task.delay(attachment.pk))
     return reading
@@ -49,4 +56,6 @@ def report_reading_run(*, attachment_id: int) -> ReportReading | None:
             "read_at": timezone.now(),
         },
     )
+    if attachment.application.status != ApplicationStatus.DRAFT:
+        checks_stale(application_ids=[attachment.application_id])  # its 报告核对 flags
     return reading

@@ -25,6 +25,7 @@ from quotas.services import audit_log_write
 from quotas.stages import stage_rule
 
 from . import eligibility
+from .announcements import checks_stale
 from .changes import held_field_shown, worker_change_stage
 from .models import (
     ENDED_STATUSES,
@@ -151,6 +152,8 @@ def worker_profile_save(*, user: AbstractBaseUser, data: ProfileData) -> Worker:
         )
         if held:
             worker_change_stage(worker=worker, data=data, card=card, actor=user)
+        if not creating:  # a card, name or union the reviewers' checks compare
+            checks_stale(application_ids=worker.applications.exclude(status=S.DRAFT).values_list("pk", flat=True))
     return worker
 
 

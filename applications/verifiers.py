@@ -37,6 +37,9 @@ class PdfTextVerifier:
     """The shipped one: the report's text layer, read offline. ``code`` is not used to look
     anything up; the review check compares it with the code printed in the report."""
 
+    # Only a PDF has a text layer: a photo of the report is 扫描件 at once, with no task.
+    reads_only_pdf = True
+
     def verify(self, *, data: bytes, code: str) -> VerifiedReport:
         return VerifiedReport(reading=chsi_report_read(data), source=SOURCE_PDF_TEXT)
 

@@ -143,7 +143,7 @@ def _insert(n_apps: int, city: Union, chains: dict[int, list[int]], programs) ->
             INSERT INTO applications_application (number, worker_id, program_id, batch_id, level, school, major,
                 enrolled_on, chsi_code, chsi_expires_on, status, submitted_at, last_submitted_at, current_tier_id,
                 review_chain, union_path, returned_at, return_fields, return_reason, seat_status, seat_rank,
-                created_at, updated_at)
+                stage, created_at, updated_at)
             SELECT 'RV' || (2020 + p.y) || lpad(i::text, 8, '0'), w.id, p.program_id,
                    CASE i %% 3 WHEN 0 THEN p.b1 WHEN 1 THEN p.b2 ELSE p.b3 END,
                    CASE WHEN i %% 2 = 0 THEN 'dazhuan' ELSE 'benke' END, '山东开放大学', '机电一体化技术',
@@ -152,7 +152,7 @@ def _insert(n_apps: int, city: Union, chains: dict[int, list[int]], programs) ->
                    CASE WHEN st.status = 'in_review' THEN
                         CASE (i / 7) %% 4 WHEN 0 THEN ch.g WHEN 1 THEN ch.t WHEN 2 THEN ch.u ELSE ch.c END
                         ELSE ch.c END,
-                   jsonb_build_array(ch.g, ch.t, ch.u, ch.c), gu.path, NULL, '[]'::jsonb, '', '', NULL, sub.at, sub.at
+                   jsonb_build_array(ch.g, ch.t, ch.u, ch.c), gu.path, NULL, '[]'::jsonb, '', '', NULL, 1, sub.at, sub.at
             FROM generate_series(0, %s - 1) AS i
             JOIN bench_rv_worker w ON w.k = i %% %s
             JOIN quotas_union gu ON gu.id = w.union_id
@@ -229,8 +229,11 @@ def _admin_for(union: Union, name: str):
 
 
 def _measure(user, params: dict, page: str = "admin:applications_application_changelist") -> dict:
+    from tests.conftest import staff_session_verify  # the same verified-device session as the tests
+
     client = Client()
     client.force_login(user)
+    staff_session_verify(client.session, user)
     url = reverse(page)
     response = client.get(url, params)  # warm caches and connection
     assert response.status_code == 200, response.status_code
@@ -276,6 +279,38 @@ def _measure(user, params: dict, page: str = "admin:applications_application_cha
     }
 
 
+def _flags_stored_against_computed(user) -> dict:
+    """The risk flags of one queue page (50 rows of the city's history, where shared cards
+    are): read from the stored checks (``reviews.flag_checks``, as the pages do now) against
+    computed on the view (as they did before issue 19's "computed once")."""
+    from reviews.flag_checks import flag_checks_run, stored_flags_for
+    from reviews.flags import flags_for_applications
+
+    apps = list(
+        Application.objects.filter(program__owner_union__path__startswith=UnionAdmin.objects.get(user=user).union.path)
+        .exclude(status="draft")
+        .select_related("worker", "program")
+        .order_by("submitted_at", "id")[:50]
+    )
+    flag_checks_run(application_ids=[a.pk for a in apps], cascade=False)
+    out = {}
+    for name, read in (("flags_computed_on_view", flags_for_applications), ("flags_read_stored", stored_flags_for)):
+        times, queries = [], 0
+        for _ in range(REQUESTS):
+            with CaptureQueriesContext(connection) as ctx:
+                started = time.perf_counter()
+                read(apps)
+                times.append((time.perf_counter() - started) * 1000)
+            queries = len(ctx)
+        out[f"{name}.queries"] = queries
+        out[f"{name}.p50_ms"] = round(statistics.median(times), 2)
+        out[f"{name}.p95_ms"] = round(statistics.quantiles(times, n=20)[18], 2)
+    out["flags_page_computed_over_stored_p95"] = round(
+        out["flags_computed_on_view.p95_ms"] / max(out["flags_read_stored.p95_ms"], 0.01), 1
+    )
+    return out
+
+
 def run(scale: float) -> dict:
     n_apps = max(5000, int(1_000_000 * scale))
     # Measure as deployed: DEBUG off (templates not in debug mode, no query log).
@@ -301,10 +336,13 @@ def run(scale: float) -> dict:
         "city_all_history": (city_user, {"queue": "all"}),
         "city_filtered_unit_status": (city_user, {"queue": "all", "unit": units[3].pk, "status": "paid"}),
         "city_search_name": (city_user, {"queue": "all", "q": "职工1234"}),
+        # The risk filter reads the stored checks (reviews.flag_checks): a join, no check run.
+        "city_risk_filter": (city_user, {"queue": "all", "risk": "any"}),
     }
     for name, (user, params) in cases.items():
         for key, value in _measure(user, params).items():
             figures[f"{name}.{key}"] = value
+    figures.update(_flags_stored_against_computed(city_user))
     # The review overview (pending per tier and per unit, overdue) of the whole subtree.
     overview = "admin:reviews_reviewoverview_changelist"
     for name, user in {"county_overview": county_user, "city_overview": city_user}.items():

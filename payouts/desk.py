@@ -30,6 +30,7 @@ from quotas.permissions import (
 )
 from quotas.review_rounds import review_window_of
 from quotas.selectors import cofunder_staff_of, union_admin_of
+from reviews.models import FlagCheckState
 from reviews.selectors import review_queue
 
 from .models import AllocationRun, Objection, ObjectionStatus, PayoutList, PayoutListStatus, ReportExport
@@ -107,6 +108,23 @@ def _review_rows(request: HttpRequest, now) -> list[DeskRow]:
         n = review_queue(apps, user=request.user, queue=queue).count()
         if n or queue == "resubmitted":
             rows.append(DeskRow(label, n, _changelist(Application, queue=queue), key=queue))
+    # Flags to look at: in my queue, from the stored checks (reviews.flag_checks), the same
+    # filter the link sets; and those still being checked, said so rather than counted as clean.
+    flagged = mine.filter(flag_check__flag_count__gt=0).count()
+    rows.append(
+        DeskRow(_("待我审核中有风险提示"), flagged, _changelist(Application, queue="mine", risk="any"), key="flags")
+    )
+    pending = mine.filter(flag_check__state=FlagCheckState.PENDING).count()
+    if pending:
+        rows.append(
+            DeskRow(
+                _("风险核对中"),
+                pending,
+                _changelist(Application, queue="mine", risk="pending"),
+                note=_("自动核对完成后计入上一行"),
+                key="flags_pending",
+            )
+        )
     return rows
 
 

@@ -200,6 +200,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payouts.tasks.dashboard_snapshots_refresh",
         "schedule": timedelta(seconds=env.int("DASHBOARD_MAX_AGE_SECONDS", default=60)),
     },
+    # Risk flags left 核对中 by a lost task are run again (reviews/flag_checks.py).
+    "flag-checks-sweep-every-minute": {
+        "task": "reviews.tasks.flag_checks_sweep",
+        "schedule": timedelta(minutes=1),
+    },
     "review-digest-daily": {
         "task": "payouts.tasks.review_digest_send",
         "schedule": crontab(hour=8, minute=0),

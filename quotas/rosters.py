@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -95,6 +96,13 @@ def roster_read(*, name: str, content: bytes) -> RosterReading:
     return reading
 
 
+# Sent inside the import's transaction once the roster is replaced (``union=``). quotas is
+# the lowest app and announces this way; the reviews app re-checks the membership flags of
+# the applications under the union after the commit (a queued side effect, nothing the
+# import's own correctness depends on).
+roster_replaced = Signal()
+
+
 def roster_count(*, union: Union) -> int | None:
     roster = MemberRoster.objects.filter(union=union).first()
     return roster.count if roster else None
@@ -138,4 +146,5 @@ def roster_replace(
             obj=roster,
             detail={"union": union.name, "count_before": before, "count_after": roster.count, "filename": filename},
         )
+        roster_replaced.send(sender=MemberRoster, union=union)
     return roster

@@ -26,8 +26,8 @@ from quotas.review_rounds import review_window_for
 from quotas.selectors import cofunder_staff_of, union_admin_of
 
 from . import services
-from .admin_filters import BatchFilter, QueueFilter, UnitFilter
-from .flags import flags_for_applications
+from .admin_filters import BatchFilter, QueueFilter, RiskFilter, UnitFilter
+from .flag_checks import stored_flags_for
 from .forms import ApproveForm, RejectForm, ReturnForm
 from .membership import membership_for_applications
 from .models import ReviewDecision, ReviewOverview
@@ -55,10 +55,11 @@ def _actor_shown(event, application: Application) -> str:
 class ReviewChangeList(ChangeList):
     def get_results(self, request):
         super().get_results(request)
-        # The flags of the whole page in a fixed number of queries (see reviews.flags).
-        flags = flags_for_applications(self.result_list)
+        # The stored flags of the whole page in one query (see reviews.flag_checks).
+        stored = stored_flags_for(self.result_list)
         for obj in self.result_list:
-            obj.review_flags = flags.get(obj.pk, [])
+            obj.review_flags = stored[obj.pk].flags
+            obj.review_flags_pending = stored[obj.pk].pending
 
 
 class _ReviewScopedAdmin(UnionScopedAdmin):
@@ -102,6 +103,7 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
         "worker__is_model_worker",
         "worker__is_new_form_worker",
         "is_priority",
+        RiskFilter,
     )
     list_select_related = ("worker__union", "current_tier", "batch__program", "program", "cofunder")
     search_fields = ("worker__name",)
@@ -200,9 +202,12 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
     @admin.display(description=gettext_lazy("风险提示"))
     def flags_display(self, obj: Application):
         flags = getattr(obj, "review_flags", [])
-        if not flags:
-            return "—"
-        return format_html_join(" ", '<span class="rv-flag" title="{}">{}</span>', ((f.detail, f.label) for f in flags))
+        shown = format_html_join(
+            " ", '<span class="rv-flag" title="{}">{}</span>', ((f.detail, f.label) for f in flags)
+        )
+        if getattr(obj, "review_flags_pending", False):
+            return format_html('{} <span class="rv-pending">{}</span>', shown, _("核对中"))
+        return shown or "—"
 
     # --- the review page ---------------------------------------------------------------
 
@@ -219,7 +224,9 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
             .prefetch_related("program__review_rounds")
             .get(pk=found.pk)
         )
-        flags = flags_for_applications([application])[application.pk]
+        stored = stored_flags_for([application])[application.pk]
+        flags = stored.flags
+        application.review_flags_pending = stored.pending  # the page says 核对中
         # The checklist of 退回修改 offers this application's own papers only.
         form_kwargs = {
             "approve": {"flags": flags},
@@ -427,7 +434,7 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
         if len(apps) > BULK_LIMIT:
             messages.error(request, _("一次最多批量办理 %(n)d 件。") % {"n": BULK_LIMIT})
             return None
-        flags = flags_for_applications(apps)
+        flags = {pk: s.flags for pk, s in stored_flags_for(apps).items()}
         form_class = {"approve": ApproveForm, "return": ReturnForm, "reject": RejectForm}[kind]
         kwargs = {}
         if kind == "return":

@@ -100,3 +100,38 @@ class BatchFilter(admin.SimpleListFilter):
         if not str(self.value()).isdigit():
             return queryset.none()
         return queryset.filter(batch_id=int(self.value()))
+
+
+class RiskFilter(admin.SimpleListFilter):
+    """The stored risk flags (``reviews.flag_checks``): any flag, one kind, or 核对中."""
+
+    title = _("风险提示")
+    parameter_name = "risk"
+    ANY, NONE, PENDING = "any", "none", "pending"
+
+    def lookups(self, request, model_admin):
+        from .flag_types import FLAG_LABELS
+
+        return [
+            (self.ANY, _("有风险提示")),
+            (self.NONE, _("无风险提示")),
+            (self.PENDING, _("核对中")),
+            *((code, label) for code, label in FLAG_LABELS.items()),
+        ]
+
+    def queryset(self, request, queryset):
+        from .flag_types import FLAG_LABELS
+        from .models import FlagCheckState
+
+        value = self.value()
+        if not value:
+            return queryset
+        if value == self.ANY:
+            return queryset.filter(flag_check__flag_count__gt=0)
+        if value == self.NONE:
+            return queryset.filter(flag_check__flag_count=0, flag_check__state=FlagCheckState.DONE)
+        if value == self.PENDING:
+            return queryset.filter(flag_check__state=FlagCheckState.PENDING)
+        if value in FLAG_LABELS:
+            return queryset.filter(flag_check__codes__contains=f"|{value}|")
+        return queryset.none()

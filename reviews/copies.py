@@ -12,14 +12,16 @@ The flag names the other application by its number and the worker's masked name.
 """
 
 from collections import defaultdict
-from collections.abc import Callable
 
 from django.db.models import Q
 from django.db.models.functions import Trim, Upper
+from django.utils.translation import gettext as _
 
 from applications import phash
 from applications.models import Application, ApplicationStatus, Attachment
 from qiuxue.masking import mask_name
+
+from .flag_types import Flag, FlagCode, OtherApplication
 
 # A near-uniform picture (a blank page, a solid colour) hashes to almost all zeros or
 # ones: every blank page would "match" every other, and two identical blank files prove
@@ -34,14 +36,17 @@ def _blank(h: str) -> bool:
 _SHOWN = 3
 
 
-def _label(number: str | None, pk: int, name: str) -> str:
-    return f"{number or f'草稿#{pk}'}（{mask_name(name)}）"
+def _other(number: str | None, pk: int, name: str) -> OtherApplication:
+    return OtherApplication(pk=pk, number=number or f"草稿#{pk}", name_masked=mask_name(name))
 
 
-def _add(result, code: str, hits: dict[int, dict[int, str]], flag: Callable) -> None:
+def _add(result, code: str, hits: dict[int, dict[int, OtherApplication]]) -> None:
     for app_pk, others in hits.items():
         if others:
-            result[app_pk].append(flag(code, "、".join(list(others.values())[:_SHOWN])))
+            shown = tuple(others.values())[:_SHOWN]
+            # The others are named by the flag itself (masked, linked where in scope).
+            detail = str(_("涉及%(n)d件其他申请") % {"n": len(others)})
+            result[app_pk].append(Flag(code, detail, shown))
 
 
 def _current_papers(apps: list[Application]) -> list[tuple]:
@@ -63,7 +68,7 @@ def _others(filter_q: Q, fields: tuple[str, ...]):
     )
 
 
-def flag_copied_files(apps: list[Application], result, *, code: str, flag: Callable, papers: list[tuple]) -> None:
+def flag_copied_files(apps: list[Application], result, *, papers: list[tuple]) -> None:
     worker_of = {a.pk: a.worker_id for a in apps}
     mine = defaultdict(set)  # sha256 -> application ids on this page
     for app_pk, sha, h in papers:
@@ -71,15 +76,15 @@ def flag_copied_files(apps: list[Application], result, *, code: str, flag: Calla
             mine[sha].add(app_pk)
     if not mine:
         return
-    hits: dict[int, dict[int, str]] = defaultdict(dict)
+    hits: dict[int, dict[int, OtherApplication]] = defaultdict(dict)
     for sha, other_pk, number, worker_id, name in _others(Q(sha256__in=list(mine)), ("sha256",)):
         for app_pk in mine[sha]:
             if worker_id != worker_of[app_pk]:
-                hits[app_pk][other_pk] = _label(number, other_pk, name)
-    _add(result, code, hits, flag)
+                hits[app_pk][other_pk] = _other(number, other_pk, name)
+    _add(result, FlagCode.COPIED_FILE, hits)
 
 
-def flag_copied_pictures(apps: list[Application], result, *, code: str, flag: Callable, papers: list[tuple]) -> None:
+def flag_copied_pictures(apps: list[Application], result, *, papers: list[tuple]) -> None:
     worker_of = {a.pk: a.worker_id for a in apps}
     mine = [(app_pk, h) for app_pk, _sha, h in papers if h and not _blank(h)]
     if not mine:
@@ -91,15 +96,15 @@ def flag_copied_pictures(apps: list[Application], result, *, code: str, flag: Ca
     query = Q()
     for i, values in enumerate(probes):
         query |= Q(**{f"phash_b{i}__in": sorted(values)})
-    hits: dict[int, dict[int, str]] = defaultdict(dict)
+    hits: dict[int, dict[int, OtherApplication]] = defaultdict(dict)
     for other_hash, other_pk, number, worker_id, name in _others(query, ("phash",)):
         for app_pk, h in mine:
             if worker_id != worker_of[app_pk] and phash.distance(h, other_hash) <= phash.MAX_DISTANCE:
-                hits[app_pk][other_pk] = _label(number, other_pk, name)
-    _add(result, code, hits, flag)
+                hits[app_pk][other_pk] = _other(number, other_pk, name)
+    _add(result, FlagCode.COPIED_PICTURE, hits)
 
 
-def flag_shared_chsi_code(apps: list[Application], result, *, code: str, flag: Callable) -> None:
+def flag_shared_chsi_code(apps: list[Application], result) -> None:
     mine = defaultdict(set)
     for app in apps:
         if app.chsi_code and app.chsi_code.strip():
@@ -114,16 +119,16 @@ def flag_shared_chsi_code(apps: list[Application], result, *, code: str, flag: C
         .values_list("code_norm", "pk", "number", "worker_id", "worker__name")
         .order_by()
     )
-    hits: dict[int, dict[int, str]] = defaultdict(dict)
+    hits: dict[int, dict[int, OtherApplication]] = defaultdict(dict)
     for value, other_pk, number, worker_id, name in others:
         for app_pk in mine[value]:
             if worker_id != worker_of[app_pk]:
-                hits[app_pk][other_pk] = _label(number, other_pk, name)
-    _add(result, code, hits, flag)
+                hits[app_pk][other_pk] = _other(number, other_pk, name)
+    _add(result, FlagCode.SHARED_CHSI_CODE, hits)
 
 
-def flag_copies(apps: list[Application], result, *, codes: dict[str, str], flag: Callable) -> None:
+def flag_copies(apps: list[Application], result) -> None:
     papers = _current_papers(apps)
-    flag_copied_files(apps, result, code=codes["file"], flag=flag, papers=papers)
-    flag_copied_pictures(apps, result, code=codes["picture"], flag=flag, papers=papers)
-    flag_shared_chsi_code(apps, result, code=codes["chsi"], flag=flag)
+    flag_copied_files(apps, result, papers=papers)
+    flag_copied_pictures(apps, result, papers=papers)
+    flag_shared_chsi_code(apps, result)

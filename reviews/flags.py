@@ -7,7 +7,6 @@ tick each flag of an application (acknowledge it) before approving it.
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
@@ -19,42 +18,8 @@ from qiuxue.masking import mask_name
 from quotas.models import DocumentKind
 
 from .copies import flag_copies
+from .flag_types import FLAG_LABELS, Flag, FlagCode, OtherApplication  # noqa: F401 (FLAG_LABELS re-exported)
 from .membership import OFF, membership_for_applications
-
-
-class FlagCode:
-    SAME_PERSON_LEVEL = "same_person_level"
-    SHARED_BANK_CARD = "shared_bank_card"
-    SHARED_PHONE = "shared_phone"
-    ENROLMENT_OUTSIDE_YEAR = "enrolment_outside_year"
-    CHSI_SHORT_VALIDITY = "chsi_short_validity"
-    PUBLIC_SECTOR_NO_RANK_CERT = "public_sector_no_rank_cert"
-    # --- copied papers and membership (issue 19 B: reviews/copies.py, reviews/membership.py)
-    COPIED_FILE = "copied_file"
-    COPIED_PICTURE = "copied_picture"
-    SHARED_CHSI_CODE = "shared_chsi_code"
-    NOT_MEMBER = "not_member"
-    # --- end issue 19 B
-    # --- issue 19: the 学信网 report read (reviews/report_check.py) ---
-    REPORT_MISMATCH = "report_mismatch"
-
-
-FLAG_LABELS = {
-    FlagCode.SAME_PERSON_LEVEL: _("同一人同一学历层次已申请或已获补助"),
-    FlagCode.SHARED_BANK_CARD: _("银行卡号与他人相同"),
-    FlagCode.SHARED_PHONE: _("手机号与他人相同"),
-    FlagCode.ENROLMENT_OUTSIDE_YEAR: _("入学时间不在本年度"),
-    FlagCode.CHSI_SHORT_VALIDITY: _("学信网报告有效期不足"),
-    FlagCode.PUBLIC_SECTOR_NO_RANK_CERT: _("机关事业单位职工未上传职级证明"),
-    # --- issue 19 B
-    FlagCode.COPIED_FILE: _("材料文件与他人申请相同"),
-    FlagCode.COPIED_PICTURE: _("材料图片与他人申请相同或相近"),
-    FlagCode.SHARED_CHSI_CODE: _("学信网验证码与他人相同"),
-    FlagCode.NOT_MEMBER: _("不在工会会员名册中"),
-    # --- end issue 19 B
-    # --- issue 19 ---
-    FlagCode.REPORT_MISMATCH: _("学信网报告内容与申请不符"),
-}
 
 # Other applications that count as "already applied / subsidised": anything submitted
 # and not withdrawn. A rejected earlier claim is still worth a reviewer's look.
@@ -69,26 +34,6 @@ _COUNTED_STATUSES = (
 _SUBSIDISED_STATUSES = (ApplicationStatus.APPROVED, ApplicationStatus.PAID)
 
 
-@dataclass(frozen=True)
-class OtherApplication:
-    """The other side of a shared card or phone: named masked, linked where in scope."""
-
-    pk: int | None
-    number: str
-    name_masked: str
-
-
-@dataclass(frozen=True)
-class Flag:
-    code: str
-    detail: str
-    others: tuple[OtherApplication, ...] = ()
-
-    @property
-    def label(self) -> str:
-        return str(FLAG_LABELS[self.code])
-
-
 def flags_for_applications(applications: Iterable[Application]) -> dict[int, list[Flag]]:
     """Flags per application id. The applications need ``worker`` and ``program`` loaded
     (``select_related``) or this costs one query each for them."""
@@ -101,16 +46,9 @@ def flags_for_applications(applications: Iterable[Application]) -> dict[int, lis
     _flag_shared(apps, result, field="phone", code=FlagCode.SHARED_PHONE)
     _flag_rows(apps, result)
     _flag_rank_certificate(apps, result)
-    # --- issue 19 B: copied papers, membership
-    flag_copies(
-        apps,
-        result,
-        codes={"file": FlagCode.COPIED_FILE, "picture": FlagCode.COPIED_PICTURE, "chsi": FlagCode.SHARED_CHSI_CODE},
-        flag=Flag,
-    )
+    flag_copies(apps, result)
     _flag_not_member(apps, result)
-    # --- end issue 19 B
-    _flag_report(apps, result)  # issue 19
+    _flag_report(apps, result)
     return result
 
 
@@ -234,11 +172,16 @@ def _flag_rank_certificate(apps: list[Application], result: dict[int, list[Flag]
             result[pk].append(Flag(FlagCode.PUBLIC_SECTOR_NO_RANK_CERT, str(_("职级证明缺失"))))
 
 
-# --- issue 19: every ✗ of the 报告核对 is one flag naming the fields ---
 def _flag_report(apps: list[Application], result: dict[int, list[Flag]]) -> None:
+    """Every ✗ of the 报告核对 is one flag naming the fields. A report not read yet is a flag
+    too: the reviewer who approves before the reading is done has looked at it by eye."""
     from .report_check import report_checks_for
 
     for pk, check in report_checks_for(apps).items():
-        if check.mismatches:
+        if check.is_pending:
+            result[pk].append(
+                Flag(FlagCode.REPORT_PENDING, str(_("报告正在读取，稍后自动核对；也可以人工查看报告原件")))
+            )
+        elif check.mismatches:
             detail = "；".join(f"{r.label}：报告为{r.report_value}，应为{r.compared_with}" for r in check.mismatches)
             result[pk].append(Flag(FlagCode.REPORT_MISMATCH, detail))

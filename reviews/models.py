@@ -85,3 +85,38 @@ class ReviewOverview(Application):
         proxy = True
         verbose_name = _("审核进度总览")
         verbose_name_plural = _("审核进度总览")
+
+
+class FlagCheckState(models.TextChoices):
+    PENDING = "pending", _("核对中")
+    DONE = "done", _("已核对")
+
+
+class FlagCheck(models.Model):
+    """The risk flags of one submitted application, computed once (``flag_checks``) when it
+    is submitted or what the checks read changes, and read by the queue, the review page,
+    the risk filter and the desk. ``flags`` is a list of ``Flag.as_dict()``."""
+
+    application = models.OneToOneField(
+        Application, primary_key=True, on_delete=models.CASCADE, related_name="flag_check", verbose_name=_("申请")
+    )
+    state = models.CharField(
+        _("核对状态"), max_length=10, choices=FlagCheckState.choices, default=FlagCheckState.PENDING
+    )
+    flags = models.JSONField(_("风险提示"), default=list, blank=True)
+    flag_count = models.PositiveSmallIntegerField(_("风险提示数"), default=0)
+    # "|code|code|": the risk filter's lookup on SQLite and PostgreSQL alike.
+    codes = models.CharField(_("风险提示代码"), max_length=300, blank=True)
+    queued_at = models.DateTimeField(_("排队时间"), default=timezone.now)
+    checked_at = models.DateTimeField(_("核对时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("风险核对结果")
+        verbose_name_plural = _("风险核对结果")
+        indexes = [
+            models.Index(fields=["flag_count"], name="flag_check_count_idx"),
+            models.Index(fields=["state", "queued_at"], name="flag_check_state_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.get_state_display()}"

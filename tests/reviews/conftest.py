@@ -161,6 +161,7 @@ def make_submitted(
     chsi_days=365,
     submitted_at=None,
     status_after=None,
+    prepare=None,
 ) -> Application:
     program, batch = program_batch
     submitted_at = submitted_at or timezone.now()
@@ -174,6 +175,8 @@ def make_submitted(
         chsi_code=f"CHSI{next(_seq):08d}",
         chsi_expires_on=submitted_at.date() + timedelta(days=chsi_days),
     )
+    if prepare is not None:  # papers or facts the submission should already carry
+        prepare(app)
     chain = review_chain_for(union=worker.union, tiers=program.review_tiers)
     application_transition(
         application=app,

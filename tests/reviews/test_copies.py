@@ -53,7 +53,11 @@ def attach(app, data: bytes, kind=DocumentKind.ID_FRONT) -> Attachment:
 
 def flags_of(app):
     app = Application.objects.select_related("worker", "program").get(pk=app.pk)
-    return {f.code: f.detail for f in flags_for_applications([app])[app.pk]}
+    # Each flag names the other applications (number, masked name): shown and linked.
+    return {
+        f.code: "、".join(f"{o.number}（{o.name_masked}）" for o in f.others)
+        for f in flags_for_applications([app])[app.pk]
+    }
 
 
 def test_dhash_survives_resave_and_tells_photos_apart():
@@ -85,6 +89,9 @@ def test_resaved_photo_under_another_worker_is_flagged_with_its_number(tree, pro
     assert FlagCode.COPIED_PICTURE in flags and FlagCode.COPIED_FILE not in flags
     assert flags[FlagCode.COPIED_PICTURE] == f"{theirs.number}（王*明）"
     assert f"{mine.number}（李*）" == flags_of(theirs)[FlagCode.COPIED_PICTURE]
+    mine = Application.objects.select_related("worker", "program").get(pk=mine.pk)
+    (copied,) = [f for f in flags_for_applications([mine])[mine.pk] if f.code == FlagCode.COPIED_PICTURE]
+    assert [o.pk for o in copied.others] == [theirs.pk]  # the review page links it
 
 
 @pytest.mark.django_db
