@@ -5,6 +5,11 @@ is idempotent: if the demo worker exists, nothing is added. Jinan 2024's windows
 past, so Jinan submissions pass ``now=`` a moment inside batch 1 (Conghua 2023's likewise);
 Xian'an 2026 is open. Xian'an and Conghua each get approved applications, so their district
 accounts can run the year (allocation to bank return) as ``jinan_city`` does.
+
+Every 学信网 report is a PDF with a text layer (``sample_reports``) that says what its
+application says, so the review page's 报告核对 shows ✓ rows; one (``REPORT_MISMATCH_PHONE``'s,
+at 荆楚理工学院) reads 休学, so a reviewer sees a ✗ and the flag. The other papers are plain
+pictures.
 """
 
 import io
@@ -26,6 +31,8 @@ from quotas.rosters import roster_read, roster_replace
 from . import eligibility
 from .models import Application, Worker
 from .payment_accounts import worker_payment_account_save
+from .report_prefill import LEVELS_OF
+from .sample_reports import NEW_LAYOUT, OLD_LAYOUT, report_pdf
 from .services import (
     ApplicationData,
     ProfileData,
@@ -50,6 +57,10 @@ LINYI_SUBMIT_AT = datetime(2022, 3, 1, 9, 0, tzinfo=TZ)
 LINYI_WALLET_ACCOUNT = "6000202203010001"
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = ["建国", "秀英", "志强", "海燕", "晓东", "丽娟", "国平", "春梅", "伟", "静", "磊", "敏", "军", "芳", "洋", "婷"]
+# The Xian'an applicant (at its university, 荆楚理工学院) whose report reads 休学: the demo's
+# one ✗ in 报告核对 (README, demo).
+REPORT_MISMATCH_PHONE = "13900000008"
+REPORT_MISMATCH = {"status": "休学"}
 EMPLOYERS = ["济南泉城软件有限公司", "历下区人民医院", "山东齐鲁物流有限公司", "济南公交集团", "章丘鼓风机股份有限公司"]
 
 
@@ -70,18 +81,46 @@ def _image(color: tuple[int, int, int]) -> bytes:
     return buf.getvalue()
 
 
+def _printed_level(level: str) -> str:
+    """The 层次 a report prints for the level applied for (高升专 ⇒ 专科, 专升本 ⇒ 本科)."""
+    return next(printed for printed, levels in LEVELS_OF.items() if level in levels)
+
+
+def _report(app: Application, worker: Worker, **overrides) -> bytes:
+    """The application's 学信网 report, as 学信网 would print it for what the worker typed
+    (both layouts in turn, so the older one's 证件号码 row shows too)."""
+    id_number = decrypt_text(worker.id_number_encrypted)
+    fields = {
+        "layout": OLD_LAYOUT if app.pk % 2 else NEW_LAYOUT,
+        "name": worker.name,
+        "sex": "男" if int(id_number[16]) % 2 else "女",  # GB 11643: the 17th digit
+        "birth": worker.birth_date,
+        "id_number": id_number,
+        "school": app.school,
+        "level": _printed_level(app.level),
+        "major": app.major,
+        "enrolled": app.enrolled_on,
+        "code": app.chsi_code,
+        "updated": app.enrolled_on,
+        "valid_until": app.chsi_expires_on,
+    }
+    return report_pdf(**(fields | overrides))
+
+
+def _paper(app: Application, worker: Worker, kind: str, i: int) -> SimpleUploadedFile:
+    if kind == DocumentKind.CHSI_REPORT:
+        overrides = REPORT_MISMATCH if worker.phone == REPORT_MISMATCH_PHONE else {}
+        return SimpleUploadedFile(f"{kind}.pdf", _report(app, worker, **overrides), content_type="application/pdf")
+    data = _image((200 - 20 * i, 60 + 15 * i, 40))
+    return SimpleUploadedFile(f"{kind}.jpg", data, content_type="image/jpeg")
+
+
 def _papers(app: Application, worker: Worker, *, stage: int | None = None) -> None:
     """The papers of the programme, or of its stages up to ``stage`` not yet uploaded."""
     have = set(app.attachments.filter(is_current=True).values_list("kind", flat=True))
     kinds = eligibility.required_documents_for(program=app.program, worker=worker, stage=stage)
     for i, kind in enumerate(k for k in kinds if k not in have):
-        data = _image((200 - 20 * i, 60 + 15 * i, 40))
-        attachment_upload(
-            application=app,
-            kind=kind,
-            uploaded_file=SimpleUploadedFile(f"{kind}.jpg", data, content_type="image/jpeg"),
-            actor=worker.user,
-        )
+        attachment_upload(application=app, kind=kind, uploaded_file=_paper(app, worker, kind, i), actor=worker.user)
 
 
 def _worker(n: int, *, phone: str, union: Union, password_hash: str, **flags) -> Worker:
