@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.contrib import admin
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -114,7 +114,7 @@ def _review_rows(request: HttpRequest, now) -> list[DeskRow]:
     rows.append(
         DeskRow(_("待我审核中有风险提示"), flagged, _changelist(Application, queue="mine", risk="any"), key="flags")
     )
-    pending = mine.filter(flag_check__state=FlagCheckState.PENDING).count()
+    pending = mine.filter(Q(flag_check__state=FlagCheckState.PENDING) | Q(flag_check__isnull=True)).count()
     if pending:
         rows.append(
             DeskRow(

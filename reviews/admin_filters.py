@@ -131,7 +131,8 @@ class RiskFilter(admin.SimpleListFilter):
         if value == self.NONE:
             return queryset.filter(flag_check__flag_count=0, flag_check__state=FlagCheckState.DONE)
         if value == self.PENDING:
-            return queryset.filter(flag_check__state=FlagCheckState.PENDING)
+            # Not checked yet counts as being checked: its task is queued (or the sweep's).
+            return queryset.filter(Q(flag_check__state=FlagCheckState.PENDING) | Q(flag_check__isnull=True))
         if value in FLAG_LABELS:
             return queryset.filter(flag_check__codes__contains=f"|{value}|")
         return queryset.none()

@@ -31,9 +31,11 @@ def changelist_count(client, url: str) -> int:
 
 
 @pytest.fixture
-def demo(db):
-    result = load_quota_demo()
-    demo_workers_load()
+def demo(db, django_capture_on_commit_callbacks):
+    # As deployed: the tasks queued on commit (the reports read, the risk flags checked) run.
+    with django_capture_on_commit_callbacks(execute=True):
+        result = load_quota_demo()
+        demo_workers_load()
     return result
 
 
