@@ -234,7 +234,8 @@ class Application(models.Model):
     # Programmes in stages (``quotas.models.ProgramStage``): the stage the application is at,
     # and the deadline by which this worker must submit it (a later stage's close, or later
     # for a worker promoted from the waitlist near it). 1 and empty for a one-step programme.
-    stage = models.PositiveSmallIntegerField(_("当前阶段"), default=1)
+    # db_default: the benchmarks seed applications with raw SQL that need not know of stages.
+    stage = models.PositiveSmallIntegerField(_("当前阶段"), default=1, db_default=1)
     stage_due_at = models.DateTimeField(_("本阶段截止"), null=True, blank=True)
     seat_status = models.CharField(_("名额"), max_length=12, choices=SeatStatus.choices, default="", blank=True)
     seat_rank = models.PositiveIntegerField(_("候补/占位序号"), null=True, blank=True)
