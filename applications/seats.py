@@ -97,6 +97,11 @@ def _hold_measure(granted: float) -> None:
             f.write(f"{(time.perf_counter() - granted) * 1000:.3f}\n")
 
     transaction.on_commit(write)
+    # First of the after-commit callbacks (the message's job was registered earlier): the
+    # figure ends at the commit, when the lock is released, not after the others ran.
+    # Measurement only (the bench sets the variable); ``run_on_commit`` is Django's list.
+    pending = transaction.get_connection().run_on_commit
+    pending.insert(0, pending.pop())
 
 
 @dataclass(frozen=True)

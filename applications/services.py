@@ -443,16 +443,17 @@ def application_submit(
         changes.update(priority_groups=groups, is_priority=bool(groups))
         app.is_priority = bool(groups)
         seat_plan = seat_precheck(application=app, capacity=facts.seat_capacity, now=now)
-        if seat_plan is not None:  # last before the writes: the counter lock is held to commit
-            changes.update(seat_take(application=app, plan=seat_plan, now=requested_now))
         result = application_transition(
             application=app,
             action=Action.SUBMIT,
             actor=actor,
             changes=changes,
             expected_status=S.DRAFT,
-            detail={"batch": facts.batch_number, "seat_status": changes.get("seat_status", "")},
+            detail={"batch": facts.batch_number},
             locked=True,
+            # The seat last, just before the row's UPDATE: the counter lock is held for
+            # that statement and the commit only.
+            last=(lambda row: seat_take(application=row, plan=seat_plan, now=requested_now)) if seat_plan else None,
         )
     application_instance_sync(target=application, source=result.application)
     return result.application

@@ -7,6 +7,7 @@ the email/SMS copies after commit. Each change is announced (``announcements``) 
 after it is written, in the same transaction, so the money in ``payouts`` follows it.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -109,8 +110,13 @@ def application_transition(
     expected_status: str | None = None,
     expected_tier_id: int | None = None,
     locked: bool = False,
+    last: Callable[[Application], dict] | None = None,
 ) -> TransitionResult:
     """Apply ``action`` to the application under a row lock.
+
+    ``last`` (the at-submission seat, ``seats.seat_take``): called after the event and the
+    message are written and just before the row's one UPDATE, returning more field values
+    for it; a lock it takes is held only for that UPDATE and the commit.
 
     ``changes`` are extra field values to write with the status (e.g. the next tier).
     ``expected_status``/``expected_tier_id`` guard against acting on a stale page: two
@@ -128,6 +134,7 @@ def application_transition(
         "changes": changes,
         "expected_status": expected_status,
         "expected_tier_id": expected_tier_id,
+        "last": last,
     }
     if locked:
         if not transaction.get_connection().in_atomic_block:
@@ -157,6 +164,7 @@ def _transition_apply(
     changes: dict | None,
     expected_status: str | None,
     expected_tier_id: int | None,
+    last: Callable[[Application], dict] | None = None,
 ) -> TransitionResult:
     if expected_status is not None and locked.status != expected_status:
         raise TransitionError(
@@ -182,12 +190,11 @@ def _transition_apply(
     # The apps above may refuse (money already paid: no withdrawal) before anything is written.
     announce(Announcement.TRANSITION_CHECK, step)
     locked.status = target
-    for field, value in (changes or {}).items():
+    changes = dict(changes or {})
+    for field, value in changes.items():
         setattr(locked, field, value)
-    locked.updated_at = timezone.now()
-    # Only what this step changes: a full save would rewrite all thirty-odd columns, and
-    # compiling that UPDATE was a visible share of every submission's CPU.
-    locked.save(update_fields=["status", "updated_at", *(changes or {})])
+    # The event and the message first (they need only the row's id, already locked), the
+    # row's UPDATE last: whatever ``last`` locks is held for one statement and the commit.
     event = ApplicationEvent.objects.create(
         application=locked,
         actor=actor if actor is not None and actor.is_authenticated else None,
@@ -199,6 +206,15 @@ def _transition_apply(
         detail=detail or {},
     )
     _notify(event)
+    if last is not None:
+        more = last(locked)
+        for field, value in more.items():
+            setattr(locked, field, value)
+        changes.update(more)
+    locked.updated_at = timezone.now()
+    # Only what this step changes: a full save would rewrite all thirty-odd columns, and
+    # compiling that UPDATE was a visible share of every submission's CPU.
+    locked.save(update_fields=["status", "updated_at", *changes])
     # ... and react in this same transaction (void the awards of a withdrawn application).
     announce(Announcement.TRANSITION_DONE, step)
     return TransitionResult(application=locked, event=event)
