@@ -142,7 +142,7 @@ class PayoutListAdmin(_PayerVisibleAdmin):
         if started:
             self.message_user(request, _("已开始生成 %(n)d 份名单文件。") % {"n": started}, messages.INFO)
 
-    @admin.action(description=gettext_lazy("生成补发名单（已更新银行卡的失败明细）"))
+    @admin.action(description=gettext_lazy("生成补发名单（已更新银行卡或电子账户的失败明细）"))
     def reissue_selected(self, request: HttpRequest, queryset) -> None:
         for payout_list in queryset:
             permit = may_reissue_payout_list(user=request.user, payout_list=payout_list)
@@ -150,11 +150,12 @@ class PayoutListAdmin(_PayerVisibleAdmin):
                 self.message_user(request, f"{payout_list.title}：{permit.reason}", messages.ERROR)
                 continue
             try:
-                reissue = payout_reissue_build(payout_list=payout_list, actor=request.user)
+                reissues = payout_reissue_build(payout_list=payout_list, actor=request.user)
             except ValidationError as exc:
                 self.message_user(request, f"{payout_list.title}：{'；'.join(exc.messages)}", messages.WARNING)
             else:
-                self.message_user(request, _("已生成：%(t)s") % {"t": reissue.title}, messages.SUCCESS)
+                titles = "、".join(r.title for r in reissues)
+                self.message_user(request, _("已生成：%(t)s") % {"t": titles}, messages.SUCCESS)
 
     def get_urls(self):
         return [

@@ -222,9 +222,11 @@ def payout_lists_build_for_batch(
     return built
 
 
-def payout_reissue_build(*, payout_list: PayoutList, actor: AbstractBaseUser | None) -> PayoutList:
-    """A new list of this list's failed lines whose worker has since changed the bank card.
-    The new line takes the worker's current card; a worker who has not changed it waits."""
+def payout_reissue_build(*, payout_list: PayoutList, actor: AbstractBaseUser | None) -> list[PayoutList]:
+    """New lists of this list's failed lines whose worker has since changed the account the
+    money goes to: one list per channel the workers now choose (a bank card that failed and
+    a 齐鲁工惠 wallet chosen since go on a wallet list of the same payer), each line with the
+    worker's current account. A worker who has changed nothing waits."""
     if actor is not None:
         may_reissue_payout_list(user=actor, payout_list=payout_list).require()
     with transaction.atomic():
@@ -247,51 +249,61 @@ def payout_reissue_build(*, payout_list: PayoutList, actor: AbstractBaseUser | N
         accounts = {
             line.pk: payment_account_of(worker=line.award.application.worker, program=program) for line in failed
         }
-        ready = [
-            line
-            for line in failed
-            if accounts[line.pk].hmac != line.bank_card_hmac
-            and accounts[line.pk].channel_id == original.channel_id  # same channel, same payer's file
-            and line.award.status == AwardStatus.FAILED
-        ]
-        if not ready:
-            raise ValidationError(_("没有可补发的明细：发放失败的职工尚未更新银行卡。"))
-        reissue = PayoutList.objects.create(
-            program_id=original.program_id,
-            source_id=original.source_id,
-            batch_id=original.batch_id,
-            payer_union_id=original.payer_union_id,
-            payer_cofunder_id=original.payer_cofunder_id,
-            payer_name=original.payer_name,
-            channel_id=original.channel_id,
-            reissue_of=original,
-            title=payout_list_title(
-                program=original.program,
-                source=original.source,
-                batch=original.batch,
-                payer=original.payer_name,
-                reissue=True,
-                channel=original.channel,
-            ),
-            created_by=actor if actor is not None and actor.is_authenticated else None,
-            row_count=len(ready),
-            total_yuan=sum(line.award.amount_yuan for line in ready),
-        )
-        PayoutLine.objects.bulk_create(
-            payout_line_for_award(award=line.award, payout_list=reissue, sequence=i)
-            for i, line in enumerate(ready, start=1)
-        )
-        # "Being paid again": the worker sees the money is on its way.
-        award_transition(
-            awards=[line.award for line in ready], action=AwardAction.REISSUE, actor=actor, detail={"list": reissue.pk}
-        )
-        audit_log_write(
-            actor=actor,
-            action="payout_list.reissue",
-            obj=reissue,
-            detail={"reissue_of": original.pk, "rows": reissue.row_count, "waiting": len(failed) - len(ready)},
-        )
-    return reissue
+        by_channel: dict[int | None, list[PayoutLine]] = {}
+        for line in failed:
+            if accounts[line.pk].hmac != line.bank_card_hmac and line.award.status == AwardStatus.FAILED:
+                by_channel.setdefault(accounts[line.pk].channel_id, []).append(line)
+        if not by_channel:
+            raise ValidationError(_("没有可补发的明细：发放失败的职工尚未更新收款账户（银行卡或电子账户）。"))
+        channels = {c.pk: c for c in PaymentChannel.objects.filter(pk__in=[k for k in by_channel if k is not None])}
+        reissues = []
+        for channel_id, ready in sorted(by_channel.items(), key=lambda kv: (kv[0] is not None, kv[0] or 0)):
+            channel = channels.get(channel_id)
+            reissue = PayoutList.objects.create(
+                program_id=original.program_id,
+                source_id=original.source_id,
+                batch_id=original.batch_id,
+                payer_union_id=original.payer_union_id,
+                payer_cofunder_id=original.payer_cofunder_id,
+                payer_name=original.payer_name,
+                channel=channel,
+                reissue_of=original,
+                title=payout_list_title(
+                    program=original.program,
+                    source=original.source,
+                    batch=original.batch,
+                    payer=original.payer_name,
+                    reissue=True,
+                    channel=channel,
+                ),
+                created_by=actor if actor is not None and actor.is_authenticated else None,
+                row_count=len(ready),
+                total_yuan=sum(line.award.amount_yuan for line in ready),
+            )
+            PayoutLine.objects.bulk_create(
+                payout_line_for_award(award=line.award, payout_list=reissue, sequence=i)
+                for i, line in enumerate(ready, start=1)
+            )
+            # "Being paid again": the worker sees the money is on its way.
+            award_transition(
+                awards=[line.award for line in ready],
+                action=AwardAction.REISSUE,
+                actor=actor,
+                detail={"list": reissue.pk},
+            )
+            audit_log_write(
+                actor=actor,
+                action="payout_list.reissue",
+                obj=reissue,
+                detail={
+                    "reissue_of": original.pk,
+                    "rows": reissue.row_count,
+                    "channel": channel.name if channel else "银行卡",
+                    "waiting": len(failed) - sum(len(v) for v in by_channel.values()),
+                },
+            )
+            reissues.append(reissue)
+    return reissues
 
 
 def payout_list_export_request(*, payout_list: PayoutList, actor: AbstractBaseUser) -> PayoutList:

@@ -88,7 +88,7 @@ def test_failures_produce_the_right_reissue_list(scenario, city_finance):
     ) == {"paid": 0, "failed": 0, "void": 0}
 
     # Nobody has fixed the card yet: no reissue list.
-    with pytest.raises(ValidationError, match="尚未更新银行卡"):
+    with pytest.raises(ValidationError, match="尚未更新收款账户"):
         payout_reissue_build(payout_list=pl, actor=city_finance)
 
     # One of the two workers updates the card through the profile service. The money is
@@ -101,11 +101,11 @@ def test_failures_produce_the_right_reissue_list(scenario, city_finance):
             name=fixer.name, employer=fixer.employer, union=fixer.union, bank_name="中国建设银行", bank_card=new_card
         ),
     )
-    with pytest.raises(ValidationError, match="尚未更新银行卡"):
+    with pytest.raises(ValidationError, match="尚未更新收款账户"):
         payout_reissue_build(payout_list=pl, actor=city_finance)
     # The programme owner's finance confirms it (having called the worker).
     worker_change_confirm(change=fixer.changes.get(status="pending"), actor=city_finance, note="已电话核实")
-    reissue = payout_reissue_build(payout_list=pl, actor=city_finance)
+    (reissue,) = payout_reissue_build(payout_list=pl, actor=city_finance)
     assert reissue.reissue_of == pl and reissue.row_count == 1 and reissue.total_yuan == 1000
     assert "补发" in reissue.title
     line = reissue.lines.get()

@@ -46,6 +46,35 @@ def _exported(pl, actor) -> bytes:
         return f.read()
 
 
+def test_a_failed_bank_payment_is_reissued_to_the_wallet_chosen_since(scenario, city_finance):
+    sc = scenario
+    wallet = _wallet(sc)
+    app = sc.applications[1]
+    worker = app.worker
+    publish_and_end(sc, city_finance)
+    lists = payout_lists_build_for_batch(program=sc.program, batch=sc.batch, actor=city_finance)
+    bank_list = next(pl for pl in lists if pl.source_id == sc.city_money.pk and pl.channel_id is None)
+    line = bank_list.lines.get(award__application=app)
+    rows = data_rows(read_sheet(_exported(bank_list, city_finance)))
+    card = next(r[3] for r in rows if r[1] == worker.name)
+    failed = f"序号,银行卡号,发放结果,失败原因\n{line.sequence},{card},失败,账户已销户\n".encode()
+    assert bank_return_import(payout_list=bank_list, name="r.csv", content=failed, actor=city_finance)["failed"] == 1
+    # The worker chooses the 齐鲁工惠 wallet instead of a new card; held, then confirmed.
+    worker_payment_account_save(user=worker.user, channel=wallet, account=WALLET_ACCOUNT)
+    worker_change_confirm(change=worker.changes.get(status="pending"), actor=city_finance, note="已电话核实")
+    (reissue,) = payout_reissue_build(payout_list=bank_list, actor=city_finance)
+    assert reissue.channel == wallet and reissue.reissue_of == bank_list and reissue.row_count == 1
+    assert "补发" in reissue.title and "齐鲁工惠APP 我的钱包" in reissue.title
+    ws = read_sheet(_exported(reissue, city_finance))
+    assert [c.value for c in ws[2]][:3] == ["序号", "姓名", "收款账号（钱包电子账号）"]
+    assert data_rows(ws)[0][:3] == (1, worker.name, WALLET_ACCOUNT)
+    paid = f"序号,收款账号,发放结果,失败原因\n1,{WALLET_ACCOUNT},成功,\n".encode()
+    assert bank_return_import(payout_list=reissue, name="r.csv", content=paid, actor=city_finance)["paid"] == 1
+    assert Award.objects.get(source=sc.city_money, application=app).status == AwardStatus.PAID
+    audit = AuditLog.objects.get(action="payout_list.reissue", object_id=str(reissue.pk))
+    assert audit.detail["channel"] == "齐鲁工惠APP 我的钱包" and audit.detail["reissue_of"] == bank_list.pk
+
+
 def test_the_account_is_validated_by_the_channels_format(scenario):
     wallet = _wallet(scenario)
     assert validate_payment_account(channel=wallet, value="６０００ １２３４ ５６７８ ９０１２") == WALLET_ACCOUNT
@@ -114,7 +143,7 @@ def test_a_wallet_account_after_approval_is_held_then_paid_on_its_own_list(scena
     new_account = "6000123456780000"
     worker_payment_account_save(user=worker.user, channel=wallet, account=new_account)
     worker_change_confirm(change=worker.changes.get(status="pending"), actor=city_finance)
-    reissue = payout_reissue_build(payout_list=wallet_list, actor=city_finance)
+    (reissue,) = payout_reissue_build(payout_list=wallet_list, actor=city_finance)
     assert reissue.channel == wallet
     assert data_rows(read_sheet(_exported(reissue, city_finance)))[0][2] == new_account
     paid = f"序号,收款账号,发放结果,失败原因\n1,{new_account},成功,\n".encode()

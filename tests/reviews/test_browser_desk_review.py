@@ -26,6 +26,7 @@ ROLES = (
     "lixia_grassroots",
     "xnzy_reviewer",
     "xnzy_finance",
+    "jclg_reviewer",  # the demo's report that reads 休学: a flag to look at on the desk
 )
 
 
@@ -57,6 +58,14 @@ def test_each_roles_index_shows_its_desk_on_the_first_screen(live_server, monkey
                 assert desk is not None and desk["y"] + 120 < viewport["height"], username
                 assert page.locator("#staff-desk .desk-row").count() >= 1, username
                 assert fits_width(page, viewport["width"]), username
+                if username == "jclg_reviewer":  # the stored flags, counted on the desk
+                    flags = page.locator('#staff-desk [data-desk="flags"] .desk-count')
+                    assert int(flags.get_attribute("data-count")) >= 1
+                    flags.click()
+                    page.wait_for_url("**risk=any**")
+                    page.locator("#result_list .rv-flag", has_text="学信网报告内容与申请不符").first.wait_for()
+                    page.screenshot(path=str(ARTIFACTS / f"queue-flags-jclg-{viewport['width']}.png"), full_page=True)
+                    page.go_back()
                 page.screenshot(path=str(ARTIFACTS / f"index-{username}-{viewport['width']}.png"), full_page=True)
 
 
