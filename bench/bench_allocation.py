@@ -49,6 +49,7 @@ def _cleanup() -> None:
             mine = "SELECT id FROM applications_application WHERE program_id = ANY(%s)"
             cur.execute(f"DELETE FROM applications_notification WHERE application_id IN ({mine})", [programs])
             cur.execute(f"DELETE FROM applications_applicationevent WHERE application_id IN ({mine})", [programs])
+            cur.execute(f"DELETE FROM reviews_flagcheck WHERE application_id IN ({mine})", [programs])
             cur.execute("DELETE FROM applications_application WHERE program_id = ANY(%s)", [programs])
             cur.execute(
                 "DELETE FROM quotas_quota WHERE source_id IN (SELECT id FROM quotas_fundingsource WHERE program_id = ANY(%s))",

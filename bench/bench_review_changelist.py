@@ -198,6 +198,11 @@ def _drop(city: Union) -> None:
     with transaction.atomic(), connection.cursor() as cur:
         params = [city.path + "%"]
         cur.execute(
+            "DELETE FROM reviews_flagcheck f USING applications_application a, quotas_program p, quotas_union u "
+            "WHERE f.application_id = a.id AND a.program_id = p.id AND p.owner_union_id = u.id AND u.path LIKE %s",
+            params,
+        )
+        cur.execute(
             "DELETE FROM applications_application a USING quotas_program p, quotas_union u "
             "WHERE a.program_id = p.id AND p.owner_union_id = u.id AND u.path LIKE %s",
             params,
@@ -208,6 +213,10 @@ def _drop(city: Union) -> None:
         )
         cur.execute(
             "DELETE FROM quotas_unionadmin a USING quotas_union u WHERE a.union_id = u.id AND u.path LIKE %s", params
+        )
+        # The staff accounts' authenticators (``staff_session_verify``) go with them.
+        cur.execute(
+            "DELETE FROM otp_totp_totpdevice d USING auth_user u WHERE d.user_id = u.id AND u.username LIKE 'bench-rv-%%'"
         )
         cur.execute("DELETE FROM auth_user WHERE username LIKE 'bench-rv-%%'")
         cur.execute(

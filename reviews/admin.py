@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -55,6 +55,7 @@ def _actor_shown(event, application: Application) -> str:
 class ReviewChangeList(ChangeList):
     def get_results(self, request):
         super().get_results(request)
+        prefetch_related_objects(self.result_list, "program", "batch__program")
         # The stored flags of the whole page in one query (see reviews.flag_checks).
         stored = stored_flags_for(self.result_list)
         for obj in self.result_list:
@@ -105,7 +106,10 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
         "is_priority",
         RiskFilter,
     )
-    list_select_related = ("worker__union", "current_tier", "batch__program", "program", "cofunder")
+    # The programme and batch come by prefetch (ReviewChangeList): joined, they let the
+    # planner walk the whole programme index of a province's applications (1.1 s at 2M
+    # rows) instead of the submission-time index under the unit filter (54 ms).
+    list_select_related = ("worker__union", "current_tier", "cofunder")
     search_fields = ("worker__name",)
     search_help_text = gettext_lazy("按姓名或申请编号查询（不支持身份证号）")
     ordering = ("submitted_at", "id")
