@@ -29,7 +29,6 @@ from . import services
 from .admin_filters import BatchFilter, QueueFilter, RiskFilter, UnitFilter
 from .flag_checks import stored_flags_for
 from .forms import ApproveForm, RejectForm, ReturnForm
-from .membership import membership_for_applications
 from .models import ReviewDecision, ReviewOverview
 from .paginator import CappedCountPaginator
 from .report_check import report_check_for
@@ -231,6 +230,7 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
         stored = stored_flags_for([application])[application.pk]
         flags = stored.flags
         application.review_flags_pending = stored.pending  # the page says 核对中
+        application.review_membership = stored.membership
         # The checklist of 退回修改 offers this application's own papers only.
         form_kwargs = {
             "approve": {"flags": flags},
@@ -382,7 +382,8 @@ class ApplicationReviewAdmin(_ReviewScopedAdmin):
             "worker": application.worker,
             "flags": flags,
             "flag_rows": flag_rows,
-            "membership": membership_for_applications([application])[application.pk],  # _membership.html
+            # _membership.html: stored with the flags (reviews.flag_checks); a draft has none.
+            "membership": application.review_membership,
             "attachments": attachments,
             "next_url": reverse("admin:applications_application_change", args=[next_pk]) if next_pk else "",
             "events": [

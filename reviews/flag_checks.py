@@ -27,6 +27,7 @@ from applications.models import Application, ApplicationStatus
 
 from .flag_types import Flag
 from .flags import flags_for_applications
+from .membership import Membership, membership_for_applications
 from .models import FlagCheck, FlagCheckState
 
 logger = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ SWEEP_BATCH = 500
 class StoredFlags:
     flags: list[Flag] = field(default_factory=list)
     pending: bool = False
+    membership: Membership | None = None
 
 
 def flag_checks_queue(*, application_ids: Iterable[int]) -> None:
@@ -88,6 +90,7 @@ def flag_checks_run(*, application_ids: Iterable[int], cascade: bool = True) -> 
         FlagCheck.objects.filter(application_id__in=[a.pk for a in apps]).values_list("application_id", "flags")
     )
     flags = flags_for_applications(apps)
+    memberships = membership_for_applications(apps)  # the review page's 会员核对, stored too
     now = timezone.now()
     FlagCheck.objects.bulk_create(
         [
@@ -97,6 +100,7 @@ def flag_checks_run(*, application_ids: Iterable[int], cascade: bool = True) -> 
                 flags=[f.as_dict() for f in flags[a.pk]],
                 flag_count=len(flags[a.pk]),
                 codes=codes_field(flags[a.pk]),
+                membership=memberships[a.pk].as_dict(),
                 queued_at=now,
                 checked_at=now,
             )
@@ -104,7 +108,7 @@ def flag_checks_run(*, application_ids: Iterable[int], cascade: bool = True) -> 
         ],
         update_conflicts=True,
         unique_fields=["application"],
-        update_fields=["state", "flags", "flag_count", "codes", "checked_at"],
+        update_fields=["state", "flags", "flag_count", "codes", "membership", "checked_at"],
     )
     if cascade:
         after = [[f.as_dict() for f in fl] for fl in flags.values()]
@@ -114,24 +118,30 @@ def flag_checks_run(*, application_ids: Iterable[int], cascade: bool = True) -> 
     return flags
 
 
+def _stored(rows) -> dict[int, StoredFlags]:
+    return {
+        c.application_id: StoredFlags(
+            [Flag.from_dict(d) for d in c.flags],
+            c.state == FlagCheckState.PENDING,
+            Membership.from_dict(c.membership) if c.membership else None,
+        )
+        for c in rows
+    }
+
+
+def _read(ids: list[int]):
+    return FlagCheck.objects.filter(application_id__in=ids).only("application_id", "state", "flags", "membership")
+
+
 def stored_flags_for(applications: Iterable[Application]) -> dict[int, StoredFlags]:
     """The stored flags of a page of applications: one query. An application never
     checked (submitted before this existed) is checked now, once, and stored."""
     apps = list(applications)
-    rows = {
-        c.application_id: c
-        for c in FlagCheck.objects.filter(application_id__in=[a.pk for a in apps]).only(
-            "application_id", "state", "flags"
-        )
-    }
-    result = {
-        pk: StoredFlags([Flag.from_dict(d) for d in c.flags], c.state == FlagCheckState.PENDING)
-        for pk, c in rows.items()
-    }
-    missing = [a.pk for a in apps if a.pk not in rows and a.status != ApplicationStatus.DRAFT]
+    result = _stored(_read([a.pk for a in apps]))
+    missing = [a.pk for a in apps if a.pk not in result and a.status != ApplicationStatus.DRAFT]
     if missing:
-        for pk, fl in flag_checks_run(application_ids=missing, cascade=False).items():
-            result[pk] = StoredFlags(fl)
+        flag_checks_run(application_ids=missing, cascade=False)
+        result.update(_stored(_read(missing)))
     for a in apps:
         result.setdefault(a.pk, StoredFlags())
     return result

@@ -40,6 +40,19 @@ class Membership:
     def label(self) -> str:
         return str(STATUS_LABELS[self.status])
 
+    def as_dict(self) -> dict:
+        """Stored with the flags (``FlagCheck.membership``): the review page reads this."""
+        return {
+            "status": self.status,
+            "unions": [
+                {"union_name": u.union_name, "status": u.status, "roster_count": u.roster_count} for u in self.unions
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Membership":
+        return cls(data["status"], [UnionMembership(**u) for u in data.get("unions", [])])
+
 
 def _chain_paths(path: str) -> list[str]:
     width = PATH_SEGMENT_WIDTH + 1

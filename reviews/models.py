@@ -105,6 +105,8 @@ class FlagCheck(models.Model):
     )
     flags = models.JSONField(_("风险提示"), default=list, blank=True)
     flag_count = models.PositiveSmallIntegerField(_("风险提示数"), default=0)
+    # 会员核对 per union of the chain (``membership.Membership.as_dict``), for the review page.
+    membership = models.JSONField(_("会员核对"), default=dict, blank=True)
     # "|code|code|": the risk filter's lookup on SQLite and PostgreSQL alike.
     codes = models.CharField(_("风险提示代码"), max_length=300, blank=True)
     queued_at = models.DateTimeField(_("排队时间"), default=timezone.now)

@@ -24,7 +24,7 @@ RECHECKED_ACTIONS = {
     Action.REVOKE,
     Action.LAPSE,
 }
-# A roster re-import changes 不在册 only where a decision is still to come.
+# A roster re-import changes 会员核对 only where a decision is still to come.
 _OPEN = (ApplicationStatus.IN_REVIEW, ApplicationStatus.RETURNED, ApplicationStatus.STAGE_PASSED)
 
 
@@ -47,10 +47,10 @@ def checks_after_profile_change(notice: ProfileChangeNotice) -> None:
 
 
 def checks_after_roster(sender, *, union: Union, **kwargs) -> None:
+    # Every open application under the union: its stored 会员核对 (and, where the programme
+    # requires membership, its flag) follows the new roster.
     flag_checks_queue(
-        application_ids=Application.objects.in_subtree(union)
-        .filter(program__requires_membership=True, status__in=_OPEN)
-        .values_list("pk", flat=True)
+        application_ids=Application.objects.in_subtree(union).filter(status__in=_OPEN).values_list("pk", flat=True)
     )
 
 

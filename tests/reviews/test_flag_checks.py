@@ -187,3 +187,23 @@ def test_the_sweep_runs_checks_whose_task_was_lost(tree, program):
     assert flag_checks_sweep(now=timezone.now() + STALE_AFTER + STALE_AFTER) == 1
     assert FlagCheck.objects.get(application=app).state == FlagCheckState.DONE
     assert Application.objects.get(pk=app.pk).flag_check.checked_at is not None
+
+
+@pytest.mark.django_db
+def test_the_review_pages_membership_is_the_stored_one(client, tree, program):
+    reviewer = make_admin(tree.grassroots_a1)
+    manager = make_admin(tree.grassroots_a1, AdminRole.MANAGER)
+    client.force_login(reviewer)
+    app = make_submitted(make_worker(tree.grassroots_a1), program)
+    reading = roster_read(name="m.csv", content=f"姓名,身份证号\n赵六,{make_id_number()}\n".encode())
+    member_roster_import(union=tree.grassroots_a1, reading=reading, actor=manager)
+    flag_checks_run(application_ids=[app.pk])
+    stored_row = FlagCheck.objects.get(application=app)
+    assert stored_row.membership["status"] == "off"  # a roster that does not list the worker
+    assert stored_row.membership["unions"][0]["union_name"] == tree.grassroots_a1.name
+    stored_row.membership["unions"][0]["union_name"] = "存储的会员核对"
+    stored_row.save(update_fields=["membership"])
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("admin:applications_application_change", args=[app.pk])).content.decode()
+    assert "存储的会员核对" in page and "不在册" in page
+    assert "quotas_memberrosterentry" not in " ".join(q["sql"] for q in queries.captured_queries)
