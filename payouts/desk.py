@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.contrib import admin
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -30,7 +30,7 @@ from quotas.permissions import (
 )
 from quotas.review_rounds import review_window_of
 from quotas.selectors import cofunder_staff_of, union_admin_of
-from reviews.models import FlagCheckState
+from reviews.flag_checks import CHECK_PENDING, FLAGGED
 from reviews.selectors import review_queue
 
 from .models import AllocationRun, Objection, ObjectionStatus, PayoutList, PayoutListStatus, ReportExport
@@ -110,11 +110,11 @@ def _review_rows(request: HttpRequest, now) -> list[DeskRow]:
             rows.append(DeskRow(label, n, _changelist(Application, queue=queue), key=queue))
     # Flags to look at: in my queue, from the stored checks (reviews.flag_checks), the same
     # filter the link sets; and those still being checked, said so rather than counted as clean.
-    flagged = mine.filter(flag_check__flag_count__gt=0).count()
+    flagged = mine.filter(FLAGGED).count()
     rows.append(
         DeskRow(_("待我审核中有风险提示"), flagged, _changelist(Application, queue="mine", risk="any"), key="flags")
     )
-    pending = mine.filter(Q(flag_check__state=FlagCheckState.PENDING) | Q(flag_check__isnull=True)).count()
+    pending = mine.filter(CHECK_PENDING).count()
     if pending:
         rows.append(
             DeskRow(

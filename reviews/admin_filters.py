@@ -7,6 +7,9 @@ from django.utils.translation import gettext_lazy as _
 from quotas.models import Batch, Union
 from quotas.selectors import cofunder_staff_of, union_admin_of
 
+from .flag_checks import CHECK_PENDING, FLAGGED
+from .flag_types import FLAG_LABELS
+from .models import FlagCheckState
 from .selectors import review_queue
 
 
@@ -110,8 +113,6 @@ class RiskFilter(admin.SimpleListFilter):
     ANY, NONE, PENDING = "any", "none", "pending"
 
     def lookups(self, request, model_admin):
-        from .flag_types import FLAG_LABELS
-
         return [
             (self.ANY, _("有风险提示")),
             (self.NONE, _("无风险提示")),
@@ -120,19 +121,15 @@ class RiskFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        from .flag_types import FLAG_LABELS
-        from .models import FlagCheckState
-
         value = self.value()
         if not value:
             return queryset
         if value == self.ANY:
-            return queryset.filter(flag_check__flag_count__gt=0)
+            return queryset.filter(FLAGGED)
         if value == self.NONE:
             return queryset.filter(flag_check__flag_count=0, flag_check__state=FlagCheckState.DONE)
         if value == self.PENDING:
-            # Not checked yet counts as being checked: its task is queued (or the sweep's).
-            return queryset.filter(Q(flag_check__state=FlagCheckState.PENDING) | Q(flag_check__isnull=True))
+            return queryset.filter(CHECK_PENDING)
         if value in FLAG_LABELS:
             return queryset.filter(flag_check__codes__contains=f"|{value}|")
         return queryset.none()

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from applications.models import Application, ApplicationStatus
@@ -33,6 +34,10 @@ from .models import FlagCheck, FlagCheckState
 logger = logging.getLogger(__name__)
 
 STALE_AFTER = timedelta(minutes=5)
+# The stored checks as filters of an application queryset (the risk filter, the desk):
+# flagged, and not checked yet (queued, or never: its task or the sweep will).
+FLAGGED = Q(flag_check__flag_count__gt=0)
+CHECK_PENDING = Q(flag_check__state=FlagCheckState.PENDING) | Q(flag_check__isnull=True)
 SWEEP_BATCH = 500
 
 

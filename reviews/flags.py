@@ -18,7 +18,7 @@ from qiuxue.masking import mask_name
 from quotas.models import DocumentKind
 
 from .copies import flag_copies
-from .flag_types import FLAG_LABELS, Flag, FlagCode, OtherApplication  # noqa: F401 (FLAG_LABELS re-exported)
+from .flag_types import Flag, FlagCode, OtherApplication
 from .membership import OFF, membership_for_applications
 
 # Other applications that count as "already applied / subsidised": anything submitted

@@ -26,7 +26,8 @@ from quotas.selectors import cofunder_staff_of, union_admin_of
 from quotas.services import audit_log_write
 from quotas.stages import StageRule, stage_rule
 
-from .flags import FLAG_LABELS, flag_codes_for
+from .flag_types import FLAG_LABELS
+from .flags import flag_codes_for
 from .models import DecisionKind, ReviewDecision
 
 REVIEW_ROLES = (AdminRole.REVIEWER, AdminRole.MANAGER)
