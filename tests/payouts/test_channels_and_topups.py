@@ -233,3 +233,16 @@ def test_the_top_up_union_builds_sees_and_exports_only_its_own_lists(scenario, c
     row = recon[(topup["source"].name, topup["firm"].name)]
     assert row.counts["paid"] == len(topup["members"]) and row.sums["paid"] == 200 * len(topup["members"])
     assert not mine.lines.exclude(status=PayoutLineStatus.PAID).exists()
+
+
+def test_the_dashboard_counts_the_top_up_beside_the_programmes_money(scenario, topup):
+    from payouts.dashboard.selectors import dashboard_stats
+
+    stats = dashboard_stats(program=scenario.program, scope=scenario.city)
+    by_source = {source.pk: cells for source, cells in stats.source_rows()}
+    assert topup["source"].pk in by_source  # an approved top-up is one of the sources
+    cells = by_source[topup["source"].pk]
+    assert sum(n for n, _yuan in cells) == len(topup["members"])
+    assert sum(y for _n, y in cells) == 200 * len(topup["members"])
+    # Its yuan are in the unit table's 合计 beside the city money.
+    assert stats.totals.live_yuan(topup["source"].pk) == 200 * len(topup["members"])
