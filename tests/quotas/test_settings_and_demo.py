@@ -220,3 +220,17 @@ def test_gunicorn_reads_its_config_from_the_project_folder():
         proc.terminate()
         proc.wait(timeout=15)
     assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"] == 2 * (os.cpu_count() or 1)
+
+
+@pytest.mark.django_db
+def test_the_demo_pays_one_linyi_worker_to_the_qilu_wallet():
+    from applications.demo import LINYI_WALLET_ACCOUNT
+    from applications.models import Worker
+    from applications.payment_accounts import payment_account_of
+
+    call_command("load_demo")
+    worker = Worker.objects.select_related("payment_channel").get(payment_channel__name="齐鲁工惠APP 我的钱包")
+    program = worker.payment_channel.program
+    account = payment_account_of(worker=worker, program=program)
+    assert account.channel_id == worker.payment_channel_id and account.masked.endswith(LINYI_WALLET_ACCOUNT[-4:])
+    assert worker.applications.filter(program=program).exists()
