@@ -84,3 +84,45 @@ def test_a_scan_is_stored_as_such_and_a_rerun_is_idempotent():
     assert reading.status == ReportReadingStatus.NO_TEXT and reading.get_status_display() == "无法自动核对（扫描件）"
     report_reading_run(attachment_id=att.pk)
     assert ReportReading.objects.filter(attachment=att).count() == 1
+
+
+class _CodeLookupVerifier:
+    """A stand-in for an online adapter (``CHSI_VERIFIER``): it looks the 验证码 up and says
+    where its values came from. Not a mock of ours: the switch and the reading are real."""
+
+    def verify(self, *, data: bytes, code: str):
+        from applications.chsi_report import ReportReading as Read
+        from applications.verifiers import VerifiedReport
+
+        return VerifiedReport(
+            reading=Read(status=ReportReadingStatus.READ, fields={"code": code}), source="test_lookup"
+        )
+
+
+@pytest.mark.django_db
+def test_a_configured_verifier_is_asked_even_for_a_photo_the_pdf_reader_skips(
+    django_capture_on_commit_callbacks, settings
+):
+    from tests.applications.factories import jpeg_bytes
+
+    app, worker = _draft()
+    with django_capture_on_commit_callbacks(execute=True):
+        shipped = attachment_upload(
+            application=app,
+            kind=DocumentKind.CHSI_REPORT,
+            uploaded_file=upload("r.jpg", jpeg_bytes(), "image/jpeg"),
+            actor=worker.user,
+        )
+    # The shipped reader: a photo has no text layer, 扫描件 at once, nothing queued.
+    assert ReportReading.objects.get(attachment=shipped).status == ReportReadingStatus.NO_TEXT
+    settings.CHSI_VERIFIER = f"{__name__}._CodeLookupVerifier"
+    with django_capture_on_commit_callbacks(execute=True):
+        asked = attachment_upload(
+            application=app,
+            kind=DocumentKind.CHSI_REPORT,
+            uploaded_file=upload("r2.jpg", jpeg_bytes(), "image/jpeg"),
+            actor=worker.user,
+        )
+    reading = ReportReading.objects.get(attachment=asked)
+    assert reading.status == ReportReadingStatus.READ and reading.source == "test_lookup"
+    assert reading.fields["code"] == app.chsi_code
