@@ -60,10 +60,12 @@ def _queue_now(ids: list[int]) -> None:
     from .tasks import flag_checks_run_task
 
     now = timezone.now()
-    existing = set(FlagCheck.objects.filter(application_id__in=ids).values_list("application_id", flat=True))
-    FlagCheck.objects.filter(application_id__in=existing).update(state=FlagCheckState.PENDING, queued_at=now)
+    # One upsert: new rows 核对中, existing ones back to 核对中 (their flags kept meanwhile).
     FlagCheck.objects.bulk_create(
-        [FlagCheck(application_id=i, queued_at=now) for i in ids if i not in existing], ignore_conflicts=True
+        [FlagCheck(application_id=i, state=FlagCheckState.PENDING, queued_at=now) for i in ids],
+        update_conflicts=True,
+        unique_fields=["application"],
+        update_fields=["state", "queued_at"],
     )
     for start in range(0, len(ids), SWEEP_BATCH):  # a roster re-import may touch thousands
         chunk = ids[start : start + SWEEP_BATCH]
