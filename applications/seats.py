@@ -1,10 +1,11 @@
 """Seats of at-submission programmes (Xian'an: the place is taken at submission).
 
-Each programme has one ``SeatCounter`` row. A submission reads and checks everything
-without any programme-wide lock and, as its last step before writing, takes the seat:
-lock the counter row, read the FCFS time, bump the counts; then the transition writes the
-application (with its seat), its event and message, and commits. The counter lock is held
-for those few statements (``make bench`` reports it) and seat ranks follow ``submitted_at``.
+Each programme has one ``SeatCounter`` row. A submission reads and checks everything,
+and writes its event and message, without any programme-wide lock; its last step takes the
+seat: lock the counter row, read the FCFS time, pick the seat, write the counter and the
+application row in one statement (``seat_write``), and commit. The counter lock is held for
+that statement and the commit (``make bench`` reports it) and seat ranks follow
+``submitted_at``.
 
 Lock order, every writer: ``Program`` row → application row(s) → ``SeatCounter`` row.
 - submit takes application → counter only (no programme lock);
@@ -47,6 +48,7 @@ from .seat_rules import (
     seat_rules_of,
     waitlist_rank_for,
 )
+from .seat_write import row_write_prepare, seat_and_row_write
 from .selectors import QUEUED_STATUSES, seat_capacity_of
 
 SEAT_PROMOTE = "seat_promote"
@@ -149,21 +151,25 @@ def _seat_pick(*, counter: SeatCounter, rules: SeatRules, is_priority: bool, ref
     return {"seat_status": SeatStatus.WAITLISTED, "seat_rank": rank}
 
 
-def seat_take(*, application: Application, plan: SeatPlan, now: datetime | None = None) -> dict:
-    """The end of a submit: lock the counter, read the FCFS time, take the seat; returns the
-    fields the caller's transition writes, its one UPDATE of the application row, right
-    after. (Writing the seat in a second UPDATE after the transition made PostgreSQL re-check
-    every foreign key of the row at commit, FOR KEY SHARE on the programme row that every
+def seat_take(*, application: Application, plan: SeatPlan, fields: list[str], now: datetime | None = None) -> None:
+    """The end of a submit, and the row's one UPDATE: ``fields`` (already set on
+    ``application``) are compiled first; then lock the counter, read the FCFS time, pick the
+    seat and write the counter and the row in one statement (``seat_write``), which the
+    commit follows. The seat fields are set on ``application``.
+    (Writing the seat in a second UPDATE after the transition made PostgreSQL re-check every
+    foreign key of the row at commit, FOR KEY SHARE on the programme row that every
     submission shares, inside the counter lock: slower, see docs/allocation.md.)
     Refused (额满即止, or the waitlist is full) with the reason, before anything is written.
     """
+    row = row_write_prepare(application=application, fields=fields)
     counter = _counter_lock(application.program_id)
     granted = time.perf_counter()
     at = now or timezone.now()  # read under the lock: ranks follow submission times exactly
     seat = _seat_pick(counter=counter, rules=plan.rules, is_priority=application.is_priority, refuse=True)
-    counter.save(update_fields=["placed", "waiting", "priority_placed", "priority_waiting"])
+    for field, value in {"submitted_at": at, "last_submitted_at": at, **seat}.items():
+        setattr(application, field, value)
+    seat_and_row_write(counter=counter, application=application, row=row)
     _hold_measure(granted)
-    return {"submitted_at": at, "last_submitted_at": at, **seat}
 
 
 def seat_requeue(*, application: Application, capacity: int | None, now: datetime) -> dict:

@@ -451,9 +451,13 @@ def application_submit(
             expected_status=S.DRAFT,
             detail={"batch": facts.batch_number},
             locked=True,
-            # The seat last, just before the row's UPDATE: the counter lock is held for
-            # that statement and the commit only.
-            last=(lambda row: seat_take(application=row, plan=seat_plan, now=requested_now)) if seat_plan else None,
+            # The seat last, written with the row in one statement: the counter lock is held
+            # for that statement and the commit only.
+            last=(
+                (lambda row, fields: seat_take(application=row, plan=seat_plan, fields=fields, now=requested_now))
+                if seat_plan
+                else None
+            ),
         )
     application_instance_sync(target=application, source=result.application)
     return result.application

@@ -110,13 +110,14 @@ def application_transition(
     expected_status: str | None = None,
     expected_tier_id: int | None = None,
     locked: bool = False,
-    last: Callable[[Application], dict] | None = None,
+    last: Callable[[Application, list[str]], None] | None = None,
 ) -> TransitionResult:
     """Apply ``action`` to the application under a row lock.
 
     ``last`` (the at-submission seat, ``seats.seat_take``): called after the event and the
-    message are written and just before the row's one UPDATE, returning more field values
-    for it; a lock it takes is held only for that UPDATE and the commit.
+    message are written, in place of the row's save: it is given the fields to write and
+    writes the row itself, with what it adds, in its last statement; a lock it takes is
+    held only for that statement and the commit.
 
     ``changes`` are extra field values to write with the status (e.g. the next tier).
     ``expected_status``/``expected_tier_id`` guard against acting on a stale page: two
@@ -164,7 +165,7 @@ def _transition_apply(
     changes: dict | None,
     expected_status: str | None,
     expected_tier_id: int | None,
-    last: Callable[[Application], dict] | None = None,
+    last: Callable[[Application, list[str]], None] | None = None,
 ) -> TransitionResult:
     if expected_status is not None and locked.status != expected_status:
         raise TransitionError(
@@ -206,15 +207,14 @@ def _transition_apply(
         detail=detail or {},
     )
     _notify(event)
-    if last is not None:
-        more = last(locked)
-        for field, value in more.items():
-            setattr(locked, field, value)
-        changes.update(more)
     locked.updated_at = timezone.now()
     # Only what this step changes: a full save would rewrite all thirty-odd columns, and
     # compiling that UPDATE was a visible share of every submission's CPU.
-    locked.save(update_fields=["status", "updated_at", *changes])
+    fields = ["status", "updated_at", *changes]
+    if last is None:
+        locked.save(update_fields=fields)
+    else:
+        last(locked, fields)
     # ... and react in this same transaction (void the awards of a withdrawn application).
     announce(Announcement.TRANSITION_DONE, step)
     return TransitionResult(application=locked, event=event)

@@ -453,22 +453,41 @@ def _burst(n: int, mode: str, slots: int) -> dict:
 
 
 def run(scale: float = 1.0) -> dict:
-    """Four bursts, two of each kind: a batch programme (Jinan, Linyi: allocation after
-    review) and an at-submission programme with half as many places as applicants (Xian'an:
-    each submit takes a place from the programme's seat counter, the rest join the
-    waitlist). The ratio is the at-submission bursts' throughput over the batch bursts'."""
+    """Bursts in ABBA rounds (batch, at-submission, at-submission, batch): a batch programme
+    (Jinan, Linyi: allocation after review) and an at-submission programme with half as many
+    places as applicants (Xian'an: each submit takes a place from the programme's seat
+    counter, the rest join the waitlist). The ratio is the at-submission bursts' throughput
+    over the batch bursts'. ``BENCH_SUBMIT_ROUNDS`` (2) sets the rounds: one round's pairs
+    differed by up to 0.38 on this 2-core box, two rounds halve that spread."""
     from quotas.models import AllocationMode
 
     n = max(50, int(1000 * scale))
-    # ABBA (batch, at-submission, at-submission, batch): a drift over the run (the tables
-    # grow, the box warms up or gets busier) weighs on both kinds alike.
-    figures = _burst(n, AllocationMode.BATCH, slots=n)
-    figures["at_submission"] = _burst(n, AllocationMode.AT_SUBMISSION, slots=n // 2)
-    figures["at_submission_2"] = _burst(n, AllocationMode.AT_SUBMISSION, slots=n // 2)
-    figures["batch_2"] = _burst(n, AllocationMode.BATCH, slots=n)
-    at = [figures["at_submission"]["submissions_per_s"], figures["at_submission_2"]["submissions_per_s"]]
-    batch = [figures["submissions_per_s"], figures["batch_2"]["submissions_per_s"]]
-    # The goal (issue 15): taking a seat at submission costs no more than 10% of throughput.
-    figures["at_submission_throughput_ratio"] = round(sum(at) / sum(batch), 2)
-    figures["at_submission_throughput_ratio_per_pair"] = [round(at[0] / batch[0], 2), round(at[1] / batch[1], 2)]
-    return figures
+    rounds = int(os.environ.get("BENCH_SUBMIT_ROUNDS", "2"))
+    # ABBA: a drift over the run (the tables grow, the box warms up or gets busier) weighs on
+    # both kinds alike.
+    kinds = [AllocationMode.BATCH, AllocationMode.AT_SUBMISSION, AllocationMode.AT_SUBMISSION, AllocationMode.BATCH]
+    bursts: dict[str, list[dict]] = {AllocationMode.BATCH: [], AllocationMode.AT_SUBMISSION: []}
+    for _ in range(rounds):
+        for mode in kinds:
+            slots = n // 2 if mode == AllocationMode.AT_SUBMISSION else n
+            bursts[mode].append(_burst(n, mode, slots=slots))
+    at = [b["submissions_per_s"] for b in bursts[AllocationMode.AT_SUBMISSION]]
+    batch = [b["submissions_per_s"] for b in bursts[AllocationMode.BATCH]]
+    holds = [b["seat_lock_ms"] for b in bursts[AllocationMode.AT_SUBMISSION] if "seat_lock_ms" in b]
+    return {
+        "submissions_per_burst": n,
+        "rounds": rounds,
+        # The goal (issue 15): taking a seat at submission costs no more than 10% of throughput.
+        "at_submission_throughput_ratio": round(sum(at) / sum(batch), 2),
+        "at_submission_throughput_ratio_per_pair": [round(a / b, 2) for a, b in zip(at, batch, strict=True)],
+        "batch_submissions_per_s": batch,
+        "at_submission_submissions_per_s": at,
+        "seat_lock_ms_p50_per_burst": [h["p50"] for h in holds],
+        "seat_lock_ms_p95_per_burst": [h["p95"] for h in holds],
+        "seat_ranks_in_submission_order": all(
+            b["seat_ranks_in_submission_order"] for b in bursts[AllocationMode.AT_SUBMISSION]
+        ),
+        "errors": sum(b["errors"] for kind in bursts.values() for b in kind),
+        "batch": bursts[AllocationMode.BATCH],
+        "at_submission": bursts[AllocationMode.AT_SUBMISSION],
+    }

@@ -319,3 +319,29 @@ def test_xianan_demo_page_says_its_priority_mode(client):
         in page
     )
     assert "您已声明：新就业形态职工" in page
+
+
+def test_under_the_counter_lock_a_submit_runs_one_statement_then_commits(tree):
+    """The seat lock is held from the counter's ``FOR UPDATE`` to the commit: one statement
+    in between writes the counter and the application row together (issue 15's bench:
+    ``seat_lock_ms``). Two statements and Django's save() under the lock held it longer."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    program = make_program(tree["city"], mode=AT, slots=1)
+    _submitted(tree, program)  # the counter row exists: the steady state of a burst
+    worker = make_worker(tree["shop"])
+    app = make_ready_application(worker, program)
+    with CaptureQueriesContext(connection) as ctx:
+        application_submit(application=app, actor=worker.user)
+    sql = [q["sql"] for q in ctx.captured_queries]
+    lock = next(i for i, s in enumerate(sql) if "applications_seatcounter" in s and "FOR UPDATE" in s)
+    end = next(i for i, s in enumerate(sql) if i > lock and s.startswith(("RELEASE SAVEPOINT", "COMMIT")))
+    under_lock = sql[lock + 1 : end]
+    assert len(under_lock) == 1, under_lock
+    assert 'UPDATE "applications_seatcounter"' in under_lock[0] and 'UPDATE "applications_application"' in under_lock[0]
+    assert _seat(app) == (SeatStatus.WAITLISTED, 1)
+    assert app.status == ApplicationStatus.IN_REVIEW and app.submitted_at is not None
+    counter = SeatCounter.objects.get(pk=program.pk)
+    assert (counter.placed, counter.waiting) == (1, 1)
+    assert_counter_exact(program)
