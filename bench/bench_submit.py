@@ -1,15 +1,17 @@
 """Burst at window open: how many submissions per second the full stack takes.
 
 gunicorn + PostgreSQL + Redis, configured as in production: ``DEBUG=0``, persistent
-database connections, Celery *not* eager (pointed at a Redis queue of the bench's own, which
-must stay empty: the email/SMS copies wait in the notification outbox for the beat sweep, and
-the submit itself never calls the broker), sessions ``cached_db`` on Redis.
+database connections, Celery *not* eager (pointed at a Redis queue of the bench's own: the
+email/SMS copies wait in the notification outbox for the beat sweep; the queue holds the
+risk-flag checks queued after each submit's commit, counted and dropped at the end),
+sessions ``cached_db`` on Redis.
 
 N workers with complete drafts and papers are made through the services; each gets a
 logged-in session (created server-side, as a login would: no password hashing in the
 timed part). Before the window opens every worker has the submit page open (one untimed
 GET each, which also warms the session cache). Then a pool of client threads, each with its
-own http.client connection, POSTs every submit endpoint at once.
+own http.client connection, POSTs the submit endpoints, the two programmes' in alternating
+chunks (``run``).
 
 Reported: submissions/s over the burst, p50/p95/p99 latency, errors (anything but the
 302 to the detail page, and any application not in review afterwards), queries per submit
@@ -360,134 +362,158 @@ def _redis_cleanup(queue: str, session_keys: list[str]) -> int:
     return queued
 
 
-def _burst(n: int, mode: str, slots: int) -> dict:
-    from applications.models import Application, ApplicationStatus, Notification, SeatStatus
+def _figures(*, n: int, results: list[tuple[int, float]], seconds: float, cpu: dict[str, float]) -> dict:
+    statuses = Counter(status for status, _ in results)
+    latencies = sorted(r[1] * 1000 for r in results)
+    quantiles = statistics.quantiles(latencies, n=100)
+    return {
+        "submissions": n,
+        "statuses": dict(statuses),
+        "errors": n - statuses.get(302, 0),
+        "submissions_per_s": round(n / seconds, 1),
+        "p50_ms": round(statistics.median(latencies), 1),
+        "p95_ms": round(quantiles[94], 1),
+        "p99_ms": round(quantiles[98], 1),
+        "max_ms": round(latencies[-1], 1),
+        "cpu_ms_per_submit": {k: round(v * 1000 / n, 2) for k, v in cpu.items()},
+    }
+
+
+def _seats_figures(*, all_targets: list[tuple[int, str]], slots: int, media_root: str) -> dict:
+    """The places must follow submission order exactly: ranks 1..k with no gap or double
+    (all of the programme's applications: the in-process query count took places too)."""
+    from applications.models import Application, SeatStatus
+
+    rows = Application.objects.filter(pk__in=[t[0] for t in all_targets]).order_by("submitted_at", "pk")
+    seats = list(rows.values_list("seat_status", "seat_rank"))
+    placed = [r for st, r in seats if st == SeatStatus.PLACED]
+    waiting = [r for st, r in seats if st == SeatStatus.WAITLISTED]
+    figures = {
+        "places": slots,
+        "placed": len(placed),
+        "waitlisted": len(waiting),
+        "seat_ranks_in_submission_order": placed == list(range(1, len(placed) + 1))
+        and waiting == list(range(1, len(waiting) + 1)),
+    }
+    held = Path(media_root) / "seat_lock_ms.txt"
+    holds = sorted(float(x) for x in held.read_text().split()) if held.exists() else []
+    if len(holds) >= 2:
+        cuts = statistics.quantiles(holds, n=100)
+        figures["seat_lock_ms"] = {
+            "measured": len(holds),
+            "p50": round(statistics.median(holds), 3),
+            "p95": round(cuts[94], 3),
+            "max": round(holds[-1], 3),
+        }
+    return figures
+
+
+def _schedule(chunks: int) -> list[tuple[str, int]]:
+    """(kind, chunk) in ABBA order: batch, at-submission, at-submission, batch, ..."""
     from quotas.models import AllocationMode
 
+    pair = [AllocationMode.BATCH, AllocationMode.AT_SUBMISSION]
+    return [(kind, i) for i in range(chunks) for kind in (pair if i % 2 == 0 else pair[::-1])]
+
+
+def run(scale: float = 1.0) -> dict:
+    """A batch programme (Jinan, Linyi: allocation after review) and an at-submission
+    programme with half as many places as applicants (Xian'an: each submit takes a place from
+    the programme's seat counter, the rest join the waitlist), n submissions each, against
+    one gunicorn. Their bursts alternate in chunks of ``BENCH_SUBMIT_CHUNK`` (100), ABBA:
+    this 2-core VM's speed drifts by a third within minutes (the same 1000-submission burst
+    ran at 81-114/s in one run), so two bursts minutes apart compared the box, not the code.
+    Interleaved, both kinds see the same box. The ratio is the at-submission programme's
+    throughput over the batch programme's, each its submissions over the time of its chunks."""
+    from applications.models import Application, ApplicationStatus, Notification
+    from quotas.models import AllocationMode
+
+    n = max(50, int(1000 * scale))
+    chunk = int(os.environ.get("BENCH_SUBMIT_CHUNK", "100"))
+    kinds = (AllocationMode.BATCH, AllocationMode.AT_SUBMISSION)
+    slots = {AllocationMode.BATCH: n, AllocationMode.AT_SUBMISSION: n // 2}
     load_at_start = os.getloadavg()
     media_root = tempfile.mkdtemp(prefix="qx-bench-media-")
     queue = f"qiuxue-bench-submit-{os.getpid()}"
     t0 = time.perf_counter()
-    all_targets = _setup(n + COUNTED, media_root, mode, slots)
-    targets, counted = all_targets[:n], all_targets[n:]
+    all_targets = {kind: _setup(n + COUNTED, media_root, kind, slots[kind]) for kind in kinds}
     setup_s = time.perf_counter() - t0
-    queries = _queries_per_submit(counted, queue)
-    _outbox_drain()  # earlier runs' messages: the timed drain below sends this burst's only
+    queries = {kind: max(_queries_per_submit(all_targets[kind][n:], queue)) for kind in kinds}
+    _outbox_drain()  # earlier runs' messages: the timed drain below sends this run's only
+    targets = {kind: all_targets[kind][:n] for kind in kinds}
 
+    results: dict[str, list] = {kind: [] for kind in kinds}
+    seconds = dict.fromkeys(kinds, 0.0)
+    cpu = {kind: dict.fromkeys(("gunicorn", "postgres", "client", "other"), 0.0) for kind in kinds}
+    per_chunk: dict[str, list[float]] = {kind: [] for kind in kinds}
     port = _free_port()
     server = _start_gunicorn(port, media_root, queue)
     client = _Client(port)
     try:
         with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
             # Everyone has the submit page open when the window opens (untimed).
+            everyone = targets[kinds[0]] + targets[kinds[1]]
             warm = Counter(
-                s for s, _ in pool.map(lambda t: client.request("GET", f"/applications/{t[0]}/submit/", t[1]), targets)
+                s for s, _ in pool.map(lambda t: client.request("GET", f"/applications/{t[0]}/submit/", t[1]), everyone)
             )
             load_at_burst = os.getloadavg()
-            cpu_before = _cpu_seconds(server.pid)
-            burst_start = time.perf_counter()
-            results = list(pool.map(lambda t: client.request("POST", f"/applications/{t[0]}/submit/", t[1]), targets))
-            burst_s = time.perf_counter() - burst_start
-            cpu_after = _cpu_seconds(server.pid)
+            for kind, i in _schedule(-(-n // chunk)):
+                part = targets[kind][i * chunk : (i + 1) * chunk]
+                before = _cpu_seconds(server.pid)
+                started = time.perf_counter()
+                done = list(pool.map(lambda t: client.request("POST", f"/applications/{t[0]}/submit/", t[1]), part))
+                took = time.perf_counter() - started
+                after = _cpu_seconds(server.pid)
+                results[kind] += done
+                seconds[kind] += took
+                per_chunk[kind].append(len(part) / took)
+                for who in after:
+                    cpu[kind][who] += after[who] - before[who]
     finally:
         server.terminate()
         server.wait(timeout=15)
-    queued = _redis_cleanup(queue, [k for _, k in all_targets])
-    ids = [t[0] for t in targets]
-    in_outbox = Notification.objects.filter(application_id__in=ids, delivered_at__isnull=True)
-    outbox = {"messages": in_outbox.count()}
+    queued = _redis_cleanup(queue, [k for kind in kinds for _, k in all_targets[kind]])
+    ids = [t[0] for kind in kinds for t in targets[kind]]
+    outbox = {"messages": Notification.objects.filter(application_id__in=ids, delivered_at__isnull=True).count()}
     outbox.update(_outbox_drain())
-    statuses = Counter(status for status, _ in results)
-    latencies = sorted(r[1] * 1000 for r in results)
-    submitted = Application.objects.filter(pk__in=ids, status=ApplicationStatus.IN_REVIEW).count()
-    quantiles = statistics.quantiles(latencies, n=100)
-    figures = {
-        "submissions": n,
-        "load_average_at_start": " / ".join(f"{x:.2f}" for x in load_at_start),
-        "load_average_at_burst": " / ".join(f"{x:.2f}" for x in load_at_burst),
+
+    figures = {}
+    for kind in kinds:
+        figures[kind] = _figures(n=n, results=results[kind], seconds=seconds[kind], cpu=cpu[kind])
+        figures[kind]["queries_per_submit"] = queries[kind]
+        figures[kind]["in_review_after"] = Application.objects.filter(
+            pk__in=[t[0] for t in targets[kind]], status=ApplicationStatus.IN_REVIEW
+        ).count()
+    figures[AllocationMode.AT_SUBMISSION].update(
+        _seats_figures(
+            all_targets=all_targets[AllocationMode.AT_SUBMISSION],
+            slots=slots[AllocationMode.AT_SUBMISSION],
+            media_root=media_root,
+        )
+    )
+    at, batch = (figures[kind]["submissions_per_s"] for kind in (AllocationMode.AT_SUBMISSION, AllocationMode.BATCH))
+    pairs = [
+        a / b for a, b in zip(per_chunk[AllocationMode.AT_SUBMISSION], per_chunk[AllocationMode.BATCH], strict=True)
+    ]
+    return {
+        # The goal (issue 15): taking a seat at submission costs no more than 10% of throughput.
+        "at_submission_throughput_ratio": round(at / batch, 2),
+        # Each chunk of at-submission submits against the batch chunk beside it.
+        "chunk_ratio_quartiles": [round(q, 2) for q in statistics.quantiles(pairs, n=4)] if len(pairs) > 1 else [],
+        "submissions_per_kind": n,
+        "chunk": chunk,
         "cpus": os.cpu_count(),
         "gunicorn": f"{GUNICORN_WORKERS} x {GUNICORN_CLASS}"
         + (f" ({GUNICORN_THREADS} threads)" if GUNICORN_THREADS > 1 else ""),
         "client_concurrency": CONCURRENCY,
+        "load_average_at_start": " / ".join(f"{x:.2f}" for x in load_at_start),
+        "load_average_at_burst": " / ".join(f"{x:.2f}" for x in load_at_burst),
         "warmup_statuses": dict(warm),
-        "statuses": dict(statuses),
-        "errors": n - statuses.get(302, 0),
-        "in_review_after": submitted,
-        "queries_per_submit": max(queries),
-        "submissions_per_s": round(n / burst_s, 1),
-        "p50_ms": round(statistics.median(latencies), 1),
-        "p95_ms": round(quantiles[94], 1),
-        "p99_ms": round(quantiles[98], 1),
-        "max_ms": round(latencies[-1], 1),
-        "cpu_ms_per_submit": {k: round((cpu_after[k] - cpu_before[k]) * 1000 / n, 2) for k in cpu_before},
         "messages_in_outbox": outbox["messages"],
         "outbox_sweep": outbox,
         "broker_jobs_queued": queued,
         "applications_in_database": Application.objects.count(),
         "setup_s": round(setup_s, 1),
-    }
-    if mode == AllocationMode.AT_SUBMISSION:
-        # The places must follow submission order exactly: ranks 1..k with no gap or double.
-        # (All of the programme's applications: the in-process query count took places too.)
-        rows = Application.objects.filter(pk__in=[t[0] for t in all_targets]).order_by("submitted_at", "pk")
-        seats = list(rows.values_list("seat_status", "seat_rank"))
-        placed = [r for st, r in seats if st == SeatStatus.PLACED]
-        waiting = [r for st, r in seats if st == SeatStatus.WAITLISTED]
-        figures["places"] = slots
-        figures["placed"] = len(placed)
-        figures["waitlisted"] = len(waiting)
-        figures["seat_ranks_in_submission_order"] = placed == list(range(1, len(placed) + 1)) and waiting == list(
-            range(1, len(waiting) + 1)
-        )
-        held = Path(media_root) / "seat_lock_ms.txt"
-        holds = sorted(float(x) for x in held.read_text().split()) if held.exists() else []
-        if len(holds) >= 2:
-            cuts = statistics.quantiles(holds, n=100)
-            figures["seat_lock_ms"] = {
-                "measured": len(holds),
-                "p50": round(statistics.median(holds), 3),
-                "p95": round(cuts[94], 3),
-                "max": round(holds[-1], 3),
-            }
-    return figures
-
-
-def run(scale: float = 1.0) -> dict:
-    """Bursts in ABBA rounds (batch, at-submission, at-submission, batch): a batch programme
-    (Jinan, Linyi: allocation after review) and an at-submission programme with half as many
-    places as applicants (Xian'an: each submit takes a place from the programme's seat
-    counter, the rest join the waitlist). The ratio is the at-submission bursts' throughput
-    over the batch bursts'. ``BENCH_SUBMIT_ROUNDS`` (2) sets the rounds: one round's pairs
-    differed by up to 0.38 on this 2-core box, two rounds halve that spread."""
-    from quotas.models import AllocationMode
-
-    n = max(50, int(1000 * scale))
-    rounds = int(os.environ.get("BENCH_SUBMIT_ROUNDS", "2"))
-    # ABBA: a drift over the run (the tables grow, the box warms up or gets busier) weighs on
-    # both kinds alike.
-    kinds = [AllocationMode.BATCH, AllocationMode.AT_SUBMISSION, AllocationMode.AT_SUBMISSION, AllocationMode.BATCH]
-    bursts: dict[str, list[dict]] = {AllocationMode.BATCH: [], AllocationMode.AT_SUBMISSION: []}
-    for _ in range(rounds):
-        for mode in kinds:
-            slots = n // 2 if mode == AllocationMode.AT_SUBMISSION else n
-            bursts[mode].append(_burst(n, mode, slots=slots))
-    at = [b["submissions_per_s"] for b in bursts[AllocationMode.AT_SUBMISSION]]
-    batch = [b["submissions_per_s"] for b in bursts[AllocationMode.BATCH]]
-    holds = [b["seat_lock_ms"] for b in bursts[AllocationMode.AT_SUBMISSION] if "seat_lock_ms" in b]
-    return {
-        "submissions_per_burst": n,
-        "rounds": rounds,
-        # The goal (issue 15): taking a seat at submission costs no more than 10% of throughput.
-        "at_submission_throughput_ratio": round(sum(at) / sum(batch), 2),
-        "at_submission_throughput_ratio_per_pair": [round(a / b, 2) for a, b in zip(at, batch, strict=True)],
-        "batch_submissions_per_s": batch,
-        "at_submission_submissions_per_s": at,
-        "seat_lock_ms_p50_per_burst": [h["p50"] for h in holds],
-        "seat_lock_ms_p95_per_burst": [h["p95"] for h in holds],
-        "seat_ranks_in_submission_order": all(
-            b["seat_ranks_in_submission_order"] for b in bursts[AllocationMode.AT_SUBMISSION]
-        ),
-        "errors": sum(b["errors"] for kind in bursts.values() for b in kind),
-        "batch": bursts[AllocationMode.BATCH],
-        "at_submission": bursts[AllocationMode.AT_SUBMISSION],
+        "batch": figures[AllocationMode.BATCH],
+        "at_submission": figures[AllocationMode.AT_SUBMISSION],
     }
