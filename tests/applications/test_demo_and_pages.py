@@ -29,6 +29,25 @@ def test_demo_workers_load_builds_varied_applications_once():
     assert demo_workers_load()["created"] == 0
 
 
+def test_the_xianan_demo_has_workers_in_each_stage():
+    """Issue 15's proof: the demo shows Xian'an's year in stages, with a place for each
+    stage-1 submission and the university's tier at stage 2."""
+    load_quota_demo()
+    demo_workers_load()
+    xianan = Application.objects.filter(program__slug="xianan-2026")
+    rows = xianan.values_list("stage", "status").annotate(n=Count("id"))
+    by_step = {(stage, status): n for stage, status, n in rows}
+    assert by_step[(1, "draft")] >= 1  # not submitted yet: no place
+    assert by_step[(1, "in_review")] >= 1  # spring: only the 推荐表, under review
+    assert by_step[(2, "stage_passed")] >= 1  # stage 1 passed, the December claim still to come
+    assert by_step[(2, "in_review")] >= 1  # the claim with the 录取通知书 and the 学信网 report
+    assert by_step[(2, "approved")] >= 1
+    assert not xianan.filter(status="draft").exclude(seat_status="").exists()
+    assert not xianan.exclude(status="draft").filter(seat_status="").exists()
+    # Stage 2 is reviewed by the district and then the worker's university (its co-funder).
+    assert not xianan.filter(stage=2).exclude(status="stage_passed").filter(cofunder__isnull=True).exists()
+
+
 def test_status_page_labels_unknown_actions_and_shows_seat(client, tree):
     prog = make_program(tree["city"], mode=AllocationMode.AT_SUBMISSION, slots=1)
     w1, w2 = make_worker(tree["shop"]), make_worker(tree["shop"])
