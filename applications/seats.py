@@ -48,7 +48,7 @@ from .seat_rules import (
     seat_rules_of,
     waitlist_rank_for,
 )
-from .seat_write import row_write_prepare, seat_and_row_write
+from .seat_write import COUNTS, row_write_prepare, seat_and_row_write
 from .selectors import QUEUED_STATUSES, seat_capacity_of
 
 SEAT_PROMOTE = "seat_promote"
@@ -180,7 +180,7 @@ def seat_requeue(*, application: Application, capacity: int | None, now: datetim
     counter = _counter_lock(application.program_id)
     rules = seat_rules_of(program=application.program, capacity=capacity, now=now)
     seat = _seat_pick(counter=counter, rules=rules, is_priority=application.is_priority, refuse=False)
-    counter.save(update_fields=["placed", "waiting", "priority_placed", "priority_waiting"])
+    counter.save(update_fields=list(COUNTS))
     return seat
 
 
@@ -235,7 +235,7 @@ def seat_promote_waiting(*, program: Program, counter: SeatCounter, now: datetim
     promoted = []
     while (first := _first_fitting(counter=counter, rules=rules)) is not None:
         promoted.append(_promote(counter=counter, first=first))
-    counter.save(update_fields=["placed", "waiting", "priority_placed", "priority_waiting"])
+    counter.save(update_fields=list(COUNTS))
     return promoted
 
 
